@@ -1,0 +1,46 @@
+// The words a user writes in a declaration. This file is compiled into BnnDsl.Attributes and linked, as
+// source, into the generator, so both sides agree on every value without the generator loading this assembly.
+// The generator adds `global using static` for PriorFamily, PosteriorMethod and Activation to the user's
+// project, which is why `[Prior(Normal, 0, 1)]` and `[Dense(784, 400, ReLU)]` need no using directive.
+namespace BnnDsl
+{
+    /// <summary>How the observed targets are distributed given the network output.</summary>
+    public enum Likelihood
+    {
+        /// <summary>Classification: softmax over the logits of the last layer.</summary>
+        Categorical = 0,
+        /// <summary>Regression: y ~ N(f(x), s²) with s fixed (<c>NoiseStd</c>) or learned.</summary>
+        Gaussian = 1,
+    }
+
+    /// <summary>The family of a factorised prior over weights and biases.</summary>
+    public enum PriorFamily
+    {
+        /// <summary><c>Prior(Normal, mean, std)</c>.</summary>
+        Normal = 0,
+        /// <summary><c>Prior(ScaleMixture, pi, sigma1, sigma2)</c>: π N(0, σ1²) + (1 − π) N(0, σ2²), σ1 &gt; σ2.</summary>
+        ScaleMixture = 1,
+    }
+
+    /// <summary>The inference method: how the posterior over the weights is represented.</summary>
+    public enum PosteriorMethod
+    {
+        /// <summary>A point estimate; the prior acts as weight decay. The baseline, and the start of Laplace.</summary>
+        MAP = 0,
+        /// <summary>Mean-field Gaussian variational inference (Bayes by Backprop).</summary>
+        MeanField = 1,
+    }
+
+    /// <summary>The nonlinearity a layer applies after its affine map.</summary>
+    public enum Activation
+    {
+        /// <summary>No activation (identity).</summary>
+        None = 0,
+        /// <summary>max(0, x).</summary>
+        ReLU = 1,
+        /// <summary>tanh(x).</summary>
+        Tanh = 2,
+        /// <summary>1 / (1 + e^−x).</summary>
+        Sigmoid = 3,
+    }
+}

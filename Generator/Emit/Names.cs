@@ -1,0 +1,19 @@
+namespace BnnDsl.Generator.Emit;
+
+/// <summary>Fully qualified names of everything generated code refers to.</summary>
+internal static class Names
+{
+    public const string Tensor = "global::TorchSharp.torch.Tensor";
+    public const string Device = "global::TorchSharp.torch.Device";
+    public const string Parameter = "global::TorchSharp.Modules.Parameter";
+    public const string Functional = "global::TorchSharp.torch.nn.functional";
+    public const string Torch = "global::TorchSharp.torch";
+    public const string BayesianModule = "global::BnnDsl.BayesianModule";
+    public const string SampleMode = "global::BnnDsl.SampleMode";
+    public const string Likelihood = "global::BnnDsl.Likelihood";
+    public const string PosteriorMethod = "global::BnnDsl.PosteriorMethod";
+    public const string Prior = "global::BnnDsl.Prior";
+    public const string Kl = "global::BnnDsl.Kl";
+    public const string PointDense = "global::BnnDsl.PointDense";
+    public const string MeanFieldDense = "global::BnnDsl.MeanFieldDense";
+}

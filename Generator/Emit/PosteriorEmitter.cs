@@ -1,0 +1,161 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using BnnDsl.Generator.Model;
+
+namespace BnnDsl.Generator.Emit;
+
+/// <summary>
+/// What differs between inference methods in generated code: the parameter type of a layer, how a layer's
+/// pre-activation is computed in each mode, and the complexity term. One implementation per method; later
+/// methods (MNF, Laplace, SG-MCMC) add their own.
+/// </summary>
+internal abstract class PosteriorEmitter
+{
+    public static PosteriorEmitter For(PosteriorMethod method) => method switch
+    {
+        PosteriorMethod.MAP => new MapEmitter(),
+        PosteriorMethod.MeanField => new MeanFieldEmitter(),
+        _ => throw new ArgumentOutOfRangeException(nameof(method), method, "No emitter for this posterior method."),
+    };
+
+    /// <summary>The runtime type that holds one layer's parameters.</summary>
+    public abstract string ParameterType { get; }
+
+    /// <summary>The expression that creates a layer's parameters on <c>device</c>.</summary>
+    public abstract string Construct(NetworkModel network, LayerModel layer);
+
+    /// <summary>A phrase for documentation: "mean-field Gaussian, per-weight sampling".</summary>
+    public abstract string Describe(NetworkModel network);
+
+    /// <summary>Whether the layer needs a static <see cref="Names.Prior"/> object (for log densities).</summary>
+    public abstract bool NeedsPriorObject(NetworkModel network, LayerModel layer);
+
+    /// <summary>Writes <c>var preActivation = …;</c> for the layer.</summary>
+    public abstract void WritePreActivation(CodeWriter writer, NetworkModel network, LayerModel layer, string input);
+
+    /// <summary>Writes the <c>Complexity()</c> override: KL(q ‖ p), or −log p(θ) for a point estimate.</summary>
+    public abstract void WriteComplexity(CodeWriter writer, NetworkModel network);
+
+    public static PriorModel PriorOf(NetworkModel network, LayerModel layer) => layer.Prior ?? network.Prior;
+
+    public static string ParameterField(LayerModel layer) => CodeWriter.Camel(layer.Name) + "Parameters";
+
+    public static string PriorField(LayerModel layer) => layer.Name + "Prior";
+
+    /// <summary>A runtime expression that builds the prior: <c>global::BnnDsl.Prior.Normal(0.0, 1.0)</c>.</summary>
+    public static string PriorExpression(PriorModel prior) =>
+        $"{Names.Prior}.{prior.Family}({string.Join(", ", prior.Parameters.Select(CodeWriter.Number))})";
+
+    /// <summary>How the prior reads in documentation: <c>Normal(0, 1)</c>.</summary>
+    public static string DescribePrior(PriorModel prior) =>
+        $"{prior.Family}({string.Join(", ", prior.Parameters.Select(p => p.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))})";
+
+    /// <summary>Joins terms as <c>first</c>, then <c>+ next</c> on continuation lines.</summary>
+    protected static void WriteSum(CodeWriter writer, string assignment, IReadOnlyList<string> terms)
+    {
+        writer.Line($"{assignment}{terms[0]}{(terms.Count == 1 ? ";" : "")}");
+        writer.Indent();
+        for (int i = 1; i < terms.Count; i++) writer.Line($"+ {terms[i]}{(i == terms.Count - 1 ? ";" : "")}");
+        writer.Outdent();
+    }
+}
+
+/// <summary>Point estimates: the prior is a penalty −log p(θ), which for Normal(0, s0) is L2 weight decay.</summary>
+internal sealed class MapEmitter : PosteriorEmitter
+{
+    public override string ParameterType => Names.PointDense;
+
+    public override string Construct(NetworkModel network, LayerModel layer) =>
+        $"new {ParameterType}({layer.Inputs}, {layer.Outputs}, device)";
+
+    public override string Describe(NetworkModel network) => "MAP point estimate";
+
+    public override bool NeedsPriorObject(NetworkModel network, LayerModel layer) => true;
+
+    public override void WritePreActivation(CodeWriter writer, NetworkModel network, LayerModel layer, string input) =>
+        writer.Line($"var preActivation = {ParameterField(layer)}.Linear({input});");
+
+    public override void WriteComplexity(CodeWriter writer, NetworkModel network)
+    {
+        writer.Line("/// <summary>−log p(θ) of the current weights and biases under their priors, in nats.</summary>");
+        writer.Block($"public override {Names.Tensor} Complexity()", () =>
+        {
+            var terms = new List<string>();
+            foreach (var layer in network.Layers)
+            {
+                terms.Add($"{PriorField(layer)}.NegativeLogProb({ParameterField(layer)}.Weight)");
+                terms.Add($"{PriorField(layer)}.NegativeLogProb({ParameterField(layer)}.Bias)");
+            }
+            WriteSum(writer, "return ", terms);
+        });
+    }
+}
+
+/// <summary>
+/// Mean-field Gaussian VI (Bayes by Backprop): per-weight sampling or local reparameterisation; the KL in closed
+/// form against a Normal prior, by Monte Carlo against priors without one.
+/// </summary>
+internal sealed class MeanFieldEmitter : PosteriorEmitter
+{
+    public override string ParameterType => Names.MeanFieldDense;
+
+    static bool HasClosedFormKl(PriorModel prior) => prior.Family == PriorFamily.Normal;
+
+    public override string Construct(NetworkModel network, LayerModel layer)
+    {
+        var creation = $"new {ParameterType}({layer.Inputs}, {layer.Outputs}, initialRho: {CodeWriter.Number(network.InitialRho)}, device)";
+        // A Monte Carlo KL reuses the weights drawn in the forward pass; local reparameterisation draws none.
+        bool retain = !HasClosedFormKl(PriorOf(network, layer)) && !network.LocalReparameterization;
+        return retain ? creation + " { RetainSamples = true }" : creation;
+    }
+
+    public override string Describe(NetworkModel network) =>
+        $"mean-field Gaussian, {(network.LocalReparameterization ? "local reparameterisation" : "per-weight sampling")}, ρ0 = {CodeWriter.Number(network.InitialRho)}";
+
+    public override bool NeedsPriorObject(NetworkModel network, LayerModel layer) => !HasClosedFormKl(PriorOf(network, layer));
+
+    public override void WritePreActivation(CodeWriter writer, NetworkModel network, LayerModel layer, string input)
+    {
+        var field = ParameterField(layer);
+        var sampled = network.LocalReparameterization ? "LocalReparameterizedLinear" : "SampledLinear";
+        writer.Line($"var preActivation = Mode == {Names.SampleMode}.Mean");
+        writer.Indent();
+        writer.Line($"? {field}.MeanLinear({input})");
+        writer.Line($": {field}.{sampled}({input});");
+        writer.Outdent();
+    }
+
+    public override void WriteComplexity(CodeWriter writer, NetworkModel network)
+    {
+        writer.Line("/// <summary>KL(q ‖ p) summed over all weights and biases, in nats.</summary>");
+        writer.Block($"public override {Names.Tensor} Complexity()", () =>
+        {
+            var terms = new List<string>();
+            foreach (var layer in network.Layers)
+            {
+                var prior = PriorOf(network, layer);
+                var field = ParameterField(layer);
+                if (HasClosedFormKl(prior))
+                {
+                    string mean = CodeWriter.Number(prior.Parameters[0]), std = CodeWriter.Number(prior.Parameters[1]);
+                    terms.Add($"{Names.Kl}.GaussianVsNormal({field}.WeightMu, {field}.WeightRho, {mean}, {std})");
+                    terms.Add($"{Names.Kl}.GaussianVsNormal({field}.BiasMu, {field}.BiasRho, {mean}, {std})");
+                }
+                else
+                {
+                    terms.Add($"{Names.Kl}.MonteCarlo({field}.WeightMu, {field}.WeightRho, {field}.TakeWeightSample(), {PriorField(layer)})");
+                    terms.Add($"{Names.Kl}.MonteCarlo({field}.BiasMu, {field}.BiasRho, {field}.TakeBiasSample(), {PriorField(layer)})");
+                }
+            }
+            foreach (var layer in network.Layers)
+            {
+                var prior = PriorOf(network, layer);
+                writer.Line(HasClosedFormKl(prior)
+                    ? $"// {layer.Name}: closed form against {DescribePrior(prior)}."
+                    : $"// {layer.Name}: one-sample Monte Carlo estimate against {DescribePrior(prior)} (no closed form).");
+            }
+            WriteSum(writer, "return ", terms);
+        });
+    }
+}

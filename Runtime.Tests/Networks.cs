@@ -1,0 +1,42 @@
+using BnnDsl;
+using TorchSharp;
+
+namespace BnnDsl.Runtime.Tests;
+
+// Networks the tests train and check, declared the way a user declares them.
+
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(MeanField)]
+public partial class TinyClassifier
+{
+    [Dense(4, 8, Tanh)] private partial torch.Tensor Hidden(torch.Tensor input);
+    [Dense(8, 3)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(ScaleMixture, 0.5, 1.0, 0.0025)]
+[Posterior(MeanField, LocalReparameterization = true)]
+public partial class TinyMixtureClassifier
+{
+    [Dense(4, 8, ReLU)] private partial torch.Tensor Hidden(torch.Tensor input);
+    [Dense(8, 3), Prior(Normal, 0, 0.5)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(MAP)]
+public partial class TinyMapClassifier
+{
+    [Dense(4, 8, Sigmoid)] private partial torch.Tensor Hidden(torch.Tensor input);
+    [Dense(8, 3)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>Bayesian linear regression: the conjugate model of METHODS.md §8, as a one-layer network.</summary>
+[BayesianNetwork(Likelihood.Gaussian, NoiseStd = 0.5)]
+[Prior(Normal, 0, 1)]
+[Posterior(MeanField, InitialRho = -3)]
+public partial class LinearRegression
+{
+    [Dense(3, 1)] public partial torch.Tensor Linear(torch.Tensor input);
+}

@@ -1,0 +1,68 @@
+using System;
+using System.IO;
+using static TorchSharp.torch;
+
+namespace BnnDsl;
+
+/// <summary>Inputs [n, features] (float32) and targets [n] (int64 labels) or [n, outputs] (float32), on one device.</summary>
+public sealed class LabelledData : IDisposable
+{
+    public LabelledData(Tensor inputs, Tensor targets, string description)
+    {
+        if (inputs.shape[0] != targets.shape[0])
+            throw new ArgumentException($"{inputs.shape[0]} inputs but {targets.shape[0]} targets ({description}).");
+        Inputs = inputs;
+        Targets = targets;
+        Description = description;
+    }
+
+    public Tensor Inputs { get; }
+    public Tensor Targets { get; }
+    public string Description { get; }
+    public int Count => (int)Inputs.shape[0];
+
+    /// <summary>The first <paramref name="count"/> examples (a view sharing storage).</summary>
+    public LabelledData Take(int count) =>
+        new(Inputs.narrow(0, 0, Math.Min(count, Count)), Targets.narrow(0, 0, Math.Min(count, Count)), Description);
+
+    public void Dispose()
+    {
+        Inputs.Dispose();
+        Targets.Dispose();
+    }
+}
+
+/// <summary>Image classification data in IDX files (MNIST layout): pixels scaled to [0, 1] and flattened.</summary>
+public static class ImageData
+{
+    /// <summary>
+    /// Reads an images file [n, rows, cols] and its labels file [n]. Checks the image size and that every label is
+    /// below <paramref name="classes"/>; errors name the file and offset.
+    /// </summary>
+    public static LabelledData Read(string imagesPath, string labelsPath, int rows = 28, int columns = 28, int classes = 10)
+    {
+        var images = Idx.Read(imagesPath);
+        var labels = Idx.Read(labelsPath);
+        if (images.Dimensions.Length != 3)
+            throw new DataFormatException(imagesPath, 3, $"expected a rank-3 array of images, found rank {images.Dimensions.Length}");
+        if (images.Dimensions[1] != rows || images.Dimensions[2] != columns)
+            throw new DataFormatException(imagesPath, 8,
+                $"images are {images.Dimensions[1]}×{images.Dimensions[2]} pixels; this network takes {rows}×{columns}");
+        if (labels.Dimensions.Length != 1)
+            throw new DataFormatException(labelsPath, 3, $"expected a rank-1 array of labels, found rank {labels.Dimensions.Length}");
+        if (labels.Dimensions[0] != images.Dimensions[0])
+            throw new DataFormatException(labelsPath, 4,
+                $"{labels.Dimensions[0]} labels for the {images.Dimensions[0]} images of {imagesPath}");
+        for (int i = 0; i < labels.Data.Length; i++)
+            if (labels.Data[i] >= classes)
+                throw new DataFormatException(labelsPath, 8 + i, $"label {labels.Data[i]} of example {i} is not below {classes}");
+
+        int n = images.Dimensions[0], features = rows * columns;
+        var pixels = new float[images.Data.Length];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = images.Data[i] / 255f;
+        var targets = new long[n];
+        for (int i = 0; i < n; i++) targets[i] = labels.Data[i];
+        return new LabelledData(tensor(pixels, new long[] { n, features }), tensor(targets),
+            $"{Path.GetFileName(imagesPath)} ({n} images)");
+    }
+}

@@ -1,0 +1,33 @@
+using System;
+using static TorchSharp.torch;
+
+namespace BnnDsl;
+
+/// <summary>KL divergences between a mean-field Gaussian q = N(μ, softplus(ρ)²) and a prior, summed over weights.</summary>
+public static class Kl
+{
+    /// <summary>
+    /// Closed form against Normal(m0, s0), per weight: log(s0/σ) + (σ² + (μ − m0)²) / (2 s0²) − ½ (METHODS.md §3).
+    /// </summary>
+    public static Tensor GaussianVsNormal(Tensor mu, Tensor rho, double priorMean, double priorStd)
+    {
+        var sigma = Reparameterization.Sigma(rho);
+        double inverseTwoVariance = 0.5 / (priorStd * priorStd);
+        var perWeight = (sigma.square() + (mu - priorMean).square()) * inverseTwoVariance - sigma.log();
+        return perWeight.sum() + (Math.Log(priorStd) - 0.5) * mu.numel();
+    }
+
+    /// <summary>
+    /// One-sample Monte Carlo estimate log q(w) − log p(w) at a reparameterised draw <paramref name="sample"/>
+    /// (unbiased for the KL; used when the prior has no closed form, Blundell et al. 2015).
+    /// </summary>
+    public static Tensor MonteCarlo(Tensor mu, Tensor rho, Tensor sample, Prior prior) =>
+        GaussianLogProb(sample, mu, Reparameterization.Sigma(rho)) - prior.LogProb(sample);
+
+    /// <summary>Σ log N(x; μ, σ²).</summary>
+    public static Tensor GaussianLogProb(Tensor x, Tensor mu, Tensor sigma)
+    {
+        var standardised = (x - mu) / sigma;
+        return (standardised.square() * -0.5 - sigma.log()).sum() - 0.5 * Math.Log(2 * Math.PI) * x.numel();
+    }
+}

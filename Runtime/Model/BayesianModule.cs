@@ -1,0 +1,186 @@
+using System;
+using System.IO;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace BnnDsl;
+
+/// <summary>The terms of the per-example training loss, all scalar tensors.</summary>
+/// <param name="Loss">What is minimised: <see cref="Nll"/> + <see cref="Complexity"/> / N.</param>
+/// <param name="Nll">Mean negative log likelihood over the minibatch (averaged over posterior samples).</param>
+/// <param name="Complexity">KL(q ‖ p) in nats for variational posteriors; −log p(θ) for MAP.</param>
+public readonly record struct LossTerms(Tensor Loss, Tensor Nll, Tensor Complexity);
+
+/// <summary>
+/// The base class of every generated network. Generated code supplies the layers, the forward pass, the
+/// complexity term and the parameters; this class holds what is the same for every network: the loss, the
+/// predictive, persistence.
+/// </summary>
+/// <remarks>
+/// <b>ELBO scaling — the one place it is defined.</b> For a minibatch B of M examples out of N, with S posterior
+/// samples, the loss is the negative ELBO divided by N:
+/// <code>ℓ = −(1/M) Σ_{n∈B} (1/S) Σ_s log p(y_n | x_n, θ_s) + (1/N) KL(q ‖ p)</code>
+/// Its expectation over minibatches is −ELBO/N, so learning rates do not depend on the data set size, and
+/// the KL is weighted by 1/N (not 1/M and not 1/number-of-batches). MAP uses the same formula with
+/// −log p(θ) in place of the KL, which is L2 weight decay of 1/(N s0²) for a Normal(0, s0) prior.
+/// </remarks>
+public abstract class BayesianModule : nn.Module<Tensor, Tensor>
+{
+    protected BayesianModule(string name) : base(name) { }
+
+    /// <summary>The likelihood declared on the class.</summary>
+    public abstract Likelihood Likelihood { get; }
+
+    /// <summary>The inference method declared on the class.</summary>
+    public abstract PosteriorMethod Method { get; }
+
+    /// <summary>Whether forward passes in <see cref="SampleMode.Sample"/> are random (false for MAP).</summary>
+    public bool IsStochastic => Method != PosteriorMethod.MAP;
+
+    /// <summary>Number of input features of the first layer.</summary>
+    public abstract int InputSize { get; }
+
+    /// <summary>Number of outputs of the last layer (classes, or regression targets).</summary>
+    public abstract int OutputSize { get; }
+
+    /// <summary>One line describing the declaration: layers, posterior, prior and likelihood.</summary>
+    public abstract string Summary { get; }
+
+    /// <summary>How forward passes treat the weights. Sampling by default.</summary>
+    public SampleMode Mode { get; set; } = SampleMode.Sample;
+
+    /// <summary>When set, every layer records its input and pre-activation here (for curvature).</summary>
+    public LayerTrace? Trace { get; set; }
+
+    /// <summary>KL(q ‖ p) in nats for variational posteriors; −log p(θ) for MAP. See the class remarks.</summary>
+    public abstract Tensor Complexity();
+
+    /// <summary>The Gaussian likelihood's noise standard deviation s (a scalar tensor). Regression networks only.</summary>
+    public virtual Tensor NoiseStd() =>
+        throw new InvalidOperationException($"{GetType().Name} has a {Likelihood} likelihood, which has no noise level.");
+
+    /// <summary>log p(y_n | x_n, θ) per example for the network outputs of one forward pass.</summary>
+    public Tensor LogLikelihood(Tensor output, Tensor targets)
+    {
+        if (Likelihood == Likelihood.Categorical)
+            return nn.functional.log_softmax(output, 1).gather(1, targets.view(-1, 1)).squeeze(1);
+        var std = NoiseStd();
+        var residual = (targets.view(output.shape) - output) / std;
+        return (residual.square() * -0.5 - std.log() - 0.5 * Math.Log(2 * Math.PI)).sum(1);
+    }
+
+    /// <summary>
+    /// The per-example negative ELBO of a minibatch (the class remarks define the scaling), with its NLL and
+    /// complexity terms. <paramref name="samples"/> posterior draws are averaged (one is usual for training).
+    /// </summary>
+    public LossTerms Loss(Tensor inputs, Tensor targets, long datasetSize, int samples = 1)
+    {
+        if (datasetSize <= 0) throw new ArgumentOutOfRangeException(nameof(datasetSize), datasetSize, "The data set size N must be positive.");
+        if (samples < 1) throw new ArgumentOutOfRangeException(nameof(samples), samples, "At least one posterior sample is needed.");
+        CheckInput(inputs);
+        Mode = SampleMode.Sample;
+        int draws = IsStochastic ? samples : 1;
+        Tensor? nll = null, complexity = null;
+        for (int s = 0; s < draws; s++)
+        {
+            var sampleNll = LogLikelihood(forward(inputs), targets).mean().neg();
+            var sampleComplexity = Complexity();
+            nll = nll is null ? sampleNll : nll + sampleNll;
+            complexity = complexity is null ? sampleComplexity : complexity + sampleComplexity;
+        }
+        if (draws > 1) { nll = nll! / draws; complexity = complexity! / draws; }
+        return new LossTerms(nll! + complexity! / datasetSize, nll!, complexity!);
+    }
+
+    /// <summary>
+    /// The posterior predictive for <paramref name="inputs"/>: class probabilities averaged over
+    /// <paramref name="samples"/> posterior draws (never averaged logits), or the mean and variance of the
+    /// Gaussian mixture for regression. MAP networks use one pass. Runs without gradients, in batches.
+    /// </summary>
+    public Predictive Predict(Tensor inputs, int samples = 32, int batchSize = 1000)
+    {
+        if (samples < 1) throw new ArgumentOutOfRangeException(nameof(samples), samples, "At least one posterior sample is needed.");
+        CheckInput(inputs);
+        int draws = IsStochastic ? samples : 1;
+        var previous = Mode;
+        Mode = IsStochastic ? SampleMode.Sample : SampleMode.Mean;
+        try
+        {
+            using var noGrad = no_grad();
+            long n = inputs.shape[0];
+            var first = new System.Collections.Generic.List<Tensor>();
+            var second = new System.Collections.Generic.List<Tensor>();
+            for (long start = 0; start < n; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                var batch = inputs.narrow(0, start, Math.Min(batchSize, n - start));
+                Tensor? sum = null, sumSquares = null;
+                for (int s = 0; s < draws; s++)
+                {
+                    var output = forward(batch);
+                    var value = Likelihood == Likelihood.Categorical ? nn.functional.softmax(output, 1) : output;
+                    sum = sum is null ? value : sum + value;
+                    if (Likelihood == Likelihood.Gaussian)
+                        sumSquares = sumSquares is null ? output.square() : sumSquares + output.square();
+                }
+                var mean = sum! / draws;
+                first.Add(mean.MoveToOuterDisposeScope());
+                if (Likelihood == Likelihood.Gaussian)
+                {
+                    // Mixture of N(f_s, s²): variance = E[f²] − E[f]² + s².
+                    var variance = (sumSquares! / draws - mean.square()).clamp_min(0) + NoiseStd().square();
+                    second.Add(variance.MoveToOuterDisposeScope());
+                }
+            }
+            var firstAll = cat(first.ToArray(), 0);
+            foreach (var t in first) t.Dispose();
+            if (Likelihood == Likelihood.Categorical) return Predictive.Categorical(firstAll, draws);
+            var secondAll = cat(second.ToArray(), 0);
+            foreach (var t in second) t.Dispose();
+            return Predictive.Gaussian(firstAll, secondAll, draws);
+        }
+        finally { Mode = previous; }
+    }
+
+    /// <summary>
+    /// Writes the trained parameters (the state dict) to <paramref name="path"/> atomically: to a temporary file
+    /// beside it, then renamed over it, so a crash never leaves a half-written checkpoint.
+    /// </summary>
+    public void Save(string path)
+    {
+        string full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        string temporary = full + ".tmp-" + Environment.ProcessId;
+        try
+        {
+            save(temporary);
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
+    }
+
+    /// <summary>Reads parameters written by <see cref="Save"/> into this network, which must have the same declaration.</summary>
+    public void Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"No checkpoint at '{path}'.", path);
+        try
+        {
+            load(path, strict: true);
+        }
+        catch (Exception e) when (e is not FileNotFoundException)
+        {
+            throw new InvalidDataException(
+                $"'{path}' is not a checkpoint of {GetType().Name} (its parameters or shapes differ, or the file is damaged): {e.Message}", e);
+        }
+    }
+
+    void CheckInput(Tensor inputs)
+    {
+        if (inputs.dim() != 2 || inputs.shape[1] != InputSize)
+            throw new ArgumentException(
+                $"{GetType().Name} expects inputs of shape [batch, {InputSize}], got [{string.Join(", ", inputs.shape)}].", nameof(inputs));
+    }
+}
