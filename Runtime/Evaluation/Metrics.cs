@@ -148,7 +148,8 @@ public static class Metrics
         return best;
     }
 
-    internal static double[][] ToRows(Tensor matrix)
+    /// <summary>A [n, c] tensor as n rows of doubles, on the CPU.</summary>
+    public static double[][] ToRows(Tensor matrix)
     {
         using var cpu = matrix.detach().to_type(ScalarType.Float64).cpu();
         long n = cpu.shape[0], c = cpu.shape[1];
@@ -162,7 +163,8 @@ public static class Metrics
         return rows;
     }
 
-    internal static long[] ToLabels(Tensor labels)
+    /// <summary>A label tensor as int64 values, on the CPU.</summary>
+    public static long[] ToLabels(Tensor labels)
     {
         using var cpu = labels.detach().to_type(ScalarType.Int64).cpu();
         return cpu.data<long>().ToArray();

@@ -1,0 +1,134 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using BnnDsl.Examples.Networks;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace BnnDsl.Examples.Cli;
+
+/// <summary>The main job: train a Fashion-MNIST MLP declaration, judge its predictive, write metrics and pictures.</summary>
+public static class FashionJob
+{
+    public static BayesianModule CreateNetwork(string method) => method switch
+    {
+        "map" => new FashionMap(),
+        "peer-mf" => new FashionPeerMeanField(),
+        "peer-mf-lrt" => new FashionPeerMeanFieldLrt(),
+        _ => new FashionMeanField(),
+    };
+
+    public static int Run(Options options)
+    {
+        var (dataDirectory, dataDescription) = DataSources.Fashion(options.Data);
+        AnsiConsole.MarkupLine($"[bold]Data:[/] {Markup.Escape(dataDescription)}");
+        using var fullTrain = ImageData.Read(DataSources.File(dataDirectory, "train-images-idx3-ubyte"), DataSources.File(dataDirectory, "train-labels-idx1-ubyte"));
+        using var test = ImageData.Read(DataSources.File(dataDirectory, "t10k-images-idx3-ubyte"), DataSources.File(dataDirectory, "t10k-labels-idx1-ubyte"));
+        var train = options.TrainSize is int size ? fullTrain.Take(size) : fullTrain;
+        LabelledData? ood = null;
+        string oodDirectory = options.Ood ?? DataSources.EmbeddedDirectory;
+        if (options.Ood != "none")
+        {
+            ood = ImageData.Read(DataSources.File(oodDirectory, "ood-images-idx3-ubyte"), DataSources.File(oodDirectory, "ood-labels-idx1-ubyte"));
+            AnsiConsole.MarkupLine($"[bold]Out of distribution:[/] {ood.Count} MNIST digits from {Markup.Escape(oodDirectory)}");
+        }
+        AnsiConsole.MarkupLine($"[bold]Train / test:[/] {train.Count} / {test.Count} images");
+
+        random.manual_seed(options.Seed);
+        using var model = CreateNetwork(options.Method);
+        long parameterCount = model.parameters().Sum(p => p.numel());
+        AnsiConsole.MarkupLine($"[bold]Network:[/] {Markup.Escape(model.GetType().Name)} — {Markup.Escape(model.Summary)} ({parameterCount:N0} parameters)");
+
+        int epochs = options.Epochs ?? 20;
+        var fit = new FitOptions { Epochs = epochs, Seed = options.Seed, BatchSize = options.BatchSize, LearningRate = options.LearningRate ?? 1e-3 };
+        string complexityLabel = model.IsStochastic ? "kl" : "-log prior";
+        IReadOnlyList<EpochSummary> epochsRun = Array.Empty<EpochSummary>();
+        try
+        {
+            if (AnsiConsole.Profile.Capabilities.Interactive)
+                AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn())
+                    .Start(context => epochsRun = Trainer.Fit(model, train, fit, new ConsoleProgress(context, complexityLabel)));
+            else
+                epochsRun = Trainer.Fit(model, train, fit);
+        }
+        catch (TrainingDivergedException e)
+        {
+            AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            return 3;
+        }
+        foreach (var e in epochsRun)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"epoch {e.Epoch,2}: loss {e.Loss:F4}  nll {e.Nll:F4}  {complexityLabel} {e.Complexity:F0}  {e.Seconds:F2} s  resident {e.ResidentBytes / 1048576.0:F0} MiB"));
+
+        Directory.CreateDirectory(options.Out);
+        model.Save(Path.Combine(options.Out, "model.bin"));
+
+        using var predictive = model.Predict(test.Inputs, options.Samples);
+        var metrics = Metrics.Evaluate(predictive, test.Targets);
+        var testEntropy = Metrics.Entropies(predictive);
+        double? auroc = null;
+        double[]? oodEntropy = null;
+        if (ood is not null)
+        {
+            using var oodPredictive = model.Predict(ood.Inputs, options.Samples);
+            oodEntropy = Metrics.Entropies(oodPredictive);
+            auroc = Metrics.Auroc(testEntropy, oodEntropy);
+            ood.Dispose();
+        }
+
+        var seconds = epochsRun.Select(e => e.Seconds).OrderBy(s => s).ToArray();
+        double? secondsPerEpoch = seconds.Length == 0 ? null : seconds[seconds.Length / 2];
+        var report = new Dictionary<string, object?>
+        {
+            ["method"] = options.Method,
+            ["network"] = model.GetType().Name,
+            ["declaration"] = model.Summary,
+            ["dataset"] = dataDescription,
+            ["train_size"] = train.Count,
+            ["test_size"] = test.Count,
+            ["epochs"] = epochs,
+            ["test_error"] = metrics.Error,
+            ["nll"] = metrics.Nll,
+            ["brier"] = metrics.Brier,
+            ["ece"] = metrics.Ece,
+            ["mean_entropy"] = metrics.MeanEntropy,
+            ["ood_auroc"] = auroc,
+            ["ood_mean_entropy"] = oodEntropy?.Average(),
+            ["seconds_per_epoch"] = secondsPerEpoch,
+            ["posterior_samples"] = predictive.Samples,
+            ["seed"] = options.Seed,
+            ["threads"] = get_num_threads(),
+            ["epoch_seconds"] = epochsRun.Select(e => Math.Round(e.Seconds, 3)).ToArray(),
+            ["resident_mib"] = epochsRun.Select(e => Math.Round(e.ResidentBytes / 1048576.0, 1)).ToArray(),
+        };
+        WriteAtomically(Path.Combine(options.Out, "metrics.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+
+        var bins = Metrics.Reliability(Metrics.ToRows(predictive.Probabilities), Metrics.ToLabels(test.Targets));
+        Plots.ReliabilityDiagram(bins, $"{model.GetType().Name}: reliability (ECE {metrics.Ece:F4})", Path.Combine(options.Out, "reliability.png"));
+        Plots.EntropyHistogram(testEntropy, oodEntropy, "Fashion-MNIST test (in distribution)", "MNIST digits (out of distribution)",
+            auroc is null ? "predictive entropy" : $"predictive entropy (OOD AUROC {auroc:F3})", Path.Combine(options.Out, "entropy.png"));
+
+        var table = new Table().AddColumns("metric", "value");
+        table.AddRow("test error", $"{metrics.Error:P2}");
+        table.AddRow("NLL", $"{metrics.Nll:F4}");
+        table.AddRow("Brier", $"{metrics.Brier:F4}");
+        table.AddRow("ECE (15 bins)", $"{metrics.Ece:F4}");
+        table.AddRow("mean entropy", $"{metrics.MeanEntropy:F4}");
+        table.AddRow("OOD AUROC (entropy)", auroc is null ? "n/a" : $"{auroc:F4}");
+        table.AddRow("s / epoch (median)", secondsPerEpoch is null ? "n/a" : $"{secondsPerEpoch:F2}");
+        table.AddRow("posterior samples", predictive.Samples.ToString(CultureInfo.InvariantCulture));
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"Wrote {Markup.Escape(Path.Combine(options.Out, "metrics.json"))}, reliability.png, entropy.png and model.bin.");
+        return 0;
+    }
+
+    internal static void WriteAtomically(string path, string text)
+    {
+        string temporary = path + ".tmp";
+        File.WriteAllText(temporary, text);
+        File.Move(temporary, path, overwrite: true);
+    }
+}

@@ -1,0 +1,50 @@
+using BnnDsl;
+using TorchSharp;
+
+namespace BnnDsl.Examples.Networks;
+
+// The Fashion-MNIST MLP, 784-400-400-10 ReLU, in the declarations the main job compares.
+
+/// <summary>The baseline: a point estimate with a Normal(0, 1) prior (negligible weight decay on 60k examples).</summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(MAP)]
+public partial class FashionMap
+{
+    [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(400, 400, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(400, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>The peers' setting: Normal(0, 1) prior, ρ0 = −3, per-weight sampling.</summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(MeanField, InitialRho = -3)]
+public partial class FashionPeerMeanField
+{
+    [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(400, 400, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(400, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>The peers' setting with local reparameterisation.</summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(MeanField, InitialRho = -3, LocalReparameterization = true)]
+public partial class FashionPeerMeanFieldLrt
+{
+    [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(400, 400, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(400, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>The default of the main job: the best mean-field declaration found for this net in 20 epochs.</summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(ScaleMixture, 0.5, 1.0, 0.0025)]
+[Posterior(MeanField, InitialRho = -5, LocalReparameterization = true)]
+public partial class FashionMeanField
+{
+    [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(400, 400, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(400, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}

@@ -1,0 +1,15 @@
+using BnnDsl;
+using TorchSharp;
+
+namespace BnnDsl.Examples.Networks;
+
+/// <summary>Regression on Blundell et al.'s curve: a mean-field MLP with a learned noise level.</summary>
+[BayesianNetwork(Likelihood.Gaussian)]
+[Prior(Normal, 0, 1)]
+[Posterior(MeanField, InitialRho = -5, LocalReparameterization = true)]
+public partial class ToyRegressionNetwork
+{
+    [Dense(1, 100, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(100, 100, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(100, 1)] private partial torch.Tensor Output(torch.Tensor input);
+}

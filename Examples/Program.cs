@@ -1,0 +1,25 @@
+using System;
+using System.IO;
+using BnnDsl;
+using BnnDsl.Examples.Cli;
+using Spectre.Console;
+
+// The command-line tool: `bnndsl [fashion|toy-regression] [options]`. Errors the user can fix are one line,
+// naming the file, option or step; anything else is a bug and keeps its stack trace.
+try
+{
+    var options = Options.Parse(args);
+    TorchSharp.torch.set_num_threads(options.Threads);
+    return options.Job == "toy-regression" ? ToyRegressionJob.Run(options) : FashionJob.Run(options);
+}
+catch (UsageException e)
+{
+    if (e.Message.Length > 0) Console.Error.WriteLine($"error: {e.Message}\n");
+    Console.Error.WriteLine(Options.Usage);
+    return e.Message.Length > 0 ? 2 : 0;
+}
+catch (Exception e) when (e is IOException || e is InvalidDataException || e is UnauthorizedAccessException)
+{
+    AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+    return 1;
+}

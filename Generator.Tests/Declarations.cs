@@ -1,0 +1,68 @@
+using System.Collections.Generic;
+
+namespace BnnDsl.Generator.Tests;
+
+/// <summary>Representative declarations, written as a user writes them.</summary>
+public static class Declarations
+{
+    const string Usings = "using BnnDsl;\nusing TorchSharp;\n\n";
+
+    public static string Mlp(string classAttributes, string outputAttributes = "[Dense(400, 10)]", string name = "FashionMlp") => Usings + $$"""
+        namespace Demo;
+
+        [BayesianNetwork(Likelihood.Categorical)]
+        {{classAttributes}}
+        public partial class {{name}}
+        {
+            [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+            [Dense(400, 400, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+            {{outputAttributes}} private partial torch.Tensor Output(torch.Tensor input);
+        }
+        """;
+
+    public static readonly IReadOnlyDictionary<string, string> All = new SortedDictionary<string, string>(System.StringComparer.Ordinal)
+    {
+        ["NormalPrior"] = Mlp("[Prior(Normal, 0, 1)]\n[Posterior(MeanField)]"),
+        ["NormalPriorLocalReparameterization"] = Mlp("[Prior(Normal, 0, 1)]\n[Posterior(MeanField, LocalReparameterization = true, InitialRho = -3)]"),
+        ["ScaleMixturePrior"] = Mlp("[Prior(ScaleMixture, 0.5, 1, 0.0025)]\n[Posterior(MeanField)]"),
+        ["ScaleMixturePriorLocalReparameterization"] = Mlp("[Prior(ScaleMixture, 0.25, 1, 0.001)]\n[Posterior(MeanField, LocalReparameterization = true)]"),
+        ["PerLayerPriorOverride"] = Mlp("[Prior(Normal, 0, 0.1)]\n[Posterior(MeanField)]", "[Dense(400, 10), Prior(ScaleMixture, 0.5, 1, 0.0025)]"),
+        ["Map"] = Mlp("[Prior(Normal, 0, 1)]\n[Posterior(MAP)]", "[Dense(400, 10), Prior(Normal, 0, 0.5)]"),
+        ["Regression"] = Usings + """
+            namespace Demo.Regression;
+
+            [BayesianNetwork(Likelihood.Gaussian)]
+            [Prior(Normal, 0, 1)]
+            [Posterior(MeanField, LocalReparameterization = true)]
+            internal partial class CurveNet
+            {
+                [Dense(1, 50, Tanh)] public partial torch.Tensor Hidden(torch.Tensor x);
+                [Dense(50, 1)] public partial torch.Tensor Output(torch.Tensor x);
+            }
+            """,
+        ["RegressionFixedNoise"] = Usings + """
+            [BayesianNetwork(Likelihood.Gaussian, NoiseStd = 0.1)]
+            [Posterior(MAP)]
+            [Prior(Normal, 0, 1)]
+            partial class GlobalNamespaceNet
+            {
+                [Dense(3, 16, Sigmoid)] internal partial torch.Tensor Hidden(torch.Tensor features);
+                [Dense(16, 1)] internal partial torch.Tensor Output(torch.Tensor features);
+            }
+            """,
+        ["Nested"] = Usings + """
+            namespace Demo;
+
+            public static partial class Models
+            {
+                [BayesianNetwork(Likelihood.Categorical)]
+                [Prior(Normal, 0, 1)]
+                [Posterior(MeanField)]
+                public partial class Inner
+                {
+                    [Dense(2, 3)] protected partial torch.Tensor Only(torch.Tensor input);
+                }
+            }
+            """,
+    };
+}
