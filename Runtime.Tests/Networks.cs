@@ -40,3 +40,23 @@ public partial class LinearRegression
 {
     [Dense(3, 1)] public partial torch.Tensor Linear(torch.Tensor input);
 }
+
+/// <summary>A small Fashion-MNIST classifier for end-to-end runs on the embedded data.</summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(ScaleMixture, 0.5, 1.0, 0.0025)]
+[Posterior(MeanField, LocalReparameterization = true)]
+public partial class SmallFashionMeanField
+{
+    [Dense(784, 200, ReLU)] private partial torch.Tensor Hidden(torch.Tensor input);
+    [Dense(200, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>The MAP counterpart of <see cref="SmallFashionMeanField"/>.</summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(MAP)]
+public partial class SmallFashionMap
+{
+    [Dense(784, 200, ReLU)] private partial torch.Tensor Hidden(torch.Tensor input);
+    [Dense(200, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}

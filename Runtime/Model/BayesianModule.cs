@@ -66,7 +66,7 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
             return nn.functional.log_softmax(output, 1).gather(1, targets.view(-1, 1)).squeeze(1);
         var std = NoiseStd();
         var residual = (targets.view(output.shape) - output) / std;
-        return (residual.square() * -0.5 - std.log() - 0.5 * Math.Log(2 * Math.PI)).sum(1);
+        return (residual.square() * -0.5 - std.log() - 0.5 * Math.Log(2 * Math.PI)).sum(dim: 1);
     }
 
     /// <summary>

@@ -1,0 +1,65 @@
+using System;
+using System.IO;
+using System.Linq;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace BnnDsl.Runtime.Tests;
+
+/// <summary>Training loop behaviour: divergence, checkpoints, input checks.</summary>
+public class TrainingTests
+{
+    [Fact]
+    public void ANanLossStopsAtTheStepWithTheParametersOfTheStepBefore()
+    {
+        random.manual_seed(4);
+        using var model = new TinyClassifier();
+        var before = model.parameters().Select(p => p.detach().clone()).ToArray();
+        var inputs = randn(32, 4);
+        inputs[20, 1] = float.NaN; // the second minibatch of 16 holds it
+        using var data = new LabelledData(inputs, zeros(32, dtype: ScalarType.Int64), "with a NaN");
+        var error = Assert.Throws<TrainingDivergedException>(() =>
+            Trainer.Fit(model, data, new FitOptions { Epochs = 1, BatchSize = 16, Seed = 0 }));
+        Assert.Equal(1, error.Epoch);
+        Assert.InRange(error.Step, 1, 2);
+        Assert.Contains($"step {error.Step}", error.Message);
+        Assert.All(model.parameters(), p => Assert.False(p.isnan().any().item<bool>()));
+        if (error.Step == 1)
+            Assert.All(model.parameters().Zip(before), pair => Assert.True(pair.First.eq(pair.Second).all().item<bool>()));
+    }
+
+    [Fact]
+    public void ACheckpointRoundTripsAndIsWrittenAtomically()
+    {
+        string directory = Directory.CreateTempSubdirectory("bnndsl-checkpoint-").FullName;
+        try
+        {
+            random.manual_seed(8);
+            using var trained = new TinyMixtureClassifier();
+            string path = Path.Combine(directory, "model.bin");
+            trained.Save(path);
+            Assert.Equal(new[] { "model.bin" }, Directory.GetFiles(directory).Select(Path.GetFileName).ToArray());
+
+            using var restored = new TinyMixtureClassifier();
+            restored.Load(path);
+            trained.Mode = restored.Mode = SampleMode.Mean;
+            var x = randn(3, 4);
+            Assert.True(trained.forward(x).eq(restored.forward(x)).all().item<bool>());
+
+            using var other = new TinyClassifier(); // same shapes, different declaration is fine; different shapes are not
+            using var regression = new LinearRegression();
+            var error = Assert.Throws<InvalidDataException>(() => regression.Load(path));
+            Assert.Contains(path, error.Message);
+        }
+        finally { Directory.Delete(directory, recursive: true); }
+    }
+
+    [Fact]
+    public void AnInputOfTheWrongWidthIsNamed()
+    {
+        using var model = new TinyClassifier();
+        var error = Assert.Throws<ArgumentException>(() => model.Predict(zeros(2, 5)));
+        Assert.Contains("[batch, 4]", error.Message);
+        Assert.Contains("[2, 5]", error.Message);
+    }
+}
