@@ -18,6 +18,7 @@ public static class ToyRegressionJob
 {
     const int TrainCount = 200;
     const double NoiseStd = 0.02;
+    const int GridSamples = 500;
 
     public static (double[] X, double[] Y) Curve(int count, double low, double high, Random random)
     {
@@ -63,7 +64,8 @@ public static class ToyRegressionJob
 
         var grid = Enumerable.Range(0, 300).Select(i => -0.2 + 1.4 * i / 299.0).ToArray();
         using var gridInputs = tensor(grid.Select(v => (float)v).ToArray(), new long[] { grid.Length, 1 });
-        using var band = model.Predict(gridInputs, options.Samples);
+        // The band is drawn from many more samples than the metrics: each grid point's σ is itself an estimate.
+        using var band = model.Predict(gridInputs, Math.Max(options.Samples, GridSamples));
         var mean = Metrics.ToRows(band.Mean).Select(r => r[0]).ToArray();
         var std = Metrics.ToRows(band.Variance).Select(r => Math.Sqrt(r[0])).ToArray();
         double StdNear(double x) => std[Array.FindIndex(grid, g => g >= x)];

@@ -3,10 +3,13 @@ using TorchSharp;
 
 namespace BnnDsl.Examples.Networks;
 
-/// <summary>Regression on Blundell et al.'s curve: a mean-field MLP with a learned noise level.</summary>
+/// <summary>
+/// Regression on Blundell et al.'s curve: a mean-field MLP with a learned noise level. Per-weight sampling draws
+/// whole functions, so the band on a grid is smooth (local reparameterisation would draw each point independently).
+/// </summary>
 [BayesianNetwork(Likelihood.Gaussian)]
 [Prior(Normal, 0, 1)]
-[Posterior(MeanField, InitialRho = -5, LocalReparameterization = true)]
+[Posterior(MeanField, InitialRho = -5)]
 public partial class ToyRegressionNetwork
 {
     [Dense(1, 100, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
