@@ -1,0 +1,73 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using BnnDsl;
+using BnnDsl.Benchmarks;
+using BnnDsl.Examples.Cli;
+using static TorchSharp.torch;
+
+// Speed pairs, each timed in one process with their epochs alternating (A, B, A, B, ...), so that machine noise
+// falls on both; the figure is the ratio of median epoch times. Usage:
+//   bnndsl-bench [--epochs N] [--data DIR] [--threads N]
+int epochs = 6;
+string? dataDirectory = null;
+int threads = Environment.ProcessorCount;
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--epochs": epochs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--data": dataDirectory = args[++i]; break;
+        case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        default: Console.Error.WriteLine($"unknown option {args[i]}; usage: bnndsl-bench [--epochs N] [--data DIR] [--threads N]"); return 2;
+    }
+}
+set_num_threads(threads);
+NativeAllocator.KeepLargeBlocks();
+var (directory, description) = DataSources.Fashion(dataDirectory);
+using var train = ImageData.Read(DataSources.File(directory, "train-images-idx3-ubyte"), DataSources.File(directory, "train-labels-idx1-ubyte"));
+Console.WriteLine($"data: {description}; {train.Count} training images; {get_num_threads()} threads; {epochs} epochs per contender, alternating");
+
+random.manual_seed(1);
+using var handWritten = new HandWrittenMlp();
+using var map = FashionJob.CreateNetwork("map");
+using var meanField = FashionJob.CreateNetwork("mean-field");
+using var meanFieldPeerLrt = FashionJob.CreateNetwork("peer-mf-lrt");
+
+var handWrittenEpoch = EpochRunner.ForModule(handWritten, train);
+var mapEpoch = EpochRunner.ForNetwork(map, train);
+var meanFieldEpoch = EpochRunner.ForNetwork(meanField, train);
+var peerLrtEpoch = EpochRunner.ForNetwork(meanFieldPeerLrt, train);
+
+Compare("generated MAP", mapEpoch, "hand-written TorchSharp MLP", handWrittenEpoch, epochs, goal: "≤ 1.05");
+Compare("mean-field (default declaration)", meanFieldEpoch, "generated MAP", mapEpoch, epochs, goal: "≤ 3");
+Compare("mean-field (peers' setting, local reparameterisation)", peerLrtEpoch, "generated MAP", mapEpoch, epochs, goal: "≤ 3");
+return 0;
+
+static void Compare(string nameA, Func<double> epochA, string nameB, Func<double> epochB, int epochs, string goal)
+{
+    var a = new List<double>();
+    var b = new List<double>();
+    epochA(); // warm-up epoch each: first-touch allocation and libtorch's lazy initialisation
+    epochB();
+    for (int e = 0; e < epochs; e++)
+    {
+        a.Add(epochA());
+        b.Add(epochB());
+    }
+    double medianA = Median(a), medianB = Median(b);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{nameA}: {medianA:F2} s/epoch (median of {epochs}; {string.Join(" ", a.Select(x => x.ToString("F2", CultureInfo.InvariantCulture)))})"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{nameB}: {medianB:F2} s/epoch (median of {epochs}; {string.Join(" ", b.Select(x => x.ToString("F2", CultureInfo.InvariantCulture)))})"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ratio {medianA / medianB:F3} (goal {goal})\n"));
+}
+
+static double Median(List<double> values)
+{
+    var sorted = values.OrderBy(v => v).ToArray();
+    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+}
