@@ -33,12 +33,23 @@ public class KlTests
         var draws = Enumerable.Range(0, S).Select(_ =>
         {
             using var scope = NewDisposeScope();
-            var w = Reparameterization.Sample(mu, rho);
-            return Kl.MonteCarlo(mu, rho, w, prior).item<double>();
+            return Kl.MonteCarlo(Reparameterization.Draw(mu, rho), prior).item<double>();
         }).ToArray();
         double mean = draws.Average();
         double standardError = Math.Sqrt(draws.Select(d => (d - mean) * (d - mean)).Sum() / (S - 1) / S);
         Assert.True(Math.Abs(mean - closed) < 4 * standardError, $"closed form {closed}, Monte Carlo {mean} ± {standardError}");
+    }
+
+    [Fact]
+    public void MonteCarloKlOfOneDrawIsLogQMinusLogPAtThatDraw()
+    {
+        random.manual_seed(12);
+        var mu = randn(50, dtype: ScalarType.Float64);
+        var rho = randn(50, dtype: ScalarType.Float64) - 1;
+        var draw = Reparameterization.Draw(mu, rho);
+        var prior = Prior.ScaleMixture(0.5, 1, 0.01);
+        double logQ = Kl.GaussianLogProb(draw.Sample, mu, nn.functional.softplus(rho)).item<double>();
+        Assert.Equal(logQ - prior.LogProb(draw.Sample).item<double>(), Kl.MonteCarlo(draw, prior).item<double>(), 9);
     }
 
     [Fact]

@@ -74,8 +74,8 @@ namespace Demo
                 + global::BnnDsl.Kl.GaussianVsNormal(hidden1Parameters.BiasMu, hidden1Parameters.BiasRho, 0.0, 0.1)
                 + global::BnnDsl.Kl.GaussianVsNormal(hidden2Parameters.WeightMu, hidden2Parameters.WeightRho, 0.0, 0.1)
                 + global::BnnDsl.Kl.GaussianVsNormal(hidden2Parameters.BiasMu, hidden2Parameters.BiasRho, 0.0, 0.1)
-                + global::BnnDsl.Kl.MonteCarlo(outputParameters.WeightMu, outputParameters.WeightRho, outputParameters.TakeWeightSample(), OutputPrior)
-                + global::BnnDsl.Kl.MonteCarlo(outputParameters.BiasMu, outputParameters.BiasRho, outputParameters.TakeBiasSample(), OutputPrior);
+                + global::BnnDsl.Kl.MonteCarlo(outputParameters.TakeWeightDraw(), OutputPrior)
+                + global::BnnDsl.Kl.MonteCarlo(outputParameters.TakeBiasDraw(), OutputPrior);
         }
 
         protected override void Dispose(bool disposing)

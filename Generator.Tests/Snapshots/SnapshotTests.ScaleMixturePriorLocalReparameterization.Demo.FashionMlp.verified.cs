@@ -72,12 +72,12 @@ namespace Demo
             // Hidden1: one-sample Monte Carlo estimate against ScaleMixture(0.25, 1, 0.001) (no closed form).
             // Hidden2: one-sample Monte Carlo estimate against ScaleMixture(0.25, 1, 0.001) (no closed form).
             // Output: one-sample Monte Carlo estimate against ScaleMixture(0.25, 1, 0.001) (no closed form).
-            return global::BnnDsl.Kl.MonteCarlo(hidden1Parameters.WeightMu, hidden1Parameters.WeightRho, hidden1Parameters.TakeWeightSample(), Hidden1Prior)
-                + global::BnnDsl.Kl.MonteCarlo(hidden1Parameters.BiasMu, hidden1Parameters.BiasRho, hidden1Parameters.TakeBiasSample(), Hidden1Prior)
-                + global::BnnDsl.Kl.MonteCarlo(hidden2Parameters.WeightMu, hidden2Parameters.WeightRho, hidden2Parameters.TakeWeightSample(), Hidden2Prior)
-                + global::BnnDsl.Kl.MonteCarlo(hidden2Parameters.BiasMu, hidden2Parameters.BiasRho, hidden2Parameters.TakeBiasSample(), Hidden2Prior)
-                + global::BnnDsl.Kl.MonteCarlo(outputParameters.WeightMu, outputParameters.WeightRho, outputParameters.TakeWeightSample(), OutputPrior)
-                + global::BnnDsl.Kl.MonteCarlo(outputParameters.BiasMu, outputParameters.BiasRho, outputParameters.TakeBiasSample(), OutputPrior);
+            return global::BnnDsl.Kl.MonteCarlo(hidden1Parameters.TakeWeightDraw(), Hidden1Prior)
+                + global::BnnDsl.Kl.MonteCarlo(hidden1Parameters.TakeBiasDraw(), Hidden1Prior)
+                + global::BnnDsl.Kl.MonteCarlo(hidden2Parameters.TakeWeightDraw(), Hidden2Prior)
+                + global::BnnDsl.Kl.MonteCarlo(hidden2Parameters.TakeBiasDraw(), Hidden2Prior)
+                + global::BnnDsl.Kl.MonteCarlo(outputParameters.TakeWeightDraw(), OutputPrior)
+                + global::BnnDsl.Kl.MonteCarlo(outputParameters.TakeBiasDraw(), OutputPrior);
         }
 
         protected override void Dispose(bool disposing)

@@ -144,8 +144,8 @@ internal sealed class MeanFieldEmitter : PosteriorEmitter
                 }
                 else
                 {
-                    terms.Add($"{Names.Kl}.MonteCarlo({field}.WeightMu, {field}.WeightRho, {field}.TakeWeightSample(), {PriorField(layer)})");
-                    terms.Add($"{Names.Kl}.MonteCarlo({field}.BiasMu, {field}.BiasRho, {field}.TakeBiasSample(), {PriorField(layer)})");
+                    terms.Add($"{Names.Kl}.MonteCarlo({field}.TakeWeightDraw(), {PriorField(layer)})");
+                    terms.Add($"{Names.Kl}.MonteCarlo({field}.TakeBiasDraw(), {PriorField(layer)})");
                 }
             }
             foreach (var layer in network.Layers)

@@ -18,11 +18,14 @@ public static class Kl
     }
 
     /// <summary>
-    /// One-sample Monte Carlo estimate log q(w) − log p(w) at a reparameterised draw <paramref name="sample"/>
-    /// (unbiased for the KL; used when the prior has no closed form, Blundell et al. 2015).
+    /// One-sample Monte Carlo estimate log q(w) − log p(w) at a reparameterised draw (unbiased for the KL; used when
+    /// the prior has no closed form, Blundell et al. 2015). Since w = μ + σ ε, log q(w) = Σ(−ε²/2 − log σ) − (n/2) log 2π.
     /// </summary>
-    public static Tensor MonteCarlo(Tensor mu, Tensor rho, Tensor sample, Prior prior) =>
-        GaussianLogProb(sample, mu, Reparameterization.Sigma(rho)) - prior.LogProb(sample);
+    public static Tensor MonteCarlo(GaussianDraw draw, Prior prior)
+    {
+        var logQ = draw.Noise.square().sum() * -0.5 - draw.Sigma.log().sum() - 0.5 * Math.Log(2 * Math.PI) * draw.Noise.numel();
+        return logQ - prior.LogProb(draw.Sample);
+    }
 
     /// <summary>Σ log N(x; μ, σ²).</summary>
     public static Tensor GaussianLogProb(Tensor x, Tensor mu, Tensor sigma)

@@ -2,14 +2,32 @@ using static TorchSharp.torch;
 
 namespace BnnDsl;
 
+/// <summary>
+/// One reparameterised draw w = μ + σ ⊙ ε from a mean-field Gaussian, with the σ and ε it was made from, so that
+/// log q(w) = Σ(−ε²/2 − log σ) − (n/2) log 2π needs no division.
+/// </summary>
+public readonly record struct GaussianDraw(Tensor Sample, Tensor Sigma, Tensor Noise)
+{
+    /// <summary>True when every tensor is still alive (not disposed with the scope of an earlier step).</summary>
+    public bool IsAlive => !Sample.IsInvalid && !Sigma.IsInvalid && !Noise.IsInvalid;
+}
+
 /// <summary>Reparameterised draws from mean-field Gaussians, σ = softplus(ρ).</summary>
 public static class Reparameterization
 {
+    /// <summary>Draws w = μ + softplus(ρ) ⊙ ε, ε ~ N(0, I), keeping σ and ε.</summary>
+    public static GaussianDraw Draw(Tensor mu, Tensor rho)
+    {
+        var sigma = Sigma(rho);
+        var noise = randn_like(mu);
+        return new GaussianDraw(mu + sigma * noise, sigma, noise);
+    }
+
     /// <summary>σ = softplus(ρ) = log(1 + e^ρ), positive and smooth.</summary>
     public static Tensor Sigma(Tensor rho) => nn.functional.softplus(rho);
 
     /// <summary>w = μ + softplus(ρ) ⊙ ε, ε ~ N(0, I).</summary>
-    public static Tensor Sample(Tensor mu, Tensor rho) => mu + Sigma(rho) * randn_like(mu);
+    public static Tensor Sample(Tensor mu, Tensor rho) => Draw(mu, rho).Sample;
 
     /// <summary>
     /// The pre-activation of a dense layer with W ~ N(μ_W, σ_W²), b ~ N(μ_b, σ_b²) given input x:

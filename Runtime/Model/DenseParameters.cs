@@ -43,7 +43,7 @@ public sealed class PointDense : nn.Module
 /// </summary>
 public sealed class MeanFieldDense : nn.Module
 {
-    Tensor? retainedWeight, retainedBias;
+    GaussianDraw? retainedWeight, retainedBias;
 
     public MeanFieldDense(int inputs, int outputs, double initialRho, Device? device = null) : base(nameof(MeanFieldDense))
     {
@@ -79,10 +79,10 @@ public sealed class MeanFieldDense : nn.Module
     /// <summary>Per-weight sampling: one W = μ + σ ⊙ ε for the whole minibatch.</summary>
     public Tensor SampledLinear(Tensor input)
     {
-        var weight = Reparameterization.Sample(WeightMu, WeightRho);
-        var bias = Reparameterization.Sample(BiasMu, BiasRho);
+        var weight = Reparameterization.Draw(WeightMu, WeightRho);
+        var bias = Reparameterization.Draw(BiasMu, BiasRho);
         if (RetainSamples) { retainedWeight = weight; retainedBias = bias; }
-        return nn.functional.linear(input, weight, bias);
+        return nn.functional.linear(input, weight.Sample, bias.Sample);
     }
 
     /// <summary>
@@ -93,17 +93,17 @@ public sealed class MeanFieldDense : nn.Module
         Reparameterization.LocalLinear(input, WeightMu, WeightRho, BiasMu, BiasRho);
 
     /// <summary>The weights of the last <see cref="SampledLinear"/> call when retained and still alive, else a fresh draw.</summary>
-    public Tensor TakeWeightSample() => Take(ref retainedWeight) ?? Reparameterization.Sample(WeightMu, WeightRho);
+    public GaussianDraw TakeWeightDraw() => Take(ref retainedWeight) ?? Reparameterization.Draw(WeightMu, WeightRho);
 
     /// <summary>The bias of the last <see cref="SampledLinear"/> call when retained and still alive, else a fresh draw.</summary>
-    public Tensor TakeBiasSample() => Take(ref retainedBias) ?? Reparameterization.Sample(BiasMu, BiasRho);
+    public GaussianDraw TakeBiasDraw() => Take(ref retainedBias) ?? Reparameterization.Draw(BiasMu, BiasRho);
 
-    static Tensor? Take(ref Tensor? retained)
+    static GaussianDraw? Take(ref GaussianDraw? retained)
     {
-        var sample = retained;
+        var draw = retained;
         retained = null;
-        // A sample from an earlier, already disposed step must not be reused.
-        return sample is { IsInvalid: false } ? sample : null;
+        // A draw from an earlier, already disposed step must not be reused.
+        return draw is { IsAlive: true } ? draw : null;
     }
 
     protected override void Dispose(bool disposing)
