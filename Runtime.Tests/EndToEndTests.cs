@@ -17,13 +17,12 @@ public class EndToEndTests(ITestOutputHelper output)
 
     static (ClassificationMetrics Metrics, double Auroc, float[] Parameters) TrainAndEvaluate(Func<BayesianModule> create, int epochs)
     {
-        set_num_threads(2);
         using var train = Load("train");
         using var test = Load("t10k");
         using var ood = Load("ood").Take(2000);
         random.manual_seed(1);
         using var model = create();
-        Trainer.Fit(model, train, new FitOptions { Epochs = epochs, Seed = 1 });
+        Trainer.Fit(model, train, new FitOptions { Epochs = epochs, Seed = 1, Threads = 2 });
         random.manual_seed(2);
         using var predictive = model.Predict(test.Inputs, samples: 16);
         using var oodPredictive = model.Predict(ood.Inputs, samples: 16);

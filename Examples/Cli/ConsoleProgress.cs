@@ -15,7 +15,13 @@ public sealed class ConsoleProgress(ProgressContext? context, string complexityL
 
     public void Report(TrainingProgress value)
     {
-        if (context is null) return;
+        if (context is null)
+        {
+            // Redirected output (CI, a log file): one line per finished epoch.
+            if (value.Step == value.StepsPerEpoch)
+                Console.WriteLine(Describe(value));
+            return;
+        }
         if (value.Epoch != epoch)
         {
             task?.StopTask();
@@ -23,8 +29,10 @@ public sealed class ConsoleProgress(ProgressContext? context, string complexityL
             task = context.AddTask($"epoch {value.Epoch}", maxValue: value.StepsPerEpoch);
         }
         task!.Value = value.Step;
-        task.Description = string.Format(CultureInfo.InvariantCulture,
-            "epoch {0,2}  loss {1:F4}  nll {2:F4}  {3} {4:F0}", value.Epoch, value.Loss, value.Nll, complexityLabel, value.Complexity);
+        task.Description = Describe(value);
         if (value.Step == value.StepsPerEpoch) task.StopTask();
     }
+
+    string Describe(TrainingProgress value) => string.Format(CultureInfo.InvariantCulture,
+        "epoch {0,2}  loss {1:F4}  nll {2:F4}  {3} {4:F0}", value.Epoch, value.Loss, value.Nll, complexityLabel, value.Complexity);
 }

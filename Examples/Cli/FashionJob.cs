@@ -43,7 +43,7 @@ public static class FashionJob
         AnsiConsole.MarkupLine($"[bold]Network:[/] {Markup.Escape(model.GetType().Name)} — {Markup.Escape(model.Summary)} ({parameterCount:N0} parameters)");
 
         int epochs = options.Epochs ?? 20;
-        var fit = new FitOptions { Epochs = epochs, Seed = options.Seed, BatchSize = options.BatchSize, LearningRate = options.LearningRate ?? 1e-3 };
+        var fit = new FitOptions { Epochs = epochs, Seed = options.Seed, BatchSize = options.BatchSize, LearningRate = options.LearningRate ?? 1e-3, Threads = options.Threads };
         string complexityLabel = model.IsStochastic ? "kl" : "-log prior";
         IReadOnlyList<EpochSummary> epochsRun = Array.Empty<EpochSummary>();
         try
@@ -52,7 +52,7 @@ public static class FashionJob
                 AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn())
                     .Start(context => epochsRun = Trainer.Fit(model, train, fit, new ConsoleProgress(context, complexityLabel)));
             else
-                epochsRun = Trainer.Fit(model, train, fit);
+                epochsRun = Trainer.Fit(model, train, fit, new ConsoleProgress(null, complexityLabel));
         }
         catch (TrainingDivergedException e)
         {

