@@ -13,7 +13,8 @@ public static class Kl
     {
         var sigma = Reparameterization.Sigma(rho);
         double inverseTwoVariance = 0.5 / (priorStd * priorStd);
-        var perWeight = (sigma.square() + (mu - priorMean).square()) * inverseTwoVariance - sigma.log();
+        var centred = priorMean == 0 ? mu : mu - priorMean;
+        var perWeight = (sigma.square() + centred.square()) * inverseTwoVariance - sigma.log();
         return perWeight.sum() + (Math.Log(priorStd) - 0.5) * mu.numel();
     }
 

@@ -38,7 +38,8 @@ public sealed class NormalPrior : Prior
     public override Tensor LogProb(Tensor weights)
     {
         double logNormaliser = -0.5 * Math.Log(2 * Math.PI * Std * Std);
-        return (weights - Mean).square().sum() * (-0.5 / (Std * Std)) + logNormaliser * weights.numel();
+        var centred = Mean == 0 ? weights : weights - Mean; // a zero-mean prior needs no subtraction
+        return centred.square().sum() * (-0.5 / (Std * Std)) + logNormaliser * weights.numel();
     }
 }
 
