@@ -59,8 +59,8 @@ public class TrainingTests
     {
         // The CUDA path differs only in the device passed here; a CPU machine can check that nothing ignores it.
         using var model = new LinearRegression(CPU);
-        Assert.All(model.parameters(), p => Assert.Equal(DeviceType.CPU, p.device_type));
-        Assert.All(model.buffers(), b => Assert.Equal(DeviceType.CPU, b.device_type));
+        Assert.All(model.parameters(), p => Assert.Equal(TorchSharp.DeviceType.CPU, p.device_type));
+        Assert.All(model.buffers(), b => Assert.Equal(TorchSharp.DeviceType.CPU, b.device_type));
         Assert.Equal(new[] { "Linear.weight_mu", "Linear.weight_rho", "Linear.bias_mu", "Linear.bias_rho" },
             model.named_parameters().Select(p => p.name).ToArray());
         Assert.Equal(new[] { "noise_std" }, model.named_buffers().Select(b => b.name).ToArray());
