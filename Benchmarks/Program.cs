@@ -12,21 +12,37 @@ using static TorchSharp.torch;
 // Speed pairs, each timed in one process with their epochs alternating (A, B, A, B, ...), so that machine noise
 // falls on both; the figure is the ratio of median epoch times. Usage:
 //   bnndsl-bench [--epochs N] [--data DIR] [--threads N]
+//   bnndsl-bench --profile        (milliseconds per step: forward, backward, Adam)
 int epochs = 6;
 string? dataDirectory = null;
 int threads = Environment.ProcessorCount;
+bool profile = false;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
+        case "--profile": profile = true; break;
         case "--epochs": epochs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--data": dataDirectory = args[++i]; break;
         case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        default: Console.Error.WriteLine($"unknown option {args[i]}; usage: bnndsl-bench [--epochs N] [--data DIR] [--threads N]"); return 2;
+        default: Console.Error.WriteLine($"unknown option {args[i]}; usage: bnndsl-bench [--profile] [--epochs N] [--data DIR] [--threads N]"); return 2;
     }
 }
 set_num_threads(threads);
 NativeAllocator.KeepLargeBlocks();
+if (profile)
+{
+    // Per-step breakdown on random minibatches: no data set needed.
+    random.manual_seed(1);
+    using var plain = new HandWrittenMlp();
+    StepProfile.Print("hand-written TorchSharp MLP", (x, y) => nn.functional.cross_entropy(plain.forward(x), y), plain);
+    foreach (var method in new[] { "map", "peer-mf", "peer-mf-lrt", "mean-field" })
+    {
+        using var network = FashionJob.CreateNetwork(method);
+        StepProfile.Print($"{method} ({network.GetType().Name})", (x, y) => network.Loss(x, y, 60000).Loss, network);
+    }
+    return 0;
+}
 var (directory, description) = DataSources.Fashion(dataDirectory);
 using var train = ImageData.Read(DataSources.File(directory, "train-images-idx3-ubyte"), DataSources.File(directory, "train-labels-idx1-ubyte"));
 Console.WriteLine($"data: {description}; {train.Count} training images; {get_num_threads()} threads; {epochs} epochs per contender, alternating");

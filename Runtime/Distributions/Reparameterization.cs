@@ -19,7 +19,7 @@ public static class Reparameterization
     public static GaussianDraw Draw(Tensor mu, Tensor rho)
     {
         var sigma = Sigma(rho);
-        var noise = randn_like(mu);
+        var noise = GaussianNoise.Like(mu);
         return new GaussianDraw(mu + sigma * noise, sigma, noise);
     }
 
@@ -39,6 +39,6 @@ public static class Reparameterization
         var weightSigma = Sigma(weightRho);
         var biasSigma = Sigma(biasRho);
         var variance = nn.functional.linear(input.square(), weightSigma.square(), biasSigma.square());
-        return mean + variance.sqrt() * randn_like(mean);
+        return mean + variance.sqrt() * GaussianNoise.Like(mean);
     }
 }

@@ -1,0 +1,45 @@
+using System;
+using System.Diagnostics;
+using System.Globalization;
+using BnnDsl;
+using static TorchSharp.torch;
+
+namespace BnnDsl.Benchmarks;
+
+/// <summary>
+/// Where a training step's time goes: milliseconds for the forward pass and loss, the backward pass and the optimiser
+/// step, each the median over many steps on fixed random minibatches (no data loading).
+/// </summary>
+public static class StepProfile
+{
+    public static void Print(string name, Func<Tensor, Tensor, Tensor> loss, nn.Module module, int steps = 200)
+    {
+        using var optimizer = optim.Adam(module.parameters(), 1e-3);
+        var forward = new double[steps];
+        var backward = new double[steps];
+        var update = new double[steps];
+        var inputs = rand(128, 784);
+        var targets = randint(0, 10, new long[] { 128 });
+        for (int s = -20; s < steps; s++) // 20 warm-up steps
+        {
+            using var scope = NewDisposeScope();
+            var clock = Stopwatch.StartNew();
+            var value = loss(inputs, targets);
+            _ = value.item<float>();
+            double t0 = clock.Elapsed.TotalMilliseconds;
+            optimizer.zero_grad();
+            value.backward();
+            double t1 = clock.Elapsed.TotalMilliseconds;
+            optimizer.step();
+            double t2 = clock.Elapsed.TotalMilliseconds;
+            if (s < 0) continue;
+            forward[s] = t0;
+            backward[s] = t1 - t0;
+            update[s] = t2 - t1;
+        }
+        Array.Sort(forward); Array.Sort(backward); Array.Sort(update);
+        double f = forward[steps / 2], b = backward[steps / 2], u = update[steps / 2];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{name,-44} forward+loss {f,6:F2} ms  backward {b,6:F2} ms  Adam {u,6:F2} ms  total {f + b + u,6:F2} ms/step"));
+    }
+}
