@@ -56,7 +56,11 @@ public static class FashionJob
         }
         catch (TrainingDivergedException e)
         {
+            // The parameters are those of the last finite step: keep them rather than lose the run.
+            string saved = Path.Combine(options.Out, "model-before-divergence.bin");
+            model.Save(saved);
             AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            AnsiConsole.MarkupLine($"Saved the parameters before the failing step to {Markup.Escape(saved)}.");
             return 3;
         }
         foreach (var e in epochsRun)
