@@ -14,7 +14,7 @@ public class KlTests
         double mu = 0.3, rho = -1.2, m0 = 0.1, s0 = 0.7;
         double sigma = Math.Log(1 + Math.Exp(rho));
         double expected = Math.Log(s0 / sigma) + (sigma * sigma + (mu - m0) * (mu - m0)) / (2 * s0 * s0) - 0.5;
-        using var kl = Kl.GaussianVsNormal(tensor(new[] { mu }), tensor(new[] { rho }), m0, s0);
+        using var kl = Kl.GaussianVsNormal(tensor(new[] { mu }), Reparameterization.Sigma(tensor(new[] { rho })), m0, s0);
         Assert.Equal(expected, kl.item<double>(), 12);
     }
 
@@ -28,7 +28,7 @@ public class KlTests
         var mu = randn(2000, dtype: ScalarType.Float64) * 0.5;
         var rho = randn(2000, dtype: ScalarType.Float64) - 2;
         var prior = Prior.Normal(0.2, 0.8);
-        double closed = Kl.GaussianVsNormal(mu, rho, 0.2, 0.8).item<double>();
+        double closed = Kl.GaussianVsNormal(mu, Reparameterization.Sigma(rho), 0.2, 0.8).item<double>();
         const int S = 4000;
         var draws = Enumerable.Range(0, S).Select(_ =>
         {
@@ -91,7 +91,7 @@ public class KlTests
         var wRho = tensor(new[] { -1.0, 0.0, -2.0 }, dtype: ScalarType.Float64).reshape(1, 3);
         var bMu = tensor(new[] { 0.05 }, dtype: ScalarType.Float64);
         var bRho = tensor(new[] { -3.0 }, dtype: ScalarType.Float64);
-        var draws = Reparameterization.LocalLinear(x, wMu, wRho, bMu, bRho);
+        var draws = Reparameterization.LocalLinear(x, wMu, Reparameterization.Sigma(wRho), bMu, Reparameterization.Sigma(bRho));
         double expectedMean = 0.5 * 0.2 - 1.0 * 0.1 + 2.0 * -0.3 + 0.05;
         double Softplus(double r) => Math.Log(1 + Math.Exp(r));
         double expectedVariance = 0.25 * Math.Pow(Softplus(-1), 2) + 1.0 * Math.Pow(Softplus(0), 2) + 4.0 * Math.Pow(Softplus(-2), 2) + Math.Pow(Softplus(-3), 2);

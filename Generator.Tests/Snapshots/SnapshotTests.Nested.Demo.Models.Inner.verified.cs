@@ -43,8 +43,8 @@ namespace Demo
             public override global::TorchSharp.torch.Tensor Complexity()
             {
                 // Only: closed form against Normal(0, 1).
-                return global::BnnDsl.Kl.GaussianVsNormal(onlyParameters.WeightMu, onlyParameters.WeightRho, 0.0, 1.0)
-                    + global::BnnDsl.Kl.GaussianVsNormal(onlyParameters.BiasMu, onlyParameters.BiasRho, 0.0, 1.0);
+                return global::BnnDsl.Kl.GaussianVsNormal(onlyParameters.WeightMu, onlyParameters.TakeWeightSigma(), 0.0, 1.0)
+                    + global::BnnDsl.Kl.GaussianVsNormal(onlyParameters.BiasMu, onlyParameters.TakeBiasSigma(), 0.0, 1.0);
             }
 
             protected override void Dispose(bool disposing)

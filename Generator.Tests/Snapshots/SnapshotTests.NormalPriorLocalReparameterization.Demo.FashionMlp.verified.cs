@@ -69,12 +69,12 @@ namespace Demo
             // Hidden1: closed form against Normal(0, 1).
             // Hidden2: closed form against Normal(0, 1).
             // Output: closed form against Normal(0, 1).
-            return global::BnnDsl.Kl.GaussianVsNormal(hidden1Parameters.WeightMu, hidden1Parameters.WeightRho, 0.0, 1.0)
-                + global::BnnDsl.Kl.GaussianVsNormal(hidden1Parameters.BiasMu, hidden1Parameters.BiasRho, 0.0, 1.0)
-                + global::BnnDsl.Kl.GaussianVsNormal(hidden2Parameters.WeightMu, hidden2Parameters.WeightRho, 0.0, 1.0)
-                + global::BnnDsl.Kl.GaussianVsNormal(hidden2Parameters.BiasMu, hidden2Parameters.BiasRho, 0.0, 1.0)
-                + global::BnnDsl.Kl.GaussianVsNormal(outputParameters.WeightMu, outputParameters.WeightRho, 0.0, 1.0)
-                + global::BnnDsl.Kl.GaussianVsNormal(outputParameters.BiasMu, outputParameters.BiasRho, 0.0, 1.0);
+            return global::BnnDsl.Kl.GaussianVsNormal(hidden1Parameters.WeightMu, hidden1Parameters.TakeWeightSigma(), 0.0, 1.0)
+                + global::BnnDsl.Kl.GaussianVsNormal(hidden1Parameters.BiasMu, hidden1Parameters.TakeBiasSigma(), 0.0, 1.0)
+                + global::BnnDsl.Kl.GaussianVsNormal(hidden2Parameters.WeightMu, hidden2Parameters.TakeWeightSigma(), 0.0, 1.0)
+                + global::BnnDsl.Kl.GaussianVsNormal(hidden2Parameters.BiasMu, hidden2Parameters.TakeBiasSigma(), 0.0, 1.0)
+                + global::BnnDsl.Kl.GaussianVsNormal(outputParameters.WeightMu, outputParameters.TakeWeightSigma(), 0.0, 1.0)
+                + global::BnnDsl.Kl.GaussianVsNormal(outputParameters.BiasMu, outputParameters.TakeBiasSigma(), 0.0, 1.0);
         }
 
         protected override void Dispose(bool disposing)

@@ -21,7 +21,7 @@ namespace Demo
             register_module("Hidden1", hidden1Parameters);
             hidden2Parameters = new global::BnnDsl.MeanFieldDense(400, 400, initialRho: -5.0, device);
             register_module("Hidden2", hidden2Parameters);
-            outputParameters = new global::BnnDsl.MeanFieldDense(400, 10, initialRho: -5.0, device) { RetainSamples = true };
+            outputParameters = new global::BnnDsl.MeanFieldDense(400, 10, initialRho: -5.0, device);
             register_module("Output", outputParameters);
         }
 
@@ -69,11 +69,11 @@ namespace Demo
         {
             // Hidden1: closed form against Normal(0, 0.1).
             // Hidden2: closed form against Normal(0, 0.1).
-            // Output: one-sample Monte Carlo estimate against ScaleMixture(0.5, 1, 0.0025) (no closed form).
-            return global::BnnDsl.Kl.GaussianVsNormal(hidden1Parameters.WeightMu, hidden1Parameters.WeightRho, 0.0, 0.1)
-                + global::BnnDsl.Kl.GaussianVsNormal(hidden1Parameters.BiasMu, hidden1Parameters.BiasRho, 0.0, 0.1)
-                + global::BnnDsl.Kl.GaussianVsNormal(hidden2Parameters.WeightMu, hidden2Parameters.WeightRho, 0.0, 0.1)
-                + global::BnnDsl.Kl.GaussianVsNormal(hidden2Parameters.BiasMu, hidden2Parameters.BiasRho, 0.0, 0.1)
+            // Output: one-sample Monte Carlo estimate against ScaleMixture(0.5, 1, 0.0025) (no closed form), at this step's draw.
+            return global::BnnDsl.Kl.GaussianVsNormal(hidden1Parameters.WeightMu, hidden1Parameters.TakeWeightSigma(), 0.0, 0.1)
+                + global::BnnDsl.Kl.GaussianVsNormal(hidden1Parameters.BiasMu, hidden1Parameters.TakeBiasSigma(), 0.0, 0.1)
+                + global::BnnDsl.Kl.GaussianVsNormal(hidden2Parameters.WeightMu, hidden2Parameters.TakeWeightSigma(), 0.0, 0.1)
+                + global::BnnDsl.Kl.GaussianVsNormal(hidden2Parameters.BiasMu, hidden2Parameters.TakeBiasSigma(), 0.0, 0.1)
                 + global::BnnDsl.Kl.MonteCarlo(outputParameters.TakeWeightDraw(), OutputPrior)
                 + global::BnnDsl.Kl.MonteCarlo(outputParameters.TakeBiasDraw(), OutputPrior);
         }

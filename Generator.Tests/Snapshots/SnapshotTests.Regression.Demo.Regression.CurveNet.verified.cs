@@ -59,10 +59,10 @@ namespace Demo.Regression
         {
             // Hidden: closed form against Normal(0, 1).
             // Output: closed form against Normal(0, 1).
-            return global::BnnDsl.Kl.GaussianVsNormal(hiddenParameters.WeightMu, hiddenParameters.WeightRho, 0.0, 1.0)
-                + global::BnnDsl.Kl.GaussianVsNormal(hiddenParameters.BiasMu, hiddenParameters.BiasRho, 0.0, 1.0)
-                + global::BnnDsl.Kl.GaussianVsNormal(outputParameters.WeightMu, outputParameters.WeightRho, 0.0, 1.0)
-                + global::BnnDsl.Kl.GaussianVsNormal(outputParameters.BiasMu, outputParameters.BiasRho, 0.0, 1.0);
+            return global::BnnDsl.Kl.GaussianVsNormal(hiddenParameters.WeightMu, hiddenParameters.TakeWeightSigma(), 0.0, 1.0)
+                + global::BnnDsl.Kl.GaussianVsNormal(hiddenParameters.BiasMu, hiddenParameters.TakeBiasSigma(), 0.0, 1.0)
+                + global::BnnDsl.Kl.GaussianVsNormal(outputParameters.WeightMu, outputParameters.TakeWeightSigma(), 0.0, 1.0)
+                + global::BnnDsl.Kl.GaussianVsNormal(outputParameters.BiasMu, outputParameters.TakeBiasSigma(), 0.0, 1.0);
         }
 
         /// <summary>The learned observation noise s = exp(log s) of the Gaussian likelihood.</summary>

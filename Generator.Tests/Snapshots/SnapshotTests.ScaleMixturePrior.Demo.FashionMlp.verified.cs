@@ -19,11 +19,11 @@ namespace Demo
         /// <summary>Creates the network with freshly initialised parameters on <paramref name="device"/> (the CPU when null).</summary>
         public FashionMlp(global::TorchSharp.torch.Device? device = null) : base("FashionMlp")
         {
-            hidden1Parameters = new global::BnnDsl.MeanFieldDense(784, 400, initialRho: -5.0, device) { RetainSamples = true };
+            hidden1Parameters = new global::BnnDsl.MeanFieldDense(784, 400, initialRho: -5.0, device);
             register_module("Hidden1", hidden1Parameters);
-            hidden2Parameters = new global::BnnDsl.MeanFieldDense(400, 400, initialRho: -5.0, device) { RetainSamples = true };
+            hidden2Parameters = new global::BnnDsl.MeanFieldDense(400, 400, initialRho: -5.0, device);
             register_module("Hidden2", hidden2Parameters);
-            outputParameters = new global::BnnDsl.MeanFieldDense(400, 10, initialRho: -5.0, device) { RetainSamples = true };
+            outputParameters = new global::BnnDsl.MeanFieldDense(400, 10, initialRho: -5.0, device);
             register_module("Output", outputParameters);
         }
 
@@ -69,9 +69,9 @@ namespace Demo
         /// <summary>KL(q ‖ p) summed over all weights and biases, in nats.</summary>
         public override global::TorchSharp.torch.Tensor Complexity()
         {
-            // Hidden1: one-sample Monte Carlo estimate against ScaleMixture(0.5, 1, 0.0025) (no closed form).
-            // Hidden2: one-sample Monte Carlo estimate against ScaleMixture(0.5, 1, 0.0025) (no closed form).
-            // Output: one-sample Monte Carlo estimate against ScaleMixture(0.5, 1, 0.0025) (no closed form).
+            // Hidden1: one-sample Monte Carlo estimate against ScaleMixture(0.5, 1, 0.0025) (no closed form), at this step's draw.
+            // Hidden2: one-sample Monte Carlo estimate against ScaleMixture(0.5, 1, 0.0025) (no closed form), at this step's draw.
+            // Output: one-sample Monte Carlo estimate against ScaleMixture(0.5, 1, 0.0025) (no closed form), at this step's draw.
             return global::BnnDsl.Kl.MonteCarlo(hidden1Parameters.TakeWeightDraw(), Hidden1Prior)
                 + global::BnnDsl.Kl.MonteCarlo(hidden1Parameters.TakeBiasDraw(), Hidden1Prior)
                 + global::BnnDsl.Kl.MonteCarlo(hidden2Parameters.TakeWeightDraw(), Hidden2Prior)

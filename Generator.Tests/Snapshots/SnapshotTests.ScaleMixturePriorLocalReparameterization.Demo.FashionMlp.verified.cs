@@ -69,9 +69,9 @@ namespace Demo
         /// <summary>KL(q ‖ p) summed over all weights and biases, in nats.</summary>
         public override global::TorchSharp.torch.Tensor Complexity()
         {
-            // Hidden1: one-sample Monte Carlo estimate against ScaleMixture(0.25, 1, 0.001) (no closed form).
-            // Hidden2: one-sample Monte Carlo estimate against ScaleMixture(0.25, 1, 0.001) (no closed form).
-            // Output: one-sample Monte Carlo estimate against ScaleMixture(0.25, 1, 0.001) (no closed form).
+            // Hidden1: one-sample Monte Carlo estimate against ScaleMixture(0.25, 1, 0.001) (no closed form), at this step's draw.
+            // Hidden2: one-sample Monte Carlo estimate against ScaleMixture(0.25, 1, 0.001) (no closed form), at this step's draw.
+            // Output: one-sample Monte Carlo estimate against ScaleMixture(0.25, 1, 0.001) (no closed form), at this step's draw.
             return global::BnnDsl.Kl.MonteCarlo(hidden1Parameters.TakeWeightDraw(), Hidden1Prior)
                 + global::BnnDsl.Kl.MonteCarlo(hidden1Parameters.TakeBiasDraw(), Hidden1Prior)
                 + global::BnnDsl.Kl.MonteCarlo(hidden2Parameters.TakeWeightDraw(), Hidden2Prior)

@@ -102,13 +102,8 @@ internal sealed class MeanFieldEmitter : PosteriorEmitter
 
     static bool HasClosedFormKl(PriorModel prior) => prior.Family == PriorFamily.Normal;
 
-    public override string Construct(NetworkModel network, LayerModel layer)
-    {
-        var creation = $"new {ParameterType}({layer.Inputs}, {layer.Outputs}, initialRho: {CodeWriter.Number(network.InitialRho)}, device)";
-        // A Monte Carlo KL reuses the weights drawn in the forward pass; local reparameterisation draws none.
-        bool retain = !HasClosedFormKl(PriorOf(network, layer)) && !network.LocalReparameterization;
-        return retain ? creation + " { RetainSamples = true }" : creation;
-    }
+    public override string Construct(NetworkModel network, LayerModel layer) =>
+        $"new {ParameterType}({layer.Inputs}, {layer.Outputs}, initialRho: {CodeWriter.Number(network.InitialRho)}, device)";
 
     public override string Describe(NetworkModel network) =>
         $"mean-field Gaussian, {(network.LocalReparameterization ? "local reparameterisation" : "per-weight sampling")}, ρ0 = {CodeWriter.Number(network.InitialRho)}";
@@ -139,8 +134,8 @@ internal sealed class MeanFieldEmitter : PosteriorEmitter
                 if (HasClosedFormKl(prior))
                 {
                     string mean = CodeWriter.Number(prior.Parameters[0]), std = CodeWriter.Number(prior.Parameters[1]);
-                    terms.Add($"{Names.Kl}.GaussianVsNormal({field}.WeightMu, {field}.WeightRho, {mean}, {std})");
-                    terms.Add($"{Names.Kl}.GaussianVsNormal({field}.BiasMu, {field}.BiasRho, {mean}, {std})");
+                    terms.Add($"{Names.Kl}.GaussianVsNormal({field}.WeightMu, {field}.TakeWeightSigma(), {mean}, {std})");
+                    terms.Add($"{Names.Kl}.GaussianVsNormal({field}.BiasMu, {field}.TakeBiasSigma(), {mean}, {std})");
                 }
                 else
                 {
@@ -153,7 +148,7 @@ internal sealed class MeanFieldEmitter : PosteriorEmitter
                 var prior = PriorOf(network, layer);
                 writer.Line(HasClosedFormKl(prior)
                     ? $"// {layer.Name}: closed form against {DescribePrior(prior)}."
-                    : $"// {layer.Name}: one-sample Monte Carlo estimate against {DescribePrior(prior)} (no closed form).");
+                    : $"// {layer.Name}: one-sample Monte Carlo estimate against {DescribePrior(prior)} (no closed form), at this step's draw.");
             }
             WriteSum(writer, "return ", terms);
         });

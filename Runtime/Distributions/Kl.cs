@@ -3,15 +3,14 @@ using static TorchSharp.torch;
 
 namespace BnnDsl;
 
-/// <summary>KL divergences between a mean-field Gaussian q = N(μ, softplus(ρ)²) and a prior, summed over weights.</summary>
+/// <summary>KL divergences between a mean-field Gaussian q = N(μ, σ²) and a prior, summed over weights.</summary>
 public static class Kl
 {
     /// <summary>
     /// Closed form against Normal(m0, s0), per weight: log(s0/σ) + (σ² + (μ − m0)²) / (2 s0²) − ½ (METHODS.md §3).
     /// </summary>
-    public static Tensor GaussianVsNormal(Tensor mu, Tensor rho, double priorMean, double priorStd)
+    public static Tensor GaussianVsNormal(Tensor mu, Tensor sigma, double priorMean, double priorStd)
     {
-        var sigma = Reparameterization.Sigma(rho);
         double inverseTwoVariance = 0.5 / (priorStd * priorStd);
         var centred = priorMean == 0 ? mu : mu - priorMean;
         var perWeight = (sigma.square() + centred.square()) * inverseTwoVariance - sigma.log();

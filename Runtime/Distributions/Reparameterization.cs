@@ -16,9 +16,11 @@ public readonly record struct GaussianDraw(Tensor Sample, Tensor Sigma, Tensor N
 public static class Reparameterization
 {
     /// <summary>Draws w = μ + softplus(ρ) ⊙ ε, ε ~ N(0, I), keeping σ and ε.</summary>
-    public static GaussianDraw Draw(Tensor mu, Tensor rho)
+    public static GaussianDraw Draw(Tensor mu, Tensor rho) => DrawWithSigma(mu, Sigma(rho));
+
+    /// <summary>Draws w = μ + σ ⊙ ε, ε ~ N(0, I), for a σ already computed.</summary>
+    public static GaussianDraw DrawWithSigma(Tensor mu, Tensor sigma)
     {
-        var sigma = Sigma(rho);
         var noise = GaussianNoise.Like(mu);
         return new GaussianDraw(mu + sigma * noise, sigma, noise);
     }
@@ -33,11 +35,9 @@ public static class Reparameterization
     /// The pre-activation of a dense layer with W ~ N(μ_W, σ_W²), b ~ N(μ_b, σ_b²) given input x:
     /// N(x μ_Wᵀ + μ_b, x² σ_Wᵀ² + σ_b²), sampled with one ε per example and output unit.
     /// </summary>
-    public static Tensor LocalLinear(Tensor input, Tensor weightMu, Tensor weightRho, Tensor biasMu, Tensor biasRho)
+    public static Tensor LocalLinear(Tensor input, Tensor weightMu, Tensor weightSigma, Tensor biasMu, Tensor biasSigma)
     {
         var mean = nn.functional.linear(input, weightMu, biasMu);
-        var weightSigma = Sigma(weightRho);
-        var biasSigma = Sigma(biasRho);
         var variance = nn.functional.linear(input.square(), weightSigma.square(), biasSigma.square());
         return mean + variance.sqrt() * GaussianNoise.Like(mean);
     }

@@ -41,9 +41,16 @@ public sealed class PointDense : nn.Module
 /// q(w) = N(μ, σ²) per weight with σ = softplus(ρ). μ starts like a deterministic layer's weights, ρ at a constant.
 /// State-dict keys: <c>weight_mu</c>, <c>weight_rho</c>, <c>bias_mu</c>, <c>bias_rho</c>.
 /// </summary>
+/// <remarks>
+/// A sampled forward pass with gradients on keeps what it computed — σ, and the draw itself when weights are sampled
+/// — for the complexity term of the same step (<see cref="TakeWeightSigma"/>, <see cref="TakeWeightDraw"/>): the
+/// Monte Carlo KL then uses the θ_s of the likelihood, as Blundell et al. do, and softplus runs once per step.
+/// Taking clears it; anything from a disposed, earlier step is ignored and computed afresh.
+/// </remarks>
 public sealed class MeanFieldDense : nn.Module
 {
-    GaussianDraw? retainedWeight, retainedBias;
+    GaussianDraw? weightDraw, biasDraw;
+    Tensor? weightSigma, biasSigma;
 
     public MeanFieldDense(int inputs, int outputs, double initialRho, Device? device = null) : base(nameof(MeanFieldDense))
     {
@@ -67,12 +74,6 @@ public sealed class MeanFieldDense : nn.Module
     public Parameter BiasMu { get; }
     public Parameter BiasRho { get; }
 
-    /// <summary>
-    /// Keep the weights drawn by <see cref="SampledLinear"/> so that a Monte Carlo KL can reuse them (the same θ_s
-    /// in the likelihood and the KL, as Blundell et al.). Set by generated code when the prior has no closed-form KL.
-    /// </summary>
-    public bool RetainSamples { get; init; }
-
     /// <summary>The posterior-mean pass: input μ_Wᵀ + μ_b.</summary>
     public Tensor MeanLinear(Tensor input) => nn.functional.linear(input, WeightMu, BiasMu);
 
@@ -81,7 +82,7 @@ public sealed class MeanFieldDense : nn.Module
     {
         var weight = Reparameterization.Draw(WeightMu, WeightRho);
         var bias = Reparameterization.Draw(BiasMu, BiasRho);
-        if (RetainSamples) { retainedWeight = weight; retainedBias = bias; }
+        if (is_grad_enabled()) { weightDraw = weight; biasDraw = bias; }
         return nn.functional.linear(input, weight.Sample, bias.Sample);
     }
 
@@ -89,21 +90,40 @@ public sealed class MeanFieldDense : nn.Module
     /// Local reparameterisation (Kingma et al. 2015): the pre-activation is Gaussian given the input, so sample it
     /// directly, b = x μ + sqrt(x² σ²) ⊙ ε with one ε per example and unit.
     /// </summary>
-    public Tensor LocalReparameterizedLinear(Tensor input) =>
-        Reparameterization.LocalLinear(input, WeightMu, WeightRho, BiasMu, BiasRho);
-
-    /// <summary>The weights of the last <see cref="SampledLinear"/> call when retained and still alive, else a fresh draw.</summary>
-    public GaussianDraw TakeWeightDraw() => Take(ref retainedWeight) ?? Reparameterization.Draw(WeightMu, WeightRho);
-
-    /// <summary>The bias of the last <see cref="SampledLinear"/> call when retained and still alive, else a fresh draw.</summary>
-    public GaussianDraw TakeBiasDraw() => Take(ref retainedBias) ?? Reparameterization.Draw(BiasMu, BiasRho);
-
-    static GaussianDraw? Take(ref GaussianDraw? retained)
+    public Tensor LocalReparameterizedLinear(Tensor input)
     {
-        var draw = retained;
-        retained = null;
-        // A draw from an earlier, already disposed step must not be reused.
-        return draw is { IsAlive: true } ? draw : null;
+        var wSigma = Reparameterization.Sigma(WeightRho);
+        var bSigma = Reparameterization.Sigma(BiasRho);
+        if (is_grad_enabled()) { weightSigma = wSigma; biasSigma = bSigma; }
+        return Reparameterization.LocalLinear(input, WeightMu, wSigma, BiasMu, bSigma);
+    }
+
+    /// <summary>A draw of the weights for a Monte Carlo KL: this step's forward draw if there was one, else a fresh one.</summary>
+    public GaussianDraw TakeWeightDraw() => TakeDraw(ref weightDraw, ref weightSigma, WeightMu, WeightRho);
+
+    /// <summary>A draw of the bias for a Monte Carlo KL: this step's forward draw if there was one, else a fresh one.</summary>
+    public GaussianDraw TakeBiasDraw() => TakeDraw(ref biasDraw, ref biasSigma, BiasMu, BiasRho);
+
+    /// <summary>σ of the weights for a closed-form KL: this step's forward σ if there was one, else softplus(ρ).</summary>
+    public Tensor TakeWeightSigma() => TakeSigma(ref weightDraw, ref weightSigma, WeightRho);
+
+    /// <summary>σ of the bias for a closed-form KL: this step's forward σ if there was one, else softplus(ρ).</summary>
+    public Tensor TakeBiasSigma() => TakeSigma(ref biasDraw, ref biasSigma, BiasRho);
+
+    static GaussianDraw TakeDraw(ref GaussianDraw? draw, ref Tensor? sigma, Tensor mu, Tensor rho)
+    {
+        var (keptDraw, keptSigma) = (draw, sigma);
+        (draw, sigma) = (null, null);
+        if (keptDraw is { IsAlive: true } alive) return alive;
+        return keptSigma is { IsInvalid: false } ? Reparameterization.DrawWithSigma(mu, keptSigma) : Reparameterization.Draw(mu, rho);
+    }
+
+    static Tensor TakeSigma(ref GaussianDraw? draw, ref Tensor? sigma, Tensor rho)
+    {
+        var (keptDraw, keptSigma) = (draw, sigma);
+        (draw, sigma) = (null, null);
+        if (keptDraw is { IsAlive: true } alive) return alive.Sigma;
+        return keptSigma is { IsInvalid: false } ? keptSigma : Reparameterization.Sigma(rho);
     }
 
     protected override void Dispose(bool disposing)
