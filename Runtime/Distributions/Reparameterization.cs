@@ -21,7 +21,7 @@ public static class Reparameterization
     /// <summary>Draws w = μ + σ ⊙ ε, ε ~ N(0, I), for a σ already computed.</summary>
     public static GaussianDraw DrawWithSigma(Tensor mu, Tensor sigma)
     {
-        var noise = GaussianNoise.Like(mu);
+        var noise = randn_like(mu);
         return new GaussianDraw(mu + sigma * noise, sigma, noise);
     }
 
@@ -39,6 +39,6 @@ public static class Reparameterization
     {
         var mean = nn.functional.linear(input, weightMu, biasMu);
         var variance = nn.functional.linear(input.square(), weightSigma.square(), biasSigma.square());
-        return mean + variance.sqrt() * GaussianNoise.Like(mean);
+        return mean + variance.sqrt() * randn_like(mean);
     }
 }
