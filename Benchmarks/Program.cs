@@ -36,6 +36,8 @@ if (profile)
     random.manual_seed(1);
     using var plain = new HandWrittenMlp();
     StepProfile.Print("hand-written TorchSharp MLP", (x, y) => nn.functional.cross_entropy(plain.forward(x), y), plain);
+    using (var unregularised = FashionJob.CreateNetwork("map"))
+        StepProfile.Print("map without its prior term", (x, y) => unregularised.LogLikelihood(unregularised.forward(x), y).mean().neg(), unregularised);
     foreach (var method in new[] { "map", "peer-mf", "peer-mf-lrt", "mean-field" })
     {
         using var network = FashionJob.CreateNetwork(method);

@@ -33,7 +33,7 @@ public class KlTests
         var draws = Enumerable.Range(0, S).Select(_ =>
         {
             using var scope = NewDisposeScope();
-            return Kl.MonteCarlo(Reparameterization.Draw(mu, rho), prior).item<double>();
+            return Kl.MonteCarlo(prior, Reparameterization.Draw(mu, rho)).item<double>();
         }).ToArray();
         double mean = draws.Average();
         double standardError = Math.Sqrt(draws.Select(d => (d - mean) * (d - mean)).Sum() / (S - 1) / S);
@@ -49,7 +49,20 @@ public class KlTests
         var draw = Reparameterization.Draw(mu, rho);
         var prior = Prior.ScaleMixture(0.5, 1, 0.01);
         double logQ = Kl.GaussianLogProb(draw.Sample, mu, nn.functional.softplus(rho)).item<double>();
-        Assert.Equal(logQ - prior.LogProb(draw.Sample).item<double>(), Kl.MonteCarlo(draw, prior).item<double>(), 9);
+        Assert.Equal(logQ - prior.LogProb(draw.Sample).item<double>(), Kl.MonteCarlo(prior, draw).item<double>(), 9);
+    }
+
+    [Fact]
+    public void DensitiesOfSeveralTensorsAreTheSumOfTheirDensities()
+    {
+        var a = tensor(new[] { 0.3, -1.0 });
+        var b = tensor(new[] { 0.01, 2.0, -0.2 });
+        foreach (Prior prior in new Prior[] { Prior.Normal(0.1, 0.5), Prior.ScaleMixture(0.3, 1, 0.01) })
+        {
+            double separate = prior.LogProb(a).item<double>() + prior.LogProb(b).item<double>();
+            Assert.Equal(separate, prior.LogProb(a, b).item<double>(), 10);
+            Assert.Equal(-separate, prior.NegativeLogProb(a, b).item<double>(), 10);
+        }
     }
 
     [Fact]

@@ -38,10 +38,14 @@ public partial class FashionPeerMeanFieldLrt
     [Dense(400, 10)] private partial torch.Tensor Output(torch.Tensor input);
 }
 
-/// <summary>The default of the main job: the best mean-field declaration found for this net in 20 epochs.</summary>
+/// <summary>
+/// The default of the main job: the best mean-field declaration found for this net in 20 epochs (README, figures).
+/// The scale mixture of Blundell et al. lets most weights sit in the narrow component cheaply while the rest fit the
+/// data; a small initial σ (ρ0 = −6) and local reparameterisation keep the gradients quiet enough to fit in 20 epochs.
+/// </summary>
 [BayesianNetwork(Likelihood.Categorical)]
-[Prior(ScaleMixture, 0.5, 1.0, 0.0025)]
-[Posterior(MeanField, InitialRho = -5, LocalReparameterization = true)]
+[Prior(ScaleMixture, 0.25, 1.0, 0.0009)]
+[Posterior(MeanField, InitialRho = -6, LocalReparameterization = true)]
 public partial class FashionMeanField
 {
     [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);

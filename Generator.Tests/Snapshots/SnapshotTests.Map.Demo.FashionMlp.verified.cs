@@ -12,8 +12,7 @@ namespace Demo
         private readonly global::BnnDsl.PointDense hidden1Parameters;
         private readonly global::BnnDsl.PointDense hidden2Parameters;
         private readonly global::BnnDsl.PointDense outputParameters;
-        private static readonly global::BnnDsl.Prior Hidden1Prior = global::BnnDsl.Prior.Normal(0.0, 1.0);
-        private static readonly global::BnnDsl.Prior Hidden2Prior = global::BnnDsl.Prior.Normal(0.0, 1.0);
+        private static readonly global::BnnDsl.Prior NetworkPrior = global::BnnDsl.Prior.Normal(0.0, 1.0);
         private static readonly global::BnnDsl.Prior OutputPrior = global::BnnDsl.Prior.Normal(0.0, 0.5);
 
         /// <summary>Creates the network with freshly initialised parameters on <paramref name="device"/> (the CPU when null).</summary>
@@ -63,12 +62,8 @@ namespace Demo
         /// <summary>−log p(θ) of the current weights and biases under their priors, in nats.</summary>
         public override global::TorchSharp.torch.Tensor Complexity()
         {
-            return Hidden1Prior.NegativeLogProb(hidden1Parameters.Weight)
-                + Hidden1Prior.NegativeLogProb(hidden1Parameters.Bias)
-                + Hidden2Prior.NegativeLogProb(hidden2Parameters.Weight)
-                + Hidden2Prior.NegativeLogProb(hidden2Parameters.Bias)
-                + OutputPrior.NegativeLogProb(outputParameters.Weight)
-                + OutputPrior.NegativeLogProb(outputParameters.Bias);
+            return NetworkPrior.NegativeLogProb(hidden1Parameters.Weight, hidden1Parameters.Bias, hidden2Parameters.Weight, hidden2Parameters.Bias)
+                + OutputPrior.NegativeLogProb(outputParameters.Weight, outputParameters.Bias);
         }
 
         protected override void Dispose(bool disposing)

@@ -74,8 +74,7 @@ namespace Demo
                 + global::BnnDsl.Kl.GaussianVsNormal(hidden1Parameters.BiasMu, hidden1Parameters.TakeBiasSigma(), 0.0, 0.1)
                 + global::BnnDsl.Kl.GaussianVsNormal(hidden2Parameters.WeightMu, hidden2Parameters.TakeWeightSigma(), 0.0, 0.1)
                 + global::BnnDsl.Kl.GaussianVsNormal(hidden2Parameters.BiasMu, hidden2Parameters.TakeBiasSigma(), 0.0, 0.1)
-                + global::BnnDsl.Kl.MonteCarlo(outputParameters.TakeWeightDraw(), OutputPrior)
-                + global::BnnDsl.Kl.MonteCarlo(outputParameters.TakeBiasDraw(), OutputPrior);
+                + global::BnnDsl.Kl.MonteCarlo(OutputPrior, outputParameters.TakeWeightDraw(), outputParameters.TakeBiasDraw());
         }
 
         protected override void Dispose(bool disposing)

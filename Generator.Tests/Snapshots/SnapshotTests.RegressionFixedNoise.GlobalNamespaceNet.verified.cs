@@ -9,8 +9,7 @@ partial class GlobalNamespaceNet : global::BnnDsl.BayesianModule
 {
     private readonly global::BnnDsl.PointDense hiddenParameters;
     private readonly global::BnnDsl.PointDense outputParameters;
-    private static readonly global::BnnDsl.Prior HiddenPrior = global::BnnDsl.Prior.Normal(0.0, 1.0);
-    private static readonly global::BnnDsl.Prior OutputPrior = global::BnnDsl.Prior.Normal(0.0, 1.0);
+    private static readonly global::BnnDsl.Prior NetworkPrior = global::BnnDsl.Prior.Normal(0.0, 1.0);
     private readonly global::TorchSharp.torch.Tensor noiseStd;
 
     /// <summary>Creates the network with freshly initialised parameters on <paramref name="device"/> (the CPU when null).</summary>
@@ -52,10 +51,7 @@ partial class GlobalNamespaceNet : global::BnnDsl.BayesianModule
     /// <summary>−log p(θ) of the current weights and biases under their priors, in nats.</summary>
     public override global::TorchSharp.torch.Tensor Complexity()
     {
-        return HiddenPrior.NegativeLogProb(hiddenParameters.Weight)
-            + HiddenPrior.NegativeLogProb(hiddenParameters.Bias)
-            + OutputPrior.NegativeLogProb(outputParameters.Weight)
-            + OutputPrior.NegativeLogProb(outputParameters.Bias);
+        return NetworkPrior.NegativeLogProb(hiddenParameters.Weight, hiddenParameters.Bias, outputParameters.Weight, outputParameters.Bias);
     }
 
     /// <summary>The fixed observation noise s of the Gaussian likelihood.</summary>

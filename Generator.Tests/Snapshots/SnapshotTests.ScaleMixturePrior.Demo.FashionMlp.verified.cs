@@ -12,9 +12,7 @@ namespace Demo
         private readonly global::BnnDsl.MeanFieldDense hidden1Parameters;
         private readonly global::BnnDsl.MeanFieldDense hidden2Parameters;
         private readonly global::BnnDsl.MeanFieldDense outputParameters;
-        private static readonly global::BnnDsl.Prior Hidden1Prior = global::BnnDsl.Prior.ScaleMixture(0.5, 1.0, 0.0025);
-        private static readonly global::BnnDsl.Prior Hidden2Prior = global::BnnDsl.Prior.ScaleMixture(0.5, 1.0, 0.0025);
-        private static readonly global::BnnDsl.Prior OutputPrior = global::BnnDsl.Prior.ScaleMixture(0.5, 1.0, 0.0025);
+        private static readonly global::BnnDsl.Prior NetworkPrior = global::BnnDsl.Prior.ScaleMixture(0.5, 1.0, 0.0025);
 
         /// <summary>Creates the network with freshly initialised parameters on <paramref name="device"/> (the CPU when null).</summary>
         public FashionMlp(global::TorchSharp.torch.Device? device = null) : base("FashionMlp")
@@ -72,12 +70,7 @@ namespace Demo
             // Hidden1: one-sample Monte Carlo estimate against ScaleMixture(0.5, 1, 0.0025) (no closed form), at this step's draw.
             // Hidden2: one-sample Monte Carlo estimate against ScaleMixture(0.5, 1, 0.0025) (no closed form), at this step's draw.
             // Output: one-sample Monte Carlo estimate against ScaleMixture(0.5, 1, 0.0025) (no closed form), at this step's draw.
-            return global::BnnDsl.Kl.MonteCarlo(hidden1Parameters.TakeWeightDraw(), Hidden1Prior)
-                + global::BnnDsl.Kl.MonteCarlo(hidden1Parameters.TakeBiasDraw(), Hidden1Prior)
-                + global::BnnDsl.Kl.MonteCarlo(hidden2Parameters.TakeWeightDraw(), Hidden2Prior)
-                + global::BnnDsl.Kl.MonteCarlo(hidden2Parameters.TakeBiasDraw(), Hidden2Prior)
-                + global::BnnDsl.Kl.MonteCarlo(outputParameters.TakeWeightDraw(), OutputPrior)
-                + global::BnnDsl.Kl.MonteCarlo(outputParameters.TakeBiasDraw(), OutputPrior);
+            return global::BnnDsl.Kl.MonteCarlo(NetworkPrior, hidden1Parameters.TakeWeightDraw(), hidden1Parameters.TakeBiasDraw(), hidden2Parameters.TakeWeightDraw(), hidden2Parameters.TakeBiasDraw(), outputParameters.TakeWeightDraw(), outputParameters.TakeBiasDraw());
         }
 
         protected override void Dispose(bool disposing)

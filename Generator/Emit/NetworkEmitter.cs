@@ -47,8 +47,8 @@ public static class NetworkEmitter
             // Fields: one parameter module per layer, registered under the layer's name ("Hidden1.weight_mu").
             foreach (var layer in layers)
                 writer.Line($"private readonly {posterior.ParameterType} {PosteriorEmitter.ParameterField(layer)};");
-            foreach (var layer in layers.Where(l => posterior.NeedsPriorObject(network, l)))
-                writer.Line($"private static readonly {Names.Prior} {PosteriorEmitter.PriorField(layer)} = {PosteriorEmitter.PriorExpression(PosteriorEmitter.PriorOf(network, layer))};");
+            foreach (var group in PosteriorEmitter.PriorGroups(network, posterior.LayersNeedingPriorObjects(network)))
+                writer.Line($"private static readonly {Names.Prior} {group.Field} = {PosteriorEmitter.PriorExpression(group.Prior)};");
             WriteNoiseField(writer, network);
             writer.Line();
 

@@ -28,8 +28,8 @@ internal abstract class PosteriorEmitter
     /// <summary>A phrase for documentation: "mean-field Gaussian, per-weight sampling".</summary>
     public abstract string Describe(NetworkModel network);
 
-    /// <summary>Whether the layer needs a static <see cref="Names.Prior"/> object (for log densities).</summary>
-    public abstract bool NeedsPriorObject(NetworkModel network, LayerModel layer);
+    /// <summary>Whether the layer's complexity term needs a <see cref="Names.Prior"/> object (log densities).</summary>
+    protected abstract bool NeedsPriorObject(NetworkModel network, LayerModel layer);
 
     /// <summary>Writes <c>var preActivation = …;</c> for the layer.</summary>
     public abstract void WritePreActivation(CodeWriter writer, NetworkModel network, LayerModel layer, string input);
@@ -41,7 +41,26 @@ internal abstract class PosteriorEmitter
 
     public static string ParameterField(LayerModel layer) => CodeWriter.Camel(layer.Name) + "Parameters";
 
-    public static string PriorField(LayerModel layer) => layer.Name + "Prior";
+    /// <summary>
+    /// The layers of <paramref name="layers"/> grouped by their prior, in order of first use, each group with the name
+    /// of the static field that holds the prior object: <c>NetworkPrior</c> for the class's prior, else the first
+    /// overriding layer's name + <c>Prior</c>. Grouping lets one runtime call cover every tensor under one prior.
+    /// </summary>
+    public static List<(string Field, PriorModel Prior, List<LayerModel> Layers)> PriorGroups(NetworkModel network, IEnumerable<LayerModel> layers)
+    {
+        var groups = new List<(string Field, PriorModel Prior, List<LayerModel> Layers)>();
+        foreach (var layer in layers)
+        {
+            var prior = PriorOf(network, layer);
+            int index = groups.FindIndex(g => g.Prior == prior);
+            if (index < 0) groups.Add((prior == network.Prior ? "NetworkPrior" : layer.Name + "Prior", prior, new List<LayerModel> { layer }));
+            else groups[index].Layers.Add(layer);
+        }
+        return groups;
+    }
+
+    /// <summary>The layers whose complexity term needs a prior object (log densities rather than a closed form).</summary>
+    public IEnumerable<LayerModel> LayersNeedingPriorObjects(NetworkModel network) => network.Layers.Where(l => NeedsPriorObject(network, l));
 
     /// <summary>A runtime expression that builds the prior: <c>global::BnnDsl.Prior.Normal(0.0, 1.0)</c>.</summary>
     public static string PriorExpression(PriorModel prior) =>
@@ -71,7 +90,7 @@ internal sealed class MapEmitter : PosteriorEmitter
 
     public override string Describe(NetworkModel network) => "MAP point estimate";
 
-    public override bool NeedsPriorObject(NetworkModel network, LayerModel layer) => true;
+    protected override bool NeedsPriorObject(NetworkModel network, LayerModel layer) => true;
 
     public override void WritePreActivation(CodeWriter writer, NetworkModel network, LayerModel layer, string input) =>
         writer.Line($"var preActivation = {ParameterField(layer)}.Linear({input});");
@@ -81,12 +100,8 @@ internal sealed class MapEmitter : PosteriorEmitter
         writer.Line("/// <summary>−log p(θ) of the current weights and biases under their priors, in nats.</summary>");
         writer.Block($"public override {Names.Tensor} Complexity()", () =>
         {
-            var terms = new List<string>();
-            foreach (var layer in network.Layers)
-            {
-                terms.Add($"{PriorField(layer)}.NegativeLogProb({ParameterField(layer)}.Weight)");
-                terms.Add($"{PriorField(layer)}.NegativeLogProb({ParameterField(layer)}.Bias)");
-            }
+            var terms = PriorGroups(network, network.Layers).Select(group =>
+                $"{group.Field}.NegativeLogProb({string.Join(", ", group.Layers.SelectMany(l => new[] { $"{ParameterField(l)}.Weight", $"{ParameterField(l)}.Bias" }))})").ToList();
             WriteSum(writer, "return ", terms);
         });
     }
@@ -108,7 +123,7 @@ internal sealed class MeanFieldEmitter : PosteriorEmitter
     public override string Describe(NetworkModel network) =>
         $"mean-field Gaussian, {(network.LocalReparameterization ? "local reparameterisation" : "per-weight sampling")}, ρ0 = {CodeWriter.Number(network.InitialRho)}";
 
-    public override bool NeedsPriorObject(NetworkModel network, LayerModel layer) => !HasClosedFormKl(PriorOf(network, layer));
+    protected override bool NeedsPriorObject(NetworkModel network, LayerModel layer) => !HasClosedFormKl(PriorOf(network, layer));
 
     public override void WritePreActivation(CodeWriter writer, NetworkModel network, LayerModel layer, string input)
     {
@@ -127,22 +142,16 @@ internal sealed class MeanFieldEmitter : PosteriorEmitter
         writer.Block($"public override {Names.Tensor} Complexity()", () =>
         {
             var terms = new List<string>();
-            foreach (var layer in network.Layers)
+            foreach (var layer in network.Layers.Where(l => HasClosedFormKl(PriorOf(network, l))))
             {
                 var prior = PriorOf(network, layer);
                 var field = ParameterField(layer);
-                if (HasClosedFormKl(prior))
-                {
-                    string mean = CodeWriter.Number(prior.Parameters[0]), std = CodeWriter.Number(prior.Parameters[1]);
-                    terms.Add($"{Names.Kl}.GaussianVsNormal({field}.WeightMu, {field}.TakeWeightSigma(), {mean}, {std})");
-                    terms.Add($"{Names.Kl}.GaussianVsNormal({field}.BiasMu, {field}.TakeBiasSigma(), {mean}, {std})");
-                }
-                else
-                {
-                    terms.Add($"{Names.Kl}.MonteCarlo({field}.TakeWeightDraw(), {PriorField(layer)})");
-                    terms.Add($"{Names.Kl}.MonteCarlo({field}.TakeBiasDraw(), {PriorField(layer)})");
-                }
+                string mean = CodeWriter.Number(prior.Parameters[0]), std = CodeWriter.Number(prior.Parameters[1]);
+                terms.Add($"{Names.Kl}.GaussianVsNormal({field}.WeightMu, {field}.TakeWeightSigma(), {mean}, {std})");
+                terms.Add($"{Names.Kl}.GaussianVsNormal({field}.BiasMu, {field}.TakeBiasSigma(), {mean}, {std})");
             }
+            foreach (var group in PriorGroups(network, LayersNeedingPriorObjects(network)))
+                terms.Add($"{Names.Kl}.MonteCarlo({group.Field}, {string.Join(", ", group.Layers.SelectMany(l => new[] { $"{ParameterField(l)}.TakeWeightDraw()", $"{ParameterField(l)}.TakeBiasDraw()" }))})");
             foreach (var layer in network.Layers)
             {
                 var prior = PriorOf(network, layer);

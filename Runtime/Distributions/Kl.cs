@@ -18,13 +18,27 @@ public static class Kl
     }
 
     /// <summary>
-    /// One-sample Monte Carlo estimate log q(w) − log p(w) at a reparameterised draw (unbiased for the KL; used when
-    /// the prior has no closed form, Blundell et al. 2015). Since w = μ + σ ε, log q(w) = Σ(−ε²/2 − log σ) − (n/2) log 2π.
+    /// One-sample Monte Carlo estimate log q(w) − log p(w) at reparameterised draws, summed over all of them (unbiased
+    /// for the KL; used when the prior has no closed form, Blundell et al. 2015). Since w = μ + σ ε,
+    /// log q(w) = Σ(−ε²/2 − log σ) − (n/2) log 2π.
     /// </summary>
-    public static Tensor MonteCarlo(GaussianDraw draw, Prior prior)
+    public static Tensor MonteCarlo(Prior prior, params GaussianDraw[] draws)
     {
-        var logQ = draw.Noise.square().sum() * -0.5 - draw.Sigma.log().sum() - 0.5 * Math.Log(2 * Math.PI) * draw.Noise.numel();
-        return logQ - prior.LogProb(draw.Sample);
+        if (draws.Length == 0) throw new ArgumentException("At least one draw is needed.", nameof(draws));
+        Tensor? sumSquaredNoise = null, sumLogSigma = null;
+        long count = 0;
+        var samples = new Tensor[draws.Length];
+        for (int i = 0; i < draws.Length; i++)
+        {
+            var squaredNoise = draws[i].Noise.square().sum();
+            var logSigma = draws[i].Sigma.log().sum();
+            sumSquaredNoise = sumSquaredNoise is null ? squaredNoise : sumSquaredNoise + squaredNoise;
+            sumLogSigma = sumLogSigma is null ? logSigma : sumLogSigma + logSigma;
+            count += draws[i].Noise.numel();
+            samples[i] = draws[i].Sample;
+        }
+        var logQ = sumSquaredNoise! * -0.5 - sumLogSigma! - 0.5 * Math.Log(2 * Math.PI) * count;
+        return logQ + prior.NegativeLogProb(samples);
     }
 
     /// <summary>Σ log N(x; μ, σ²).</summary>
