@@ -19,7 +19,8 @@ public class EndToEndTests(ITestOutputHelper output)
     {
         using var train = Load("train");
         using var test = Load("t10k");
-        using var ood = Load("ood").Take(2000);
+        using var allOod = Load("ood");
+        using var ood = allOod.Take(2000);
         random.manual_seed(1);
         using var model = create();
         Trainer.Fit(model, train, new FitOptions { Epochs = epochs, Seed = 1, Threads = 2 });
