@@ -10,19 +10,11 @@ public static class EpochRunner
 {
     const int BatchSize = 128;
 
-    /// <summary>A generated network, trained on its per-example negative ELBO (or MAP loss) exactly as Trainer.Fit does.</summary>
+    /// <summary>A generated network, trained by the runtime's own loop (<see cref="TrainingSession"/>).</summary>
     public static Func<double> ForNetwork(BayesianModule network, LabelledData data)
     {
-        var optimizer = optim.Adam(network.parameters(), 1e-3);
-        var order = new Generator(7);
-        return () => Time(data, order, (inputs, targets) =>
-        {
-            var loss = network.Loss(inputs, targets, data.Count).Loss;
-            optimizer.zero_grad();
-            loss.backward();
-            optimizer.step();
-            return loss;
-        });
+        var session = new TrainingSession(network, data, new FitOptions { Seed = 7 });
+        return () => session.RunEpoch().Seconds;
     }
 
     /// <summary>A plain TorchSharp module trained on cross-entropy.</summary>

@@ -59,6 +59,17 @@ namespace Demo
             return preActivation;
         }
 
+        /// <summary>Each parameter with its prior precision 1/s0²: every prior of this network is a zero-mean Normal.</summary>
+        public override global::System.Collections.Generic.IReadOnlyList<(global::TorchSharp.Modules.Parameter Parameter, double Precision)> GaussianPriorPrecisions => new (global::TorchSharp.Modules.Parameter, double)[]
+        {
+            (hidden1Parameters.Weight, 1.0),
+            (hidden1Parameters.Bias, 1.0),
+            (hidden2Parameters.Weight, 1.0),
+            (hidden2Parameters.Bias, 1.0),
+            (outputParameters.Weight, 4.0),
+            (outputParameters.Bias, 4.0),
+        };
+
         /// <summary>−log p(θ) of the current weights and biases under their priors, in nats.</summary>
         public override global::TorchSharp.torch.Tensor Complexity()
         {

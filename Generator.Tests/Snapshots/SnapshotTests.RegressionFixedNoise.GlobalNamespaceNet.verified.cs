@@ -48,6 +48,15 @@ partial class GlobalNamespaceNet : global::BnnDsl.BayesianModule
         return preActivation;
     }
 
+    /// <summary>Each parameter with its prior precision 1/s0²: every prior of this network is a zero-mean Normal.</summary>
+    public override global::System.Collections.Generic.IReadOnlyList<(global::TorchSharp.Modules.Parameter Parameter, double Precision)> GaussianPriorPrecisions => new (global::TorchSharp.Modules.Parameter, double)[]
+    {
+        (hiddenParameters.Weight, 1.0),
+        (hiddenParameters.Bias, 1.0),
+        (outputParameters.Weight, 1.0),
+        (outputParameters.Bias, 1.0),
+    };
+
     /// <summary>−log p(θ) of the current weights and biases under their priors, in nats.</summary>
     public override global::TorchSharp.torch.Tensor Complexity()
     {

@@ -97,6 +97,7 @@ internal sealed class MapEmitter : PosteriorEmitter
 
     public override void WriteComplexity(CodeWriter writer, NetworkModel network)
     {
+        WriteGaussianPriorPrecisions(writer, network);
         writer.Line("/// <summary>−log p(θ) of the current weights and biases under their priors, in nats.</summary>");
         writer.Block($"public override {Names.Tensor} Complexity()", () =>
         {
@@ -104,6 +105,29 @@ internal sealed class MapEmitter : PosteriorEmitter
                 $"{group.Field}.NegativeLogProb({string.Join(", ", group.Layers.SelectMany(l => new[] { $"{ParameterField(l)}.Weight", $"{ParameterField(l)}.Bias" }))})").ToList();
             WriteSum(writer, "return ", terms);
         });
+    }
+
+    /// <summary>
+    /// When every prior is a zero-mean Normal, lists each parameter with its precision 1/s0², so the trainer can apply
+    /// the prior's gradient as weight decay (see BayesianModule.GaussianPriorPrecisions).
+    /// </summary>
+    static void WriteGaussianPriorPrecisions(CodeWriter writer, NetworkModel network)
+    {
+        if (!network.Layers.All(l => PriorOf(network, l) is { Family: PriorFamily.Normal } p && p.Parameters[0] == 0)) return;
+        writer.Line("/// <summary>Each parameter with its prior precision 1/s0²: every prior of this network is a zero-mean Normal.</summary>");
+        writer.Line($"public override global::System.Collections.Generic.IReadOnlyList<({Names.Parameter} Parameter, double Precision)> GaussianPriorPrecisions => new ({Names.Parameter}, double)[]");
+        writer.Line("{");
+        writer.Indent();
+        foreach (var layer in network.Layers)
+        {
+            double std = PriorOf(network, layer).Parameters[1];
+            string precision = CodeWriter.Number(1 / (std * std));
+            writer.Line($"({ParameterField(layer)}.Weight, {precision}),");
+            writer.Line($"({ParameterField(layer)}.Bias, {precision}),");
+        }
+        writer.Outdent();
+        writer.Line("};");
+        writer.Line();
     }
 }
 

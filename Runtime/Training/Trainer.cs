@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Linq;
 using static TorchSharp.torch;
 
 namespace BnnDsl;
@@ -50,57 +51,94 @@ public sealed class TrainingDivergedException : Exception
 public static class Trainer
 {
     /// <summary>
-    /// Trains <paramref name="model"/> on <paramref name="data"/>: each epoch visits every example once in a fresh
-    /// random order; every step runs in its own dispose scope, so native memory stays flat across epochs.
+    /// Trains <paramref name="model"/> on <paramref name="data"/> for <see cref="FitOptions.Epochs"/> epochs of a
+    /// <see cref="TrainingSession"/>, and leaves the model in evaluation mode.
     /// </summary>
     public static IReadOnlyList<EpochSummary> Fit(BayesianModule model, LabelledData data, FitOptions options,
         IProgress<TrainingProgress>? progress = null)
     {
         if (options.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(options), "Epochs must not be negative.");
+        using var session = new TrainingSession(model, data, options);
+        var summaries = new List<EpochSummary>();
+        for (int epoch = 0; epoch < options.Epochs; epoch++) summaries.Add(session.RunEpoch(progress));
+        model.eval();
+        return summaries;
+    }
+}
+
+/// <summary>
+/// The training loop, one epoch at a time: each epoch visits every example once in a fresh random order; every step
+/// runs in its own dispose scope, so native memory stays flat across epochs. Holds the optimiser and the order.
+/// </summary>
+public sealed class TrainingSession : IDisposable
+{
+    readonly BayesianModule model;
+    readonly LabelledData data;
+    readonly FitOptions options;
+    readonly optim.Optimizer optimizer;
+    readonly Generator order;
+    readonly bool priorByWeightDecay;
+    int epoch;
+
+    public TrainingSession(BayesianModule model, LabelledData data, FitOptions options)
+    {
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "The batch size must be positive.");
         if (options.Threads is int threads)
         {
             if (threads < 1) throw new ArgumentOutOfRangeException(nameof(options), "The thread count must be positive.");
             set_num_threads(threads);
         }
+        this.model = model;
+        this.data = data;
+        this.options = options;
         NativeAllocator.KeepLargeBlocks();
         random.manual_seed(options.Seed);
-        var order = new Generator((ulong)options.Seed);
-        using var optimizer = optim.Adam(model.parameters(), options.LearningRate);
+        order = new Generator((ulong)options.Seed);
+        // A MAP fit under zero-mean Normal priors gets the prior's gradient from Adam's L2 weight decay, τ/N per
+        // parameter: the same update as differentiating −log p(θ)/N, without its per-tensor kernels.
+        var precisions = model.Method == PosteriorMethod.MAP ? model.GaussianPriorPrecisions : null;
+        priorByWeightDecay = precisions is not null;
+        optimizer = precisions is null
+            ? optim.Adam(model.parameters(), options.LearningRate)
+            : optim.Adam(precisions.GroupBy(p => p.Precision).Select(group =>
+                new TorchSharp.Modules.Adam.ParamGroup(group.Select(p => p.Parameter), options.LearningRate, weight_decay: group.Key / data.Count)),
+                options.LearningRate);
+    }
+
+    /// <summary>Runs the next epoch and reports it; throws <see cref="TrainingDivergedException"/> on a non-finite loss.</summary>
+    public EpochSummary RunEpoch(IProgress<TrainingProgress>? progress = null)
+    {
+        epoch++;
+        model.train();
+        var clock = Stopwatch.StartNew();
         int n = data.Count;
         int steps = (n + options.BatchSize - 1) / options.BatchSize;
-        var summaries = new List<EpochSummary>();
-        model.train();
-        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        double loss = 0, nll = 0, complexity = 0;
+        using (var permutation = randperm(n, generator: order).to(data.Inputs.device))
         {
-            var clock = Stopwatch.StartNew();
-            double loss = 0, nll = 0, complexity = 0;
-            using (var permutation = randperm(n, generator: order).to(data.Inputs.device))
+            for (int step = 0; step < steps; step++)
             {
-                for (int step = 0; step < steps; step++)
-                {
-                    using var scope = NewDisposeScope();
-                    int start = step * options.BatchSize;
-                    var indices = permutation.narrow(0, start, Math.Min(options.BatchSize, n - start));
-                    var terms = model.Loss(data.Inputs.index_select(0, indices), data.Targets.index_select(0, indices), n,
-                        options.TrainingSamples);
-                    double stepLoss = terms.Loss.item<float>();
-                    if (!double.IsFinite(stepLoss))
-                        throw new TrainingDivergedException(epoch, step + 1, terms.Nll.item<float>(), terms.Complexity.item<float>());
-                    optimizer.zero_grad();
-                    terms.Loss.backward();
-                    optimizer.step();
-                    loss += stepLoss;
-                    nll += terms.Nll.item<float>();
-                    complexity += terms.Complexity.item<float>();
-                    progress?.Report(new TrainingProgress(epoch, step + 1, steps, loss / (step + 1), nll / (step + 1), complexity / (step + 1)));
-                }
+                using var scope = NewDisposeScope();
+                int start = step * options.BatchSize;
+                var indices = permutation.narrow(0, start, Math.Min(options.BatchSize, n - start));
+                var terms = model.Loss(data.Inputs.index_select(0, indices), data.Targets.index_select(0, indices), n,
+                    options.TrainingSamples, differentiateComplexity: !priorByWeightDecay);
+                double stepLoss = terms.Loss.item<float>();
+                if (!double.IsFinite(stepLoss))
+                    throw new TrainingDivergedException(epoch, step + 1, terms.Nll.item<float>(), terms.Complexity.item<float>());
+                optimizer.zero_grad();
+                terms.Loss.backward();
+                optimizer.step();
+                loss += stepLoss;
+                nll += terms.Nll.item<float>();
+                complexity += terms.Complexity.item<float>();
+                progress?.Report(new TrainingProgress(epoch, step + 1, steps, loss / (step + 1), nll / (step + 1), complexity / (step + 1)));
             }
-            clock.Stop();
-            summaries.Add(new EpochSummary(epoch, loss / steps, nll / steps, complexity / steps, clock.Elapsed.TotalSeconds,
-                Process.GetCurrentProcess().WorkingSet64));
         }
-        model.eval();
-        return summaries;
+        clock.Stop();
+        return new EpochSummary(epoch, loss / steps, nll / steps, complexity / steps, clock.Elapsed.TotalSeconds,
+            Process.GetCurrentProcess().WorkingSet64);
     }
+
+    public void Dispose() => optimizer.Dispose();
 }
