@@ -29,11 +29,11 @@ public static class NetworkParser
         if (context.TargetSymbol is not INamedTypeSymbol type || context.Attributes.Length == 0) return null;
         var network = context.Attributes[0];
 
-        var likelihood = (Likelihood)EnumArgument(network, 0);
+        var likelihood = (Likelihood)IntArgument(network, 0);
         double noiseStd = NamedDouble(network, "NoiseStd") ?? 0;
 
         var posterior = FindAttribute(type.GetAttributes(), PosteriorAttribute);
-        var method = posterior is null ? PosteriorMethod.MeanField : (PosteriorMethod)EnumArgument(posterior, 0);
+        var method = posterior is null ? PosteriorMethod.MeanField : (PosteriorMethod)IntArgument(posterior, 0);
         bool localReparameterization = posterior is not null && NamedBool(posterior, "LocalReparameterization");
         double initialRho = posterior is null ? -5.0 : NamedDouble(posterior, "InitialRho") ?? -5.0;
 
@@ -44,11 +44,11 @@ public static class NetworkParser
         var layers = new List<LayerModel>();
         foreach (var member in type.GetMembers())
         {
-            if (member is not IMethodSymbol method1) continue;
-            var dense = FindAttribute(method1.GetAttributes(), DenseAttribute);
+            if (member is not IMethodSymbol candidate) continue;
+            var dense = FindAttribute(candidate.GetAttributes(), DenseAttribute);
             if (dense is null) continue;
-            var layerPrior = FindAttribute(method1.GetAttributes(), PriorAttribute);
-            var definition = method1.PartialDefinitionPart ?? method1;
+            var layerPrior = FindAttribute(candidate.GetAttributes(), PriorAttribute);
+            var definition = candidate.PartialDefinitionPart ?? candidate;
             bool tensorSignature = definition.Parameters.Length == 1
                 && definition.Parameters[0].Type.ToDisplayString() == TensorType
                 && definition.ReturnType.ToDisplayString() == TensorType
@@ -59,7 +59,7 @@ public static class NetworkParser
                 definition.Parameters.Length == 1 ? definition.Parameters[0].Name : "input",
                 IntArgument(dense, 0),
                 IntArgument(dense, 1),
-                (Activation)EnumArgument(dense, 2),
+                (Activation)IntArgument(dense, 2),
                 layerPrior is null ? null : ReadPrior(layerPrior),
                 IsPartialDefinition: definition.IsPartialDefinition && definition.PartialImplementationPart is null,
                 HasTensorSignature: tensorSignature));
@@ -93,7 +93,7 @@ public static class NetworkParser
 
     static PriorModel ReadPrior(AttributeData prior)
     {
-        var family = (PriorFamily)EnumArgument(prior, 0);
+        var family = (PriorFamily)IntArgument(prior, 0);
         var parameters = new List<double>();
         if (prior.ConstructorArguments.Length > 1)
         {
@@ -104,9 +104,7 @@ public static class NetworkParser
         return new PriorModel(family, new EquatableArray<double>(parameters));
     }
 
-    static int EnumArgument(AttributeData attribute, int index) =>
-        attribute.ConstructorArguments.Length > index && attribute.ConstructorArguments[index].Value is int value ? value : 0;
-
+    // Enum arguments arrive as their underlying int; an unreadable argument reads as 0 and the validator decides.
     static int IntArgument(AttributeData attribute, int index) =>
         attribute.ConstructorArguments.Length > index && attribute.ConstructorArguments[index].Value is int value ? value : 0;
 
