@@ -58,11 +58,11 @@ public static class ImageData
                 throw new DataFormatException(labelsPath, 8 + i, $"label {labels.Data[i]} of example {i} is not below {classes}");
 
         int n = images.Dimensions[0], features = rows * columns;
-        var pixels = new float[images.Data.Length];
-        for (int i = 0; i < pixels.Length; i++) pixels[i] = images.Data[i] / 255f;
-        var targets = new long[n];
-        for (int i = 0; i < n; i++) targets[i] = labels.Data[i];
-        return new LabelledData(tensor(pixels, new long[] { n, features }), tensor(targets),
-            $"{Path.GetFileName(imagesPath)} ({n} images)");
+        // Scale in libtorch rather than through a managed float[]: the full training set would otherwise leave 188 MB
+        // of garbage for the collector during the first epochs (float32 division by 255 gives the same values).
+        using var bytes = tensor(images.Data, new long[] { n, features });
+        var pixels = bytes.to_type(ScalarType.Float32).div_(255f);
+        using var labelBytes = tensor(labels.Data);
+        return new LabelledData(pixels, labelBytes.to_type(ScalarType.Int64), $"{Path.GetFileName(imagesPath)} ({n} images)");
     }
 }
