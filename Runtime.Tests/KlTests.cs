@@ -48,7 +48,9 @@ public class KlTests
         var rho = randn(50, dtype: ScalarType.Float64) - 1;
         var draw = Reparameterization.Draw(mu, rho);
         var prior = Prior.ScaleMixture(0.5, 1, 0.01);
-        double logQ = Kl.GaussianLogProb(draw.Sample, mu, nn.functional.softplus(rho)).item<double>();
+        // log q(w) from its definition, Σ log N(w; μ, σ²), as the reference for the ε-based form.
+        var sigma = nn.functional.softplus(rho);
+        double logQ = ((draw.Sample - mu) / sigma).square().mul(-0.5).sub(sigma.log()).sum().item<double>() - 0.5 * Math.Log(2 * Math.PI) * 50;
         Assert.Equal(logQ - prior.LogProb(draw.Sample).item<double>(), Kl.MonteCarlo(prior, draw).item<double>(), 9);
     }
 

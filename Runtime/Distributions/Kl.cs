@@ -40,11 +40,4 @@ public static class Kl
         var logQ = sumSquaredNoise! * -0.5 - sumLogSigma! - 0.5 * Math.Log(2 * Math.PI) * count;
         return logQ + prior.NegativeLogProb(samples);
     }
-
-    /// <summary>Σ log N(x; μ, σ²).</summary>
-    public static Tensor GaussianLogProb(Tensor x, Tensor mu, Tensor sigma)
-    {
-        var standardised = (x - mu) / sigma;
-        return (standardised.square() * -0.5 - sigma.log()).sum() - 0.5 * Math.Log(2 * Math.PI) * x.numel();
-    }
 }

@@ -28,9 +28,6 @@ public static class Reparameterization
     /// <summary>σ = softplus(ρ) = log(1 + e^ρ), positive and smooth.</summary>
     public static Tensor Sigma(Tensor rho) => nn.functional.softplus(rho);
 
-    /// <summary>w = μ + softplus(ρ) ⊙ ε, ε ~ N(0, I).</summary>
-    public static Tensor Sample(Tensor mu, Tensor rho) => Draw(mu, rho).Sample;
-
     /// <summary>
     /// The pre-activation of a dense layer with W ~ N(μ_W, σ_W²), b ~ N(μ_b, σ_b²) given input x:
     /// N(x μ_Wᵀ + μ_b, x² σ_Wᵀ² + σ_b²), sampled with one ε per example and output unit.
