@@ -71,8 +71,11 @@ public static class FashionJob
         model.Save(Path.Combine(options.Out, "model.bin"));
 
         using var predictive = model.Predict(test.Inputs, options.Samples);
-        var metrics = Metrics.Evaluate(predictive, test.Targets);
-        var testEntropy = Metrics.Entropies(predictive);
+        // The predictive as plain rows once, for the metrics, the entropies and the reliability diagram.
+        var probabilities = Metrics.ToRows(predictive.Probabilities);
+        var labels = Metrics.ToLabels(test.Targets);
+        var metrics = Metrics.Evaluate(probabilities, labels);
+        var testEntropy = probabilities.Select(Metrics.Entropy).ToArray();
         double? auroc = null;
         double[]? oodEntropy = null;
         if (ood is not null)
@@ -108,9 +111,10 @@ public static class FashionJob
             ["epoch_seconds"] = epochsRun.Select(e => Math.Round(e.Seconds, 3)).ToArray(),
             ["resident_mib"] = epochsRun.Select(e => Math.Round(e.ResidentBytes / 1048576.0, 1)).ToArray(),
         };
-        WriteAtomically(Path.Combine(options.Out, "metrics.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+        string json = JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true });
+        AtomicFile.Replace(Path.Combine(options.Out, "metrics.json"), temporary => File.WriteAllText(temporary, json));
 
-        var bins = Metrics.Reliability(Metrics.ToRows(predictive.Probabilities), Metrics.ToLabels(test.Targets));
+        var bins = Metrics.Reliability(probabilities, labels);
         Plots.ReliabilityDiagram(bins, $"{model.GetType().Name}: reliability (ECE {metrics.Ece:F4})", Path.Combine(options.Out, "reliability.png"));
         Plots.EntropyHistogram(testEntropy, oodEntropy, "Fashion-MNIST test (in distribution)", "MNIST digits (out of distribution)",
             auroc is null ? "predictive entropy" : $"predictive entropy (OOD AUROC {auroc:F3})", Path.Combine(options.Out, "entropy.png"));
@@ -127,12 +131,5 @@ public static class FashionJob
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"Wrote {Markup.Escape(Path.Combine(options.Out, "metrics.json"))}, reliability.png, entropy.png and model.bin.");
         return 0;
-    }
-
-    internal static void WriteAtomically(string path, string text)
-    {
-        string temporary = path + ".tmp";
-        File.WriteAllText(temporary, text);
-        File.Move(temporary, path, overwrite: true);
     }
 }

@@ -86,7 +86,8 @@ public static class ToyRegressionJob
             ["predictive_std_at_1.0"] = StdNear(1.0),
             ["posterior_samples"] = band.Samples,
         };
-        FashionJob.WriteAtomically(Path.Combine(options.Out, "toy-regression.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+        string json = JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true });
+        AtomicFile.Replace(Path.Combine(options.Out, "toy-regression.json"), temporary => File.WriteAllText(temporary, json));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"held out in [0, 0.5]: RMSE {metrics.Rmse:F4}, NLL {metrics.Nll:F3}, 95% coverage {metrics.Coverage95:P1}; predictive σ at x = 0.25: {StdNear(0.25):F3}, at x = 1.0: {StdNear(1.0):F3}"));
         Console.WriteLine($"Wrote {picture} and toy-regression.json.");

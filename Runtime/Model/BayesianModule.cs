@@ -159,21 +159,7 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
     /// Writes the trained parameters (the state dict) to <paramref name="path"/> atomically: to a temporary file
     /// beside it, then renamed over it, so a crash never leaves a half-written checkpoint.
     /// </summary>
-    public void Save(string path)
-    {
-        string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string temporary = full + ".tmp-" + Environment.ProcessId;
-        try
-        {
-            save(temporary);
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
-    }
+    public void Save(string path) => AtomicFile.Replace(path, temporary => save(temporary));
 
     /// <summary>Reads parameters written by <see cref="Save"/> into this network, which must have the same declaration.</summary>
     public void Load(string path)
