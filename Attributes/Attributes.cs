@@ -44,8 +44,12 @@ namespace BnnDsl
         public double[] Parameters { get; }
     }
 
-    /// <summary>The inference method of the network: <c>[Posterior(MeanField)]</c> or <c>[Posterior(MAP)]</c>.</summary>
-    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    /// <summary>
+    /// The inference method: <c>[Posterior(MeanField)]</c> or <c>[Posterior(MAP)]</c>. On the class it applies to every
+    /// layer; on a layer it overrides the options of the network's method for that layer (for example its
+    /// <c>InitialRho</c>), or chooses another variational family. The README's rules table lists what may be mixed.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class | AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
     public sealed class PosteriorAttribute : Attribute
     {
         /// <summary>Declares the inference method.</summary>

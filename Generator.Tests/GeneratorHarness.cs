@@ -11,6 +11,9 @@ namespace BnnDsl.Generator.Tests;
 /// <summary>Compiles user source with the generator, the way a user's project does.</summary>
 public static class GeneratorHarness
 {
+    /// <summary>The references of a user's project.</summary>
+    public static ImmutableArray<MetadataReference> UserReferences => References.Value;
+
     static readonly Lazy<ImmutableArray<MetadataReference>> References = new(() =>
     {
         // What a user's project references: the framework, TorchSharp.dll, BnnDsl.Runtime and BnnDsl.Attributes —
@@ -22,8 +25,12 @@ public static class GeneratorHarness
     });
 
     public static CSharpCompilation Compile(string source, LanguageVersion version = LanguageVersion.Latest, string path = "Network.cs") =>
+        Compile(new[] { source }, version, path);
+
+    /// <summary>Compiles several files: the first named <paramref name="path"/>, the others Network2.cs, Network3.cs, ….</summary>
+    public static CSharpCompilation Compile(IReadOnlyList<string> sources, LanguageVersion version = LanguageVersion.Latest, string path = "Network.cs") =>
         CSharpCompilation.Create("UserProject",
-            new[] { CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(version), path) },
+            sources.Select((source, i) => CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(version), i == 0 ? path : $"Network{i + 1}.cs")),
             References.Value,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable,
                 warningLevel: 9999,
@@ -38,9 +45,12 @@ public static class GeneratorHarness
 
     /// <summary>Runs the generator; returns the output compilation and the generated files by hint name.</summary>
     public static (Compilation Output, IReadOnlyDictionary<string, string> Files, ImmutableArray<Diagnostic> GeneratorDiagnostics) Run(
-        string source, LanguageVersion version = LanguageVersion.Latest)
+        string source, LanguageVersion version = LanguageVersion.Latest) => Run(new[] { source }, version);
+
+    public static (Compilation Output, IReadOnlyDictionary<string, string> Files, ImmutableArray<Diagnostic> GeneratorDiagnostics) Run(
+        IReadOnlyList<string> sources, LanguageVersion version = LanguageVersion.Latest)
     {
-        var input = Compile(source, version);
+        var input = Compile(sources, version);
         var driver = Driver(version).RunGeneratorsAndUpdateCompilation(input, out var output, out var diagnostics);
         var result = driver.GetRunResult().Results.Single();
         if (result.Exception is not null) throw new InvalidOperationException("The generator threw.", result.Exception);

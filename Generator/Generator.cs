@@ -7,7 +7,7 @@ namespace BnnDsl.Generator;
 
 /// <summary>
 /// The pipeline only: find [BayesianNetwork] classes, parse each into an equatable model, and emit the classes that
-/// validate. Parsing, validation and emission live in their own folders.
+/// validate. Problems are reported by <see cref="NetworkAnalyzer"/>, never here: an invalid declaration emits nothing. Parsing, validation and emission live in their own folders.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class BayesianNetworkGenerator : IIncrementalGenerator
@@ -39,7 +39,7 @@ public sealed class BayesianNetworkGenerator : IIncrementalGenerator
             .WithTrackingName(Steps.Networks);
 
         var valid = networks
-            .Where(static network => network is not null && NetworkValidator.Problems(network).Count == 0)
+            .Where(static network => network is not null && NetworkValidator.CanGenerate(network))
             .WithTrackingName(Steps.Valid);
 
         context.RegisterSourceOutput(valid, static (output, network) =>

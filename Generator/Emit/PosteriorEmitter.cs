@@ -37,7 +37,7 @@ internal abstract class PosteriorEmitter
     /// <summary>Writes the <c>Complexity()</c> override: KL(q ‖ p), or −log p(θ) for a point estimate.</summary>
     public abstract void WriteComplexity(CodeWriter writer, NetworkModel network);
 
-    public static PriorModel PriorOf(NetworkModel network, LayerModel layer) => layer.Prior ?? network.Prior;
+    public static PriorModel PriorOf(NetworkModel network, LayerModel layer) => network.PriorOf(layer);
 
     public static string ParameterField(LayerModel layer) => CodeWriter.Camel(layer.Name) + "Parameters";
 
@@ -142,17 +142,20 @@ internal sealed class MeanFieldEmitter : PosteriorEmitter
     static bool HasClosedFormKl(PriorModel prior) => prior.Family == PriorFamily.Normal;
 
     public override string Construct(NetworkModel network, LayerModel layer) =>
-        $"new {ParameterType}({layer.Inputs}, {layer.Outputs}, initialRho: {CodeWriter.Number(network.InitialRho)}, device)";
+        $"new {ParameterType}({layer.Inputs}, {layer.Outputs}, initialRho: {CodeWriter.Number(network.PosteriorOf(layer).InitialRho)}, device)";
 
     public override string Describe(NetworkModel network) =>
-        $"mean-field Gaussian, {(network.LocalReparameterization ? "local reparameterisation" : "per-weight sampling")}, ρ0 = {CodeWriter.Number(network.InitialRho)}";
+        $"mean-field Gaussian, {Describe(network.Posterior)}{(network.Layers.Any(l => l.Posterior is not null) ? " (some layers override it)" : "")}";
+
+    static string Describe(PosteriorModel posterior) =>
+        $"{(posterior.LocalReparameterization ? "local reparameterisation" : "per-weight sampling")}, ρ0 = {CodeWriter.Number(posterior.InitialRho)}";
 
     protected override bool NeedsPriorObject(NetworkModel network, LayerModel layer) => !HasClosedFormKl(PriorOf(network, layer));
 
     public override void WritePreActivation(CodeWriter writer, NetworkModel network, LayerModel layer, string input)
     {
         var field = ParameterField(layer);
-        var sampled = network.LocalReparameterization ? "LocalReparameterizedLinear" : "SampledLinear";
+        var sampled = network.PosteriorOf(layer).LocalReparameterization ? "LocalReparameterizedLinear" : "SampledLinear";
         writer.Line($"var preActivation = Mode == {Names.SampleMode}.Mean");
         writer.Indent();
         writer.Line($"? {field}.MeanLinear({input})");

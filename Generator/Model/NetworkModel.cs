@@ -2,19 +2,42 @@ namespace BnnDsl.Generator.Model;
 
 // The parsed declaration: strings, numbers, enums and equatable arrays only — never a symbol, syntax node,
 // compilation or location — so that an unchanged declaration compares equal and the generator's cache holds.
+// Validation reads the same model; where a problem lies is a Site (Model/Site.cs), which an analyzer turns into
+// a source location.
 
-/// <summary>A declared prior: the family and its constant parameters in declaration order.</summary>
-public sealed record PriorModel(PriorFamily Family, EquatableArray<double> Parameters)
+/// <summary>
+/// A declared prior: the family and its constant parameters in declaration order. <see cref="Readable"/> is false
+/// when an argument was not a constant of the expected type (half-typed code); the attribute is then left to the
+/// compiler's own error.
+/// </summary>
+public sealed record PriorModel(PriorFamily Family, EquatableArray<double> Parameters, bool Readable = true)
 {
     public static PriorModel DefaultNormal { get; } = new(PriorFamily.Normal, new EquatableArray<double>(new[] { 0.0, 1.0 }));
 }
 
+/// <summary>
+/// A declared inference method and its options. <see cref="Options"/> names the options the user set explicitly
+/// (named arguments), so that an option the method does not take can be reported even when set to its default.
+/// </summary>
+public sealed record PosteriorModel(
+    PosteriorMethod Method,
+    bool LocalReparameterization,
+    double InitialRho,
+    EquatableArray<string> Options,
+    bool Readable = true)
+{
+    public const double DefaultInitialRho = -5.0;
+
+    public static PosteriorModel Default { get; } = new(PosteriorMethod.MeanField, false, DefaultInitialRho, EquatableArray<string>.Empty);
+}
+
 /// <summary>A type that contains the network class (for nested declarations), outermost first.</summary>
-public sealed record ContainingTypeModel(string Keyword, string Name);
+public sealed record ContainingTypeModel(string Keyword, string Name, bool IsPartial);
 
 /// <summary>
-/// One <c>[Dense]</c> layer on a partial method. <see cref="Prior"/> is the layer's override, or null to use the
-/// network's. The signature facts record whether the generator can implement the method.
+/// One <c>[Dense]</c> layer on a partial method. <see cref="Prior"/> and <see cref="Posterior"/> are the layer's
+/// overrides, or null to use the network's. The member facts record whether the generator can implement the method;
+/// <see cref="Part"/> is the index of the partial declaration of the class that declares the layer.
 /// </summary>
 public sealed record LayerModel(
     string Name,
@@ -24,8 +47,12 @@ public sealed record LayerModel(
     int Outputs,
     Activation Activation,
     PriorModel? Prior,
+    PosteriorModel? Posterior,
     bool IsPartialDefinition,
-    bool HasTensorSignature);
+    bool HasUserImplementation,
+    bool HasTensorSignature,
+    int Part,
+    bool Readable = true);
 
 /// <summary>
 /// One <c>[BayesianNetwork]</c> class. <see cref="HasPosteriorAttribute"/> and <see cref="HasPriorAttribute"/>
@@ -39,14 +66,17 @@ public sealed record NetworkModel(
     bool IsGeneric,
     Likelihood Likelihood,
     double NoiseStd,
-    PosteriorMethod Method,
-    bool LocalReparameterization,
-    double InitialRho,
+    bool HasNoiseStd,
+    bool NetworkAttributeReadable,
+    PosteriorModel Posterior,
     bool HasPosteriorAttribute,
     PriorModel Prior,
     bool HasPriorAttribute,
-    EquatableArray<LayerModel> Layers)
+    EquatableArray<LayerModel> Layers,
+    EquatableArray<string> StrayPriorMembers)
 {
+    public PosteriorMethod Method => Posterior.Method;
+
     /// <summary>The hint name of the generated file: unique per type, including namespace and containers.</summary>
     public string HintName
     {
@@ -57,4 +87,10 @@ public sealed record NetworkModel(
             return prefix + Name + ".g.cs";
         }
     }
+
+    /// <summary>The prior that applies to <paramref name="layer"/>: its override, else the network's.</summary>
+    public PriorModel PriorOf(LayerModel layer) => layer.Prior ?? Prior;
+
+    /// <summary>The posterior that applies to <paramref name="layer"/>: its override, else the network's.</summary>
+    public PosteriorModel PosteriorOf(LayerModel layer) => layer.Posterior ?? Posterior;
 }

@@ -3,7 +3,6 @@ using System.Linq;
 using System.Threading;
 using BnnDsl.Generator.Model;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace BnnDsl.Generator.Parsing;
@@ -11,89 +10,81 @@ namespace BnnDsl.Generator.Parsing;
 /// <summary>Reads a <c>[BayesianNetwork]</c> class and its attributes into a <see cref="NetworkModel"/>.</summary>
 public static class NetworkParser
 {
-    public const string NetworkAttribute = "BnnDsl.BayesianNetworkAttribute";
-    public const string PriorAttribute = "BnnDsl.PriorAttribute";
-    public const string PosteriorAttribute = "BnnDsl.PosteriorAttribute";
-    public const string DenseAttribute = "BnnDsl.DenseAttribute";
+    public const string NetworkAttribute = NetworkDeclaration.NetworkAttribute;
     const string TensorType = "TorchSharp.torch.Tensor";
 
     /// <summary>Cheap syntactic filter for the attribute pipeline: class declarations only.</summary>
     public static bool IsCandidate(SyntaxNode node, CancellationToken _) => node is ClassDeclarationSyntax;
 
+    /// <summary>The generator's transform: the model of the class the attribute pipeline found.</summary>
+    public static NetworkModel? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellation) =>
+        context.TargetSymbol is INamedTypeSymbol type && NetworkDeclaration.Read(type, cancellation) is { } declaration
+            ? ToModel(declaration, cancellation)
+            : null;
+
     /// <summary>
-    /// Parses the class. Never throws on half-typed code: unreadable arguments become neutral values and the
-    /// validator decides whether the declaration can be generated.
+    /// Builds the model. Never throws on half-typed code: an attribute whose arguments the compiler could not bind is
+    /// marked unreadable and read as neutral values, and the validator leaves it to the compiler's error.
     /// </summary>
-    public static NetworkModel? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellation)
+    internal static NetworkModel ToModel(NetworkDeclaration declaration, CancellationToken cancellation)
     {
-        if (context.TargetSymbol is not INamedTypeSymbol type || context.Attributes.Length == 0) return null;
-        var network = context.Attributes[0];
-
-        var likelihood = (Likelihood)IntArgument(network, 0);
-        double noiseStd = NamedDouble(network, "NoiseStd") ?? 0;
-
-        var posterior = FindAttribute(type.GetAttributes(), PosteriorAttribute);
-        var method = posterior is null ? PosteriorMethod.MeanField : (PosteriorMethod)IntArgument(posterior, 0);
-        bool localReparameterization = posterior is not null && NamedBool(posterior, "LocalReparameterization");
-        double initialRho = posterior is null ? -5.0 : NamedDouble(posterior, "InitialRho") ?? -5.0;
-
-        var priorAttribute = FindAttribute(type.GetAttributes(), PriorAttribute);
-        var prior = priorAttribute is null ? PriorModel.DefaultNormal : ReadPrior(priorAttribute);
-        cancellation.ThrowIfCancellationRequested();
+        var type = declaration.Type;
+        var network = declaration.Network;
+        var noiseStd = NamedDouble(network, "NoiseStd");
 
         var layers = new List<LayerModel>();
-        foreach (var member in type.GetMembers())
+        foreach (var layer in declaration.Layers)
         {
-            if (member is not IMethodSymbol candidate) continue;
-            var dense = FindAttribute(candidate.GetAttributes(), DenseAttribute);
-            if (dense is null) continue;
-            var layerPrior = FindAttribute(candidate.GetAttributes(), PriorAttribute);
-            var definition = candidate.PartialDefinitionPart ?? candidate;
+            var definition = layer.Method.PartialDefinitionPart ?? layer.Method;
+            var implementation = definition.PartialImplementationPart;
             bool tensorSignature = definition.Parameters.Length == 1
                 && definition.Parameters[0].Type.ToDisplayString() == TensorType
                 && definition.ReturnType.ToDisplayString() == TensorType
                 && !definition.IsStatic && !definition.IsGenericMethod;
             layers.Add(new LayerModel(
                 definition.Name,
-                MethodModifiers(definition),
+                Accessibility(definition.DeclaredAccessibility),
                 definition.Parameters.Length == 1 ? definition.Parameters[0].Name : "input",
-                IntArgument(dense, 0),
-                IntArgument(dense, 1),
-                (Activation)IntArgument(dense, 2),
-                layerPrior is null ? null : ReadPrior(layerPrior),
-                IsPartialDefinition: definition.IsPartialDefinition && definition.PartialImplementationPart is null,
-                HasTensorSignature: tensorSignature));
+                IntArgument(layer.Dense, 0),
+                IntArgument(layer.Dense, 1),
+                (Activation)IntArgument(layer.Dense, 2),
+                layer.Prior is null ? null : ReadPrior(layer.Prior),
+                layer.Posterior is null ? null : ReadPosterior(layer.Posterior),
+                IsPartialDefinition: definition.IsPartialDefinition,
+                HasUserImplementation: implementation is not null && !NetworkDeclaration.IsGenerated(implementation),
+                HasTensorSignature: tensorSignature,
+                layer.Part,
+                Readable: IsReadable(layer.Dense)));
         }
         cancellation.ThrowIfCancellationRequested();
 
-        var syntax = (ClassDeclarationSyntax)context.TargetNode;
         var containers = new List<ContainingTypeModel>();
         for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
-            containers.Insert(0, new ContainingTypeModel(outer.IsRecord ? "record" : outer.TypeKind == TypeKind.Struct ? "struct" : "class", outer.Name));
+            containers.Insert(0, new ContainingTypeModel(
+                outer.IsRecord ? "record" : outer.TypeKind == TypeKind.Struct ? "struct" : "class",
+                outer.Name,
+                NetworkDeclaration.IsPartial(outer, cancellation)));
 
         return new NetworkModel(
             type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
             type.Name,
             new EquatableArray<ContainingTypeModel>(containers),
-            IsPartial: syntax.Modifiers.Any(SyntaxKind.PartialKeyword),
+            IsPartial: NetworkDeclaration.IsPartial(type, cancellation),
             IsGeneric: type.IsGenericType,
-            likelihood,
-            noiseStd,
-            method,
-            localReparameterization,
-            initialRho,
-            HasPosteriorAttribute: posterior is not null,
-            prior,
-            HasPriorAttribute: priorAttribute is not null,
-            new EquatableArray<LayerModel>(layers));
+            (Likelihood)IntArgument(network, 0),
+            noiseStd ?? 0,
+            HasNoiseStd: noiseStd is not null,
+            NetworkAttributeReadable: IsReadable(network),
+            declaration.Posterior is null ? PosteriorModel.Default : ReadPosterior(declaration.Posterior),
+            HasPosteriorAttribute: declaration.Posterior is not null,
+            declaration.Prior is null ? PriorModel.DefaultNormal : ReadPrior(declaration.Prior),
+            HasPriorAttribute: declaration.Prior is not null,
+            new EquatableArray<LayerModel>(layers),
+            new EquatableArray<string>(declaration.StrayPriors.Select(s => s.Method.Name)));
     }
-
-    static AttributeData? FindAttribute(IEnumerable<AttributeData> attributes, string metadataName) =>
-        attributes.FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == metadataName);
 
     static PriorModel ReadPrior(AttributeData prior)
     {
-        var family = (PriorFamily)IntArgument(prior, 0);
         var parameters = new List<double>();
         if (prior.ConstructorArguments.Length > 1)
         {
@@ -101,17 +92,34 @@ public static class NetworkParser
             if (array.Kind == TypedConstantKind.Array && !array.IsNull)
                 foreach (var value in array.Values) parameters.Add(ToDouble(value.Value) ?? double.NaN);
         }
-        return new PriorModel(family, new EquatableArray<double>(parameters));
+        return new PriorModel((PriorFamily)IntArgument(prior, 0), new EquatableArray<double>(parameters), IsReadable(prior));
     }
 
-    // Enum arguments arrive as their underlying int; an unreadable argument reads as 0 and the validator decides.
+    static PosteriorModel ReadPosterior(AttributeData posterior) => new(
+        (PosteriorMethod)IntArgument(posterior, 0),
+        NamedBool(posterior, "LocalReparameterization"),
+        NamedDouble(posterior, "InitialRho") ?? PosteriorModel.DefaultInitialRho,
+        new EquatableArray<string>(posterior.NamedArguments.Select(pair => pair.Key)),
+        IsReadable(posterior));
+
+    /// <summary>Whether the compiler bound the attribute and every argument to a constant.</summary>
+    static bool IsReadable(AttributeData attribute) =>
+        attribute.AttributeConstructor is { } constructor
+        && attribute.ConstructorArguments.Length == constructor.Parameters.Length
+        && attribute.ConstructorArguments.All(IsReadable)
+        && attribute.NamedArguments.All(pair => IsReadable(pair.Value));
+
+    static bool IsReadable(TypedConstant constant) =>
+        constant.Kind != TypedConstantKind.Error && (constant.Kind != TypedConstantKind.Array || constant.IsNull || constant.Values.All(IsReadable));
+
+    // Enum arguments arrive as their underlying int; an unreadable argument reads as 0 and is marked unreadable.
     static int IntArgument(AttributeData attribute, int index) =>
         attribute.ConstructorArguments.Length > index && attribute.ConstructorArguments[index].Value is int value ? value : 0;
 
     static double? NamedDouble(AttributeData attribute, string name)
     {
         foreach (var pair in attribute.NamedArguments)
-            if (pair.Key == name) return ToDouble(pair.Value.Value);
+            if (pair.Key == name) return ToDouble(pair.Value.Value) ?? double.NaN;
         return null;
     }
 
@@ -132,8 +140,6 @@ public static class NetworkParser
     };
 
     // A partial method with a return value must repeat its accessibility in the implementation.
-    static string MethodModifiers(IMethodSymbol method) => Accessibility(method.DeclaredAccessibility);
-
     static string Accessibility(Accessibility accessibility) => accessibility switch
     {
         Microsoft.CodeAnalysis.Accessibility.Public => "public",

@@ -1,63 +1,187 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
 using BnnDsl.Generator.Model;
+using Microsoft.CodeAnalysis;
 
 namespace BnnDsl.Generator.Validation;
 
+/// <summary>One thing wrong with a declaration: which rule, where, and the words that fill the rule's message.</summary>
+public sealed record Problem(DiagnosticDescriptor Descriptor, Site Site, params object[] Arguments)
+{
+    public bool IsError => Descriptor.DefaultSeverity == DiagnosticSeverity.Error;
+}
+
 /// <summary>
-/// Decides whether a parsed declaration can be generated. The generator emits nothing for a declaration with
-/// problems rather than emitting code that does not compile; each problem says what to fix.
+/// The rules of a valid declaration, over the parsed model. The analyzers report every problem at its site; the
+/// generator emits a network only when no problem is an error, so invalid input never becomes broken code.
 /// </summary>
 public static class NetworkValidator
 {
-    public static IReadOnlyList<string> Problems(NetworkModel network)
+    /// <summary>What each inference method accepts. Later methods add a row here and in the README's rules table.</summary>
+    static readonly Dictionary<PosteriorMethod, MethodRules> Rules = new()
     {
-        var problems = new List<string>();
-        if (!network.IsPartial) problems.Add($"'{network.Name}' must be declared partial.");
-        if (network.IsGeneric) problems.Add($"'{network.Name}' must not be generic.");
-        if (network.Layers.Count == 0) problems.Add($"'{network.Name}' declares no [Dense] layer.");
-        if (!Enum.IsDefined(typeof(Likelihood), network.Likelihood)) problems.Add("Unknown likelihood.");
-        if (!Enum.IsDefined(typeof(PosteriorMethod), network.Method)) problems.Add("Unknown posterior method.");
-        if (network.Likelihood == Likelihood.Gaussian && (network.NoiseStd < 0 || double.IsNaN(network.NoiseStd) || double.IsInfinity(network.NoiseStd)))
-            problems.Add("NoiseStd must be zero (learned) or a positive finite number.");
-        if (double.IsNaN(network.InitialRho) || double.IsInfinity(network.InitialRho)) problems.Add("InitialRho must be finite.");
-        CheckPrior(network.Prior, "the network prior", problems);
+        [PosteriorMethod.MAP] = new(Options: Array.Empty<string>(), IsVariational: false),
+        [PosteriorMethod.MeanField] = new(Options: new[] { "LocalReparameterization", "InitialRho" }, IsVariational: true),
+    };
 
-        for (int i = 0; i < network.Layers.Count; i++)
-        {
-            var layer = network.Layers[i];
-            if (!layer.IsPartialDefinition) problems.Add($"Layer '{layer.Name}' must be a partial method without a body.");
-            if (!layer.HasTensorSignature) problems.Add($"Layer '{layer.Name}' must have the signature Tensor {layer.Name}(Tensor input).");
-            if (layer.Inputs < 1 || layer.Outputs < 1) problems.Add($"Layer '{layer.Name}' needs positive sizes.");
-            if (!Enum.IsDefined(typeof(Activation), layer.Activation)) problems.Add($"Layer '{layer.Name}' has an unknown activation.");
-            if (i > 0 && network.Layers[i - 1].Outputs != layer.Inputs)
-                problems.Add($"Layer '{layer.Name}' takes {layer.Inputs} inputs but '{network.Layers[i - 1].Name}' gives {network.Layers[i - 1].Outputs}.");
-            if (layer.Prior is not null) CheckPrior(layer.Prior, $"the prior of '{layer.Name}'", problems);
-        }
-        if (network.Likelihood == Likelihood.Categorical && network.Layers.Count > 0 && network.Layers[network.Layers.Count - 1].Activation != Activation.None)
-            problems.Add("A categorical network's last layer must output logits (no activation).");
+    sealed record MethodRules(string[] Options, bool IsVariational);
+
+    /// <summary>
+    /// Whether the generator can emit the network: every argument was read (an unreadable one is already a compiler
+    /// error) and no problem is an error.
+    /// </summary>
+    public static bool CanGenerate(NetworkModel network) => IsReadable(network) && !Validate(network).Any(p => p.IsError);
+
+    static bool IsReadable(NetworkModel network) =>
+        network.NetworkAttributeReadable && network.Prior.Readable && network.Posterior.Readable
+        && network.Layers.All(l => l.Readable && l.Prior?.Readable != false && l.Posterior?.Readable != false);
+
+    public static IReadOnlyList<Problem> Validate(NetworkModel network)
+    {
+        var problems = new List<Problem>();
+        CheckClass(network, problems);
+        CheckNetworkAttribute(network, problems);
+        if (network.HasPosteriorAttribute) CheckPosterior(network.Posterior, new Site(SiteKind.NetworkPosterior), $"'{network.Name}'", problems);
+        if (network.HasPriorAttribute) CheckPrior(network.Prior, new Site(SiteKind.NetworkPrior), $"the prior of '{network.Name}'", problems);
+        if (network.Layers.Count == 0) problems.Add(new(Descriptors.NoLayers, new Site(SiteKind.NetworkAttribute), network.Name));
+        for (int i = 0; i < network.StrayPriorMembers.Count; i++)
+            problems.Add(new(Descriptors.PriorOnNonLayer, new Site(SiteKind.StrayMember, i), network.StrayPriorMembers[i]));
+        for (int i = 0; i < network.Layers.Count; i++) CheckLayer(network, i, problems);
+        CheckOutputLayer(network, problems);
+        NoteMonteCarloKl(network, problems);
         return problems;
     }
 
-    static void CheckPrior(PriorModel prior, string what, List<string> problems)
+    static void CheckClass(NetworkModel network, List<Problem> problems)
     {
+        if (!network.IsPartial) problems.Add(new(Descriptors.ClassNotPartial, Site.Class, network.Name));
+        if (network.IsGeneric) problems.Add(new(Descriptors.ClassIsGeneric, new Site(SiteKind.TypeParameters), network.Name));
+        foreach (var container in network.ContainingTypes.Where(c => !c.IsPartial))
+            problems.Add(new(Descriptors.ContainerNotPartial, Site.Class, container.Name, network.Name));
+    }
+
+    static void CheckNetworkAttribute(NetworkModel network, List<Problem> problems)
+    {
+        if (!network.NetworkAttributeReadable) return;
+        var site = new Site(SiteKind.NetworkAttribute);
+        CheckKnown(network.Likelihood, site.At(0), "likelihood", problems);
+        if (!network.HasNoiseStd) return;
+        if (network.Likelihood != Likelihood.Gaussian)
+            problems.Add(new(Descriptors.NoiseStdNotTaken, site.AtNamed("NoiseStd"), network.Likelihood.ToString().ToLowerInvariant()));
+        else if (!(network.NoiseStd >= 0) || double.IsInfinity(network.NoiseStd))
+            problems.Add(new(Descriptors.NoiseStdNegative, site.AtNamed("NoiseStd"), network.Name, Format(network.NoiseStd)));
+    }
+
+    static void CheckLayer(NetworkModel network, int index, List<Problem> problems)
+    {
+        var layer = network.Layers[index];
+        var member = new Site(SiteKind.LayerMember, index);
+        var dense = new Site(SiteKind.LayerDense, index);
+        if (!layer.IsPartialDefinition || layer.HasUserImplementation) problems.Add(new(Descriptors.LayerNotFillable, member, layer.Name));
+        if (!layer.HasTensorSignature) problems.Add(new(Descriptors.LayerSignature, member, layer.Name));
+        if (layer.Part != network.Layers[0].Part)
+            problems.Add(new(Descriptors.LayersInSeveralParts, dense, layer.Name, network.Name, network.Layers[0].Name));
+
+        if (layer.Readable)
+        {
+            if (layer.Inputs < 1) problems.Add(new(Descriptors.SizeNotPositive, dense.At(0), "input size", layer.Name, layer.Inputs));
+            if (layer.Outputs < 1) problems.Add(new(Descriptors.SizeNotPositive, dense.At(1), "output size", layer.Name, layer.Outputs));
+            CheckKnown(layer.Activation, dense.At(2), "activation", problems);
+            var previous = index > 0 ? network.Layers[index - 1] : null;
+            if (previous is { Readable: true } && previous.Outputs >= 1 && layer.Inputs >= 1 && previous.Outputs != layer.Inputs)
+                problems.Add(new(Descriptors.SizesDoNotChain, dense.At(0), layer.Name, layer.Inputs, previous.Name, previous.Outputs));
+        }
+
+        if (layer.Prior is not null) CheckPrior(layer.Prior, new Site(SiteKind.LayerPrior, index), $"the prior of '{layer.Name}'", problems);
+        if (layer.Posterior is { } posterior)
+        {
+            var site = new Site(SiteKind.LayerPosterior, index);
+            CheckPosterior(posterior, site, $"'{layer.Name}'", problems);
+            if (posterior.Readable && posterior.Method != network.Method && Rules.TryGetValue(posterior.Method, out var own)
+                && Rules.TryGetValue(network.Method, out var networks) && !(own.IsVariational && networks.IsVariational))
+            {
+                var variational = string.Join(", ", Rules.Where(r => r.Value.IsVariational).Select(r => r.Key.ToString()));
+                problems.Add(new(Descriptors.MixedMethods, site.At(0), layer.Name, posterior.Method.ToString(), network.Method.ToString(), variational));
+            }
+        }
+    }
+
+    static void CheckOutputLayer(NetworkModel network, List<Problem> problems)
+    {
+        if (network.Layers.Count == 0 || network.Likelihood != Likelihood.Categorical) return;
+        var last = network.Layers[network.Layers.Count - 1];
+        if (last.Readable && last.Activation != Activation.None && Enum.IsDefined(typeof(Activation), last.Activation))
+            problems.Add(new(Descriptors.CategoricalOutputActivation, new Site(SiteKind.LayerDense, network.Layers.Count - 1, 2), last.Name, last.Activation.ToString()));
+    }
+
+    static void CheckPosterior(PosteriorModel posterior, Site site, string owner, List<Problem> problems)
+    {
+        if (!posterior.Readable) return;
+        if (!CheckKnown(posterior.Method, site.At(0), "posterior method", problems)) return;
+        var takes = Rules[posterior.Method].Options;
+        foreach (var option in posterior.Options)
+            if (Array.IndexOf(takes, option) < 0) problems.Add(new(Descriptors.OptionNotTaken, site.AtNamed(option), option, posterior.Method.ToString()));
+        if (posterior.Options.Contains("InitialRho") && !IsFinite(posterior.InitialRho))
+            problems.Add(new(Descriptors.NotFinite, site.AtNamed("InitialRho"), "InitialRho", owner, Format(posterior.InitialRho)));
+    }
+
+    static void CheckPrior(PriorModel prior, Site site, string what, List<Problem> problems)
+    {
+        if (!prior.Readable || !CheckKnown(prior.Family, site.At(0), "prior family", problems)) return;
         var p = prior.Parameters;
         switch (prior.Family)
         {
             case PriorFamily.Normal:
-                if (p.Count != 2) problems.Add($"{what}: Normal takes (mean, std).");
-                else if (!IsFinite(p[0]) || !(p[1] > 0) || !IsFinite(p[1])) problems.Add($"{what}: the std must be positive and finite.");
+                if (p.Count != 2) { problems.Add(new(Descriptors.PriorArity, site, "Normal", 2, "mean, std", p.Count)); return; }
+                if (!IsFinite(p[0])) problems.Add(new(Descriptors.NotFinite, site.At(1), "The mean", what, Format(p[0])));
+                if (!IsPositive(p[1])) problems.Add(new(Descriptors.ScaleNotPositive, site.At(2), "The standard deviation", what, Format(p[1])));
                 break;
             case PriorFamily.ScaleMixture:
-                if (p.Count != 3) problems.Add($"{what}: ScaleMixture takes (pi, sigma1, sigma2).");
-                else if (!(p[0] > 0 && p[0] < 1) || !(p[2] > 0) || !(p[1] > p[2]) || !IsFinite(p[1]))
-                    problems.Add($"{what}: needs 0 < pi < 1 and sigma1 > sigma2 > 0.");
-                break;
-            default:
-                problems.Add($"{what}: unknown prior family.");
+                if (p.Count != 3) { problems.Add(new(Descriptors.PriorArity, site, "ScaleMixture", 3, "pi, sigma1, sigma2", p.Count)); return; }
+                if (!(p[0] > 0 && p[0] < 1)) problems.Add(new(Descriptors.MixtureWeightOutOfRange, site.At(1), what, Format(p[0])));
+                if (!IsPositive(p[1])) problems.Add(new(Descriptors.ScaleNotPositive, site.At(2), "sigma1", what, Format(p[1])));
+                if (!IsPositive(p[2])) problems.Add(new(Descriptors.ScaleNotPositive, site.At(3), "sigma2", what, Format(p[2])));
+                if (IsPositive(p[1]) && IsPositive(p[2]) && p[1] <= p[2])
+                    problems.Add(new(Descriptors.MixtureScalesOutOfOrder, site.At(2), Capitalized(what), Format(p[1]), Format(p[2])));
                 break;
         }
     }
 
+    /// <summary>An informational note wherever a mean-field layer's KL against its prior is a Monte Carlo estimate.</summary>
+    static void NoteMonteCarloKl(NetworkModel network, List<Problem> problems)
+    {
+        bool networkPriorNoted = false;
+        for (int i = 0; i < network.Layers.Count; i++)
+        {
+            var layer = network.Layers[i];
+            var prior = network.PriorOf(layer);
+            if (network.PosteriorOf(layer).Method != PosteriorMethod.MeanField || prior.Family != PriorFamily.ScaleMixture || !prior.Readable) continue;
+            if (layer.Prior is not null)
+                problems.Add(new(Descriptors.MonteCarloKl, new Site(SiteKind.LayerPrior, i, 0), "mean-field", "scale-mixture"));
+            else if (network.HasPriorAttribute && !networkPriorNoted)
+            {
+                networkPriorNoted = true;
+                problems.Add(new(Descriptors.MonteCarloKl, new Site(SiteKind.NetworkPrior, -1, 0), "mean-field", "scale-mixture"));
+            }
+        }
+    }
+
+    /// <summary>Reports a value outside its enum (written as a cast); returns whether the value is known.</summary>
+    static bool CheckKnown<T>(T value, Site site, string what, List<Problem> problems) where T : struct, Enum
+    {
+        if (Enum.IsDefined(typeof(T), value)) return true;
+        problems.Add(new(Descriptors.UnknownValue, site, $"({typeof(T).Name}){Convert.ToInt32(value, CultureInfo.InvariantCulture)}", what,
+            string.Join(", ", Enum.GetNames(typeof(T)))));
+        return false;
+    }
+
     static bool IsFinite(double value) => !double.IsNaN(value) && !double.IsInfinity(value);
+
+    static bool IsPositive(double value) => value > 0 && !double.IsInfinity(value);
+
+    static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    static string Capitalized(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text.Substring(1);
 }

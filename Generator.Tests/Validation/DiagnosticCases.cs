@@ -1,0 +1,221 @@
+using System.Collections.Generic;
+using System.Linq;
+
+namespace BnnDsl.Generator.Tests.Validation;
+
+/// <summary>
+/// A wrong declaration, marked up with where its diagnostic must appear (<c>{|BNN0009:300|}</c>), and the nearest
+/// declaration that is right, which must produce no diagnostic at all. Several files stand for a class split over
+/// partial declarations.
+/// </summary>
+public sealed record DiagnosticCase(string Id, string Name, string[] Invalid, string[] Valid)
+{
+    public override string ToString() => $"{Id} {Name}";
+}
+
+public static class DiagnosticCases
+{
+    const string Usings = "using BnnDsl;\nusing TorchSharp;\n\n";
+
+    /// <summary>A network in the shape users write, with the parts a case changes as parameters.</summary>
+    static string Net(
+        string hidden = "[Dense(784, 400, ReLU)]",
+        string output = "[Dense(400, 10)]",
+        string network = "[BayesianNetwork(Likelihood.Categorical)]",
+        string prior = "[Prior(Normal, 0, 1)]",
+        string posterior = "[Posterior(MeanField)]",
+        string declaration = "public partial class Net",
+        string members = "") => Usings + $$"""
+        namespace Demo;
+
+        {{network}}
+        {{prior}}
+        {{posterior}}
+        {{declaration}}
+        {
+            {{hidden}} private partial torch.Tensor Hidden(torch.Tensor input);
+            {{output}} private partial torch.Tensor Output(torch.Tensor input);
+        {{members}}
+        }
+        """;
+
+    static DiagnosticCase Case(string id, string name, string invalid, string valid) => new(id, name, new[] { invalid }, new[] { valid });
+
+    public static readonly IReadOnlyList<DiagnosticCase> All = new[]
+    {
+        Case("BNN0001", "class not partial", Net(declaration: "public class {|BNN0001:Net|}"), Net()),
+        Case("BNN0001", "sealed class not partial", Net(declaration: "public sealed class {|BNN0001:Net|}"), Net(declaration: "public sealed partial class Net")),
+        Case("BNN0002", "generic class", Net(declaration: "public partial class Net{|BNN0002:<TData>|}"), Net()),
+        Case("BNN0003", "container not partial",
+            Usings + """
+            namespace Demo;
+
+            public static class Models
+            {
+                [BayesianNetwork(Likelihood.Categorical)]
+                public partial class {|BNN0003:Net|}
+                {
+                    [Dense(4, 2)] private partial torch.Tensor Output(torch.Tensor input);
+                }
+            }
+            """,
+            Usings + """
+            namespace Demo;
+
+            public static partial class Models
+            {
+                [BayesianNetwork(Likelihood.Categorical)]
+                public partial class Net
+                {
+                    [Dense(4, 2)] private partial torch.Tensor Output(torch.Tensor input);
+                }
+            }
+            """),
+        Case("BNN0004", "layer outside a network",
+            Usings + """
+            namespace Demo;
+
+            public partial class Net
+            {
+                [{|BNN0004:Dense(4, 2)|}] private partial torch.Tensor Output(torch.Tensor input);
+            }
+            """,
+            Usings + """
+            namespace Demo;
+
+            [BayesianNetwork(Likelihood.Categorical)]
+            public partial class Net
+            {
+                [Dense(4, 2)] private partial torch.Tensor Output(torch.Tensor input);
+            }
+            """),
+        Case("BNN0004", "prior on a class that is not a network",
+            Usings + """
+            namespace Demo;
+
+            [{|BNN0004:Prior(Normal, 0, 1)|}]
+            public class Helper { }
+            """,
+            Usings + """
+            namespace Demo;
+
+            public class Helper { }
+            """),
+        Case("BNN0005", "layer with a body", Net(output: "[Dense(400, 10)]").Replace(
+                "private partial torch.Tensor Output(torch.Tensor input);", "private torch.Tensor {|BNN0005:Output|}(torch.Tensor input) => input;"),
+            Net()),
+        Case("BNN0005", "partial layer implemented by the user",
+            Net(members: "    private partial torch.Tensor Output(torch.Tensor input) => input;").Replace(
+                "private partial torch.Tensor Output(torch.Tensor input);", "private partial torch.Tensor {|BNN0005:Output|}(torch.Tensor input);"),
+            Net()),
+        Case("BNN0006", "layer with two parameters", Net().Replace(
+                "Output(torch.Tensor input);", "{|BNN0006:Output|}(torch.Tensor input, int extra);"),
+            Net()),
+        Case("BNN0006", "static layer", Net().Replace(
+                "private partial torch.Tensor Output(torch.Tensor input);", "private static partial torch.Tensor {|BNN0006:Output|}(torch.Tensor input);"),
+            Net()),
+        Case("BNN0007", "no layers",
+            Usings + """
+            namespace Demo;
+
+            [{|BNN0007:BayesianNetwork(Likelihood.Categorical)|}]
+            public partial class Net
+            {
+            }
+            """,
+            Usings + """
+            namespace Demo;
+
+            [BayesianNetwork(Likelihood.Categorical)]
+            public partial class Net
+            {
+                [Dense(4, 2)] private partial torch.Tensor Output(torch.Tensor input);
+            }
+            """),
+        new("BNN0008", "layers in two partial declarations",
+            new[]
+            {
+                Usings + """
+                namespace Demo;
+
+                [BayesianNetwork(Likelihood.Categorical)]
+                public partial class Net
+                {
+                    [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden(torch.Tensor input);
+                }
+                """,
+                Usings + """
+                namespace Demo;
+
+                public partial class Net
+                {
+                    [{|BNN0008:Dense(400, 10)|}] private partial torch.Tensor Output(torch.Tensor input);
+                }
+                """,
+            },
+            new[]
+            {
+                Usings + """
+                namespace Demo;
+
+                [BayesianNetwork(Likelihood.Categorical)]
+                public partial class Net
+                {
+                    [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden(torch.Tensor input);
+                    [Dense(400, 10)] private partial torch.Tensor Output(torch.Tensor input);
+                }
+                """,
+                Usings + """
+                namespace Demo;
+
+                public partial class Net
+                {
+                    public torch.Tensor Logits(torch.Tensor input) => Output(Hidden(input));
+                }
+                """,
+            }),
+        Case("BNN0009", "sizes do not chain", Net(output: "[Dense({|BNN0009:300|}, 10)]"), Net(output: "[Dense(400, 10)]")),
+        Case("BNN0009", "sizes do not chain, named arguments", Net(output: "[Dense(outputs: 10, {|BNN0009:inputs: 300|})]"), Net(output: "[Dense(outputs: 10, inputs: 400)]")),
+        Case("BNN0010", "zero width", Net(hidden: "[Dense(784, {|BNN0010:0|}, ReLU)]", output: "[Dense({|BNN0010:0|}, 10)]"), Net(hidden: "[Dense(784, 1, ReLU)]", output: "[Dense(1, 10)]")),
+        Case("BNN0011", "Normal std zero", Net(prior: "[Prior(Normal, 0, {|BNN0011:0|})]"), Net(prior: "[Prior(Normal, 0, 0.001)]")),
+        Case("BNN0011", "Normal std infinite", Net(prior: "[Prior(Normal, 0, {|BNN0011:double.PositiveInfinity|})]"), Net(prior: "[Prior(Normal, 0, double.MaxValue)]")),
+        Case("BNN0011", "scale mixture sigma2 negative", Net(posterior: "[Posterior(MAP)]", prior: "[Prior(ScaleMixture, 0.5, 1, {|BNN0011:-0.001|})]"),
+            Net(posterior: "[Posterior(MAP)]", prior: "[Prior(ScaleMixture, 0.5, 1, 0.001)]")),
+        Case("BNN0012", "mixture weight of one", Net(posterior: "[Posterior(MAP)]", prior: "[Prior(ScaleMixture, {|BNN0012:1|}, 1, 0.0025)]"),
+            Net(posterior: "[Posterior(MAP)]", prior: "[Prior(ScaleMixture, 0.999, 1, 0.0025)]")),
+        Case("BNN0013", "sigma1 below sigma2", Net(posterior: "[Posterior(MAP)]", prior: "[Prior(ScaleMixture, 0.5, {|BNN0013:0.0025|}, 1)]"),
+            Net(posterior: "[Posterior(MAP)]", prior: "[Prior(ScaleMixture, 0.5, 1, 0.0025)]")),
+        Case("BNN0014", "Normal with one parameter", Net(output: "[Dense(400, 10), {|BNN0014:Prior(Normal, 1)|}]"), Net(output: "[Dense(400, 10), Prior(Normal, 0, 1)]")),
+        Case("BNN0015", "mean not a number", Net(prior: "[Prior(Normal, {|BNN0015:double.NaN|}, 1)]"), Net(prior: "[Prior(Normal, 0, 1)]")),
+        Case("BNN0015", "initial rho infinite", Net(posterior: "[Posterior(MeanField, {|BNN0015:InitialRho = double.NegativeInfinity|})]"),
+            Net(posterior: "[Posterior(MeanField, InitialRho = -10)]")),
+        Case("BNN0016", "negative noise", Net(network: "[BayesianNetwork(Likelihood.Gaussian, {|BNN0016:NoiseStd = -0.1|})]", output: "[Dense(400, 1)]"),
+            Net(network: "[BayesianNetwork(Likelihood.Gaussian, NoiseStd = 0.1)]", output: "[Dense(400, 1)]")),
+        Case("BNN0017", "unknown activation", Net(hidden: "[Dense(784, 400, {|BNN0017:(Activation)7|})]"), Net(hidden: "[Dense(784, 400, (Activation)3)]")),
+        Case("BNN0017", "unknown posterior method", Net(posterior: "[Posterior({|BNN0017:(PosteriorMethod)9|})]"), Net(posterior: "[Posterior((PosteriorMethod)1)]")),
+        Case("BNN0018", "static readonly width", Net(hidden: "[Dense(784, {|BNN0018:Width|}, ReLU)]", output: "[Dense(Width, 10)]", members: "    static readonly int Width = 400;")
+                .Replace("[Dense(Width, 10)]", "[Dense({|BNN0018:Width|}, 10)]"),
+            Net(hidden: "[Dense(784, Width, ReLU)]", output: "[Dense(Width, 10)]", members: "    const int Width = 400;")),
+        Case("BNN0019", "local reparameterisation on MAP", Net(posterior: "[Posterior(MAP, {|BNN0019:LocalReparameterization = true|})]"), Net(posterior: "[Posterior(MAP)]")),
+        Case("BNN0019", "initial rho on MAP", Net(posterior: "[Posterior(MAP, {|BNN0019:InitialRho = -3|})]"), Net(posterior: "[Posterior(MeanField, InitialRho = -3)]")),
+        Case("BNN0020", "noise on a categorical network", Net(network: "[BayesianNetwork(Likelihood.Categorical, {|BNN0020:NoiseStd = 0.1|})]"), Net()),
+        Case("BNN0021", "categorical output with activation", Net(output: "[Dense(400, 10, {|BNN0021:ReLU|})]"), Net(output: "[Dense(400, 10, None)]")),
+        Case("BNN0022", "scale mixture against mean field", Net(prior: "[Prior({|BNN0022:ScaleMixture|}, 0.5, 1, 0.0025)]"),
+            Net(prior: "[Prior(ScaleMixture, 0.5, 1, 0.0025)]", posterior: "[Posterior(MAP)]")),
+        Case("BNN0022", "scale mixture on one layer", Net(output: "[Dense(400, 10), Prior({|BNN0022:ScaleMixture|}, 0.25, 1, 0.001)]"),
+            Net(output: "[Dense(400, 10), Prior(Normal, 0, 0.5)]")),
+        Case("BNN0023", "prior on a helper method",
+            Net(members: "    [{|BNN0023:Prior(Normal, 0, 1)|}] public torch.Tensor Logits(torch.Tensor input) => Output(Hidden(input));"),
+            Net(members: "    public torch.Tensor Logits(torch.Tensor input) => Output(Hidden(input));")),
+        Case("BNN0024", "MAP layer in a mean-field network", Net(output: "[Dense(400, 10), Posterior({|BNN0024:MAP|})]"),
+            Net(output: "[Dense(400, 10), Posterior(MeanField, InitialRho = -3)]")),
+        Case("BNN0024", "mean-field layer in a MAP network", Net(posterior: "[Posterior(MAP)]", output: "[Dense(400, 10), Posterior({|BNN0024:MeanField|})]"),
+            Net(posterior: "[Posterior(MAP)]", output: "[Dense(400, 10), Prior(Normal, 0, 0.5)]")),
+    };
+
+    public static IEnumerable<object[]> Cases => All.Select(c => new object[] { c });
+
+    /// <summary>The source without its markup.</summary>
+    public static string Plain(string markup) =>
+        System.Text.RegularExpressions.Regex.Replace(markup, @"\{\|BNN\d{4}:", "").Replace("|}", "");
+}

@@ -1,0 +1,54 @@
+using System.Linq;
+using System.Threading.Tasks;
+using BnnDsl.Generator.Validation;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace BnnDsl.Generator.Tests.Validation;
+
+/// <summary>Every rule fires where the mistake is written, and the nearest right declaration is clean.</summary>
+public class DiagnosticTests
+{
+    [Theory]
+    [MemberData(nameof(DiagnosticCases.Cases), MemberType = typeof(DiagnosticCases))]
+    public Task FiresAtTheOffendingAttributeOrArgument(DiagnosticCase @case) => AnalyzerHarness.VerifyAsync(@case.Invalid);
+
+    [Theory]
+    [MemberData(nameof(DiagnosticCases.Cases), MemberType = typeof(DiagnosticCases))]
+    public Task NearestValidDeclarationReportsNothing(DiagnosticCase @case) => AnalyzerHarness.VerifyAsync(@case.Valid);
+
+    [Theory]
+    [MemberData(nameof(DiagnosticCases.Cases), MemberType = typeof(DiagnosticCases))]
+    public async Task NearestValidDeclarationBuildsCleanWithTheGenerator(DiagnosticCase @case)
+    {
+        var (diagnostics, files, failures) = await AnalyzerHarness.BuildAsync(@case.Valid);
+        Assert.Empty(failures);
+        var problems = diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Info && d.Id.StartsWith("BNN", System.StringComparison.Ordinal)
+            || d.Severity >= DiagnosticSeverity.Warning).Select(d => d.ToString()).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+        if (@case.Valid.Any(s => s.Contains("[BayesianNetwork(", System.StringComparison.Ordinal)))
+            Assert.Contains(files, f => f.EndsWith("Net.g.cs", System.StringComparison.Ordinal));
+    }
+
+    /// <summary>A declaration with an error emits nothing: the only errors are the analyzers' and the compiler's own.</summary>
+    [Theory]
+    [MemberData(nameof(DiagnosticCases.Cases), MemberType = typeof(DiagnosticCases))]
+    public async Task InvalidDeclarationIsReportedAndNeverBecomesBrokenCode(DiagnosticCase @case)
+    {
+        var (diagnostics, files, failures) = await AnalyzerHarness.BuildAsync(@case.Invalid.Select(DiagnosticCases.Plain).ToList());
+        Assert.Empty(failures);
+        Assert.Contains(diagnostics, d => d.Id == @case.Id);
+        Assert.DoesNotContain(diagnostics, d => d.Severity > DiagnosticSeverity.Hidden
+            && d.Location.SourceTree?.FilePath.EndsWith(".g.cs", System.StringComparison.Ordinal) == true);
+        var descriptor = Descriptors.All.Single(d => d.Id == @case.Id);
+        if (descriptor.DefaultSeverity == DiagnosticSeverity.Error)
+            Assert.DoesNotContain(files, f => f.EndsWith("Net.g.cs", System.StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void EveryDescriptorHasAFiringCase()
+    {
+        var covered = DiagnosticCases.All.Select(c => c.Id).ToHashSet();
+        Assert.Equal(Descriptors.All.Select(d => d.Id).OrderBy(id => id, System.StringComparer.Ordinal), covered.OrderBy(id => id, System.StringComparer.Ordinal));
+    }
+}

@@ -1,0 +1,102 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace BnnDsl.Generator.Parsing;
+
+/// <summary>A layer as the compiler sees it: the method and its BnnDsl attributes.</summary>
+internal sealed record LayerDeclaration(IMethodSymbol Method, AttributeData Dense, AttributeData? Prior, AttributeData? Posterior, int Part);
+
+/// <summary>
+/// A <c>[BayesianNetwork]</c> class as the compiler sees it: the symbols and attribute data the parser reads. The
+/// generator turns it into a symbol-free <see cref="Model.NetworkModel"/> at once; the analyzers keep it to map the
+/// validator's sites back to source locations. Both read a class through this one type, so they agree on what the
+/// layers are and in which order they run.
+/// </summary>
+internal sealed class NetworkDeclaration
+{
+    public const string NetworkAttribute = "BnnDsl.BayesianNetworkAttribute";
+    public const string PriorAttribute = "BnnDsl.PriorAttribute";
+    public const string PosteriorAttribute = "BnnDsl.PosteriorAttribute";
+    public const string DenseAttribute = "BnnDsl.DenseAttribute";
+
+    NetworkDeclaration(INamedTypeSymbol type, AttributeData network, AttributeData? prior, AttributeData? posterior,
+        IReadOnlyList<LayerDeclaration> layers, IReadOnlyList<(IMethodSymbol Method, AttributeData Prior)> strayPriors)
+    {
+        Type = type;
+        Network = network;
+        Prior = prior;
+        Posterior = posterior;
+        Layers = layers;
+        StrayPriors = strayPriors;
+    }
+
+    public INamedTypeSymbol Type { get; }
+    public AttributeData Network { get; }
+    public AttributeData? Prior { get; }
+    public AttributeData? Posterior { get; }
+
+    /// <summary>The layers in forward order: by partial declaration, then by position in the source.</summary>
+    public IReadOnlyList<LayerDeclaration> Layers { get; }
+
+    /// <summary>Methods of the class that carry <c>[Prior]</c> without <c>[Dense]</c>.</summary>
+    public IReadOnlyList<(IMethodSymbol Method, AttributeData Prior)> StrayPriors { get; }
+
+    /// <summary>Reads <paramref name="type"/>, or returns null when it has no <c>[BayesianNetwork]</c>.</summary>
+    public static NetworkDeclaration? Read(INamedTypeSymbol type, CancellationToken cancellation)
+    {
+        var attributes = type.GetAttributes();
+        var network = Find(attributes, NetworkAttribute);
+        if (network is null) return null;
+
+        var parts = type.DeclaringSyntaxReferences;
+        var layers = new List<(LayerDeclaration Layer, int Position)>();
+        var strayPriors = new List<(IMethodSymbol, AttributeData)>();
+        foreach (var member in type.GetMembers())
+        {
+            if (member is not IMethodSymbol method) continue;
+            // A partial method is listed once, as its definition; its attributes are those of both parts.
+            var methodAttributes = method.GetAttributes();
+            var dense = Find(methodAttributes, DenseAttribute);
+            var prior = Find(methodAttributes, PriorAttribute);
+            if (dense is null)
+            {
+                if (prior is not null) strayPriors.Add((method, prior));
+                continue;
+            }
+            var syntax = dense.ApplicationSyntaxReference;
+            int part = syntax is null ? 0 : PartOf(parts, syntax);
+            layers.Add((new LayerDeclaration(method, dense, prior, Find(methodAttributes, PosteriorAttribute), part), syntax?.Span.Start ?? 0));
+        }
+        cancellation.ThrowIfCancellationRequested();
+
+        var ordered = layers.OrderBy(l => l.Layer.Part).ThenBy(l => l.Position).Select(l => l.Layer).ToList();
+        return new NetworkDeclaration(type, network, Find(attributes, PriorAttribute), Find(attributes, PosteriorAttribute), ordered, strayPriors);
+    }
+
+    public static AttributeData? Find(IEnumerable<AttributeData> attributes, string metadataName) =>
+        attributes.FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == metadataName);
+
+    /// <summary>The index of the partial declaration of the class that contains <paramref name="syntax"/>.</summary>
+    static int PartOf(IReadOnlyList<SyntaxReference> parts, SyntaxReference syntax)
+    {
+        for (int i = 0; i < parts.Count; i++)
+            if (parts[i].SyntaxTree == syntax.SyntaxTree && parts[i].Span.Contains(syntax.Span)) return i;
+        return -1;
+    }
+
+    /// <summary>Whether every declaration of <paramref name="type"/> carries the <c>partial</c> modifier.</summary>
+    public static bool IsPartial(INamedTypeSymbol type, CancellationToken cancellation) =>
+        type.DeclaringSyntaxReferences.All(reference =>
+            reference.GetSyntax(cancellation) is TypeDeclarationSyntax declaration && declaration.Modifiers.Any(SyntaxKind.PartialKeyword));
+
+    /// <summary>
+    /// Whether <paramref name="method"/> is one the generator wrote. The analyzers run on the compilation with the
+    /// generated sources, where a layer's implementation exists; only an implementation the user wrote is a problem.
+    /// </summary>
+    public static bool IsGenerated(IMethodSymbol method) =>
+        method.DeclaringSyntaxReferences.All(r => r.SyntaxTree.FilePath.Replace('\\', '/').Contains("/" + typeof(BayesianNetworkGenerator).FullName + "/"));
+}

@@ -1,0 +1,149 @@
+using Microsoft.CodeAnalysis;
+
+namespace BnnDsl.Generator.Validation;
+
+/// <summary>
+/// Every diagnostic BnnDsl reports, in one place. IDs are stable: a retired rule keeps its number and is never
+/// reused; a new rule takes the next number and a line in AnalyzerReleases.Unshipped.md and in the README's
+/// diagnostics table, which the help links point at.
+/// </summary>
+public static class Descriptors
+{
+    /// <summary>Where the README is published; each help link is this plus the lower-case ID as an anchor.</summary>
+    public const string HelpBase = "https://github.com/bnndsl/bnndsl/blob/main/README.md#";
+
+    /// <summary>The shape of the declaration: the class, its members, attribute targets and argument values.</summary>
+    public const string Declaration = "BnnDsl.Declaration";
+
+    /// <summary>Whether the inference method, the priors, the layers and the likelihood fit together.</summary>
+    public const string Inference = "BnnDsl.Inference";
+
+    public static readonly DiagnosticDescriptor ClassNotPartial = new(
+        "BNN0001", "Network class must be partial",
+        "Network class '{0}' must be partial for the generator to complete it: add the 'partial' modifier",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0001");
+
+    public static readonly DiagnosticDescriptor ClassIsGeneric = new(
+        "BNN0002", "Network class must not be generic",
+        "Network class '{0}' must not be generic: remove its type parameters",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0002");
+
+    public static readonly DiagnosticDescriptor ContainerNotPartial = new(
+        "BNN0003", "A type containing a network class must be partial",
+        "'{0}' contains the network class '{1}' and must be partial too: add the 'partial' modifier to '{0}'",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0003");
+
+    public static readonly DiagnosticDescriptor OutsideNetwork = new(
+        "BNN0004", "BnnDsl attribute outside a [BayesianNetwork] class",
+        "[{0}] has no effect outside a [BayesianNetwork] class: add [BayesianNetwork(...)] to '{1}' or remove the attribute",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0004");
+
+    public static readonly DiagnosticDescriptor LayerNotFillable = new(
+        "BNN0005", "A layer must be a partial method without a body",
+        "Layer '{0}' must be a partial method declaration without a body for the generator to implement: declare it as 'private partial torch.Tensor {0}(torch.Tensor input);'",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0005");
+
+    public static readonly DiagnosticDescriptor LayerSignature = new(
+        "BNN0006", "A layer must map one tensor to one tensor",
+        "Layer '{0}' must be an instance method that takes one torch.Tensor and returns one, without type parameters: declare it as 'partial torch.Tensor {0}(torch.Tensor input)'",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0006");
+
+    public static readonly DiagnosticDescriptor NoLayers = new(
+        "BNN0007", "A network needs at least one layer",
+        "Network '{0}' declares no layer: add a partial method with [Dense(inputs, outputs)]",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0007");
+
+    public static readonly DiagnosticDescriptor LayersInSeveralParts = new(
+        "BNN0008", "Layers declared in different partial declarations have no defined order",
+        "Layer '{0}' is declared in a different partial declaration of '{1}' than layer '{2}', so the forward order is undefined: declare all layers in one declaration, in forward order",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0008");
+
+    public static readonly DiagnosticDescriptor SizesDoNotChain = new(
+        "BNN0009", "Layer sizes do not chain",
+        "Layer '{0}' takes {1} inputs but the layer before it, '{2}', gives {3} outputs: make the two sizes equal",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0009");
+
+    public static readonly DiagnosticDescriptor SizeNotPositive = new(
+        "BNN0010", "A layer size must be at least 1",
+        "The {0} of layer '{1}' must be at least 1, not {2}",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0010");
+
+    public static readonly DiagnosticDescriptor ScaleNotPositive = new(
+        "BNN0011", "A standard deviation must be positive and finite",
+        "{0} of {1} must be positive and finite, not {2}",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0011");
+
+    public static readonly DiagnosticDescriptor MixtureWeightOutOfRange = new(
+        "BNN0012", "A mixture weight must lie strictly between 0 and 1",
+        "The mixture weight pi of {0} must lie strictly between 0 and 1, not {1}: use 0 < pi < 1",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0012");
+
+    public static readonly DiagnosticDescriptor MixtureScalesOutOfOrder = new(
+        "BNN0013", "A scale mixture needs sigma1 > sigma2",
+        "{0} needs sigma1 > sigma2 (a wide and a narrow component), but sigma1 = {1} and sigma2 = {2}: swap or change them",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0013");
+
+    public static readonly DiagnosticDescriptor PriorArity = new(
+        "BNN0014", "Wrong number of prior parameters",
+        "Prior {0} takes {1} parameters ({2}) but {3} were given: write [Prior({0}, {2})]",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0014");
+
+    public static readonly DiagnosticDescriptor NotFinite = new(
+        "BNN0015", "A number must be finite",
+        "{0} of {1} must be a finite number, not {2}",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0015");
+
+    public static readonly DiagnosticDescriptor NoiseStdNegative = new(
+        "BNN0016", "NoiseStd must be positive, or 0 to learn the noise",
+        "NoiseStd of '{0}' must be a positive finite number, or 0 to learn the noise level, not {1}",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0016");
+
+    public static readonly DiagnosticDescriptor UnknownValue = new(
+        "BNN0017", "Unknown vocabulary value",
+        "{0} is not a {1} that BnnDsl knows: use one of {2}",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0017");
+
+    public static readonly DiagnosticDescriptor NotConstant = new(
+        "BNN0018", "Declaration arguments must be compile-time constants",
+        "The argument '{0}' of [{1}] must be a compile-time constant: write a literal or a const field",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0018");
+
+    public static readonly DiagnosticDescriptor OptionNotTaken = new(
+        "BNN0019", "Posterior option the method does not take",
+        "{0} does not apply to the posterior method {1} and is ignored: remove it",
+        Inference, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0019");
+
+    public static readonly DiagnosticDescriptor NoiseStdNotTaken = new(
+        "BNN0020", "NoiseStd applies to Gaussian networks only",
+        "NoiseStd applies to Gaussian networks only and is ignored for a {0} network: remove it",
+        Inference, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0020");
+
+    public static readonly DiagnosticDescriptor CategoricalOutputActivation = new(
+        "BNN0021", "A categorical network's last layer must output logits",
+        "The last layer '{0}' of a categorical network applies {1}, but the likelihood takes logits: remove the activation",
+        Inference, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0021");
+
+    public static readonly DiagnosticDescriptor MonteCarloKl = new(
+        "BNN0022", "KL term estimated by Monte Carlo",
+        "The KL between the {0} posterior and the {1} prior has no closed form: it is estimated by Monte Carlo from each step's weight draw, which adds gradient noise; a Normal prior gives it exactly",
+        Inference, DiagnosticSeverity.Info, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0022");
+
+    public static readonly DiagnosticDescriptor PriorOnNonLayer = new(
+        "BNN0023", "A prior on a member that is not a layer",
+        "'{0}' has [Prior] but is not a layer: add [Dense(inputs, outputs)] to it or move the prior to the class",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0023");
+
+    public static readonly DiagnosticDescriptor MixedMethods = new(
+        "BNN0024", "Inference methods that cannot be mixed in one network",
+        "Layer '{0}' overrides the posterior with {1}, which cannot be mixed with the network's {2}: a layer may only choose among the variational families ({3}), or give {2} its own options",
+        Inference, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0024");
+
+    /// <summary>Every descriptor, in ID order (the analyzers' SupportedDiagnostics and the README table).</summary>
+    public static readonly DiagnosticDescriptor[] All =
+    {
+        ClassNotPartial, ClassIsGeneric, ContainerNotPartial, OutsideNetwork, LayerNotFillable, LayerSignature, NoLayers,
+        LayersInSeveralParts, SizesDoNotChain, SizeNotPositive, ScaleNotPositive, MixtureWeightOutOfRange,
+        MixtureScalesOutOfOrder, PriorArity, NotFinite, NoiseStdNegative, UnknownValue, NotConstant, OptionNotTaken,
+        NoiseStdNotTaken, CategoricalOutputActivation, MonteCarloKl, PriorOnNonLayer, MixedMethods,
+    };
+}
