@@ -108,6 +108,9 @@ public static class DiagnosticCases
             Net(members: "    private partial torch.Tensor Output(torch.Tensor input) => input;").Replace(
                 "private partial torch.Tensor Output(torch.Tensor input);", "private partial torch.Tensor {|BNN0005:Output|}(torch.Tensor input);"),
             Net()),
+        Case("BNN0005", "layer without accessibility", Net().Replace(
+                "private partial torch.Tensor Output(torch.Tensor input);", "partial torch.Tensor {|BNN0005:Output|}(torch.Tensor input);"),
+            Net()),
         Case("BNN0006", "layer with two parameters", Net().Replace(
                 "Output(torch.Tensor input);", "{|BNN0006:Output|}(torch.Tensor input, int extra);"),
             Net()),
@@ -211,6 +214,16 @@ public static class DiagnosticCases
             Net(output: "[Dense(400, 10), Posterior(MeanField, InitialRho = -3)]")),
         Case("BNN0024", "mean-field layer in a MAP network", Net(posterior: "[Posterior(MAP)]", output: "[Dense(400, 10), Posterior({|BNN0024:MeanField|})]"),
             Net(posterior: "[Posterior(MAP)]", output: "[Dense(400, 10), Prior(Normal, 0, 0.5)]")),
+        Case("BNN0025", "record", Net(declaration: "public partial record {|BNN0025:Net|}"), Net(declaration: "public partial class Net")),
+        Case("BNN0025", "static class", Net(declaration: "public static partial class {|BNN0025:Net|}"), Net(declaration: "public partial class Net")),
+        Case("BNN0025", "base class of its own", Net(declaration: "public partial class {|BNN0025:Net|} : System.Collections.Generic.List<int>"),
+            Net(declaration: "public partial class Net : BayesianModule")),
+        Case("BNN0006", "virtual layer", Net().Replace(
+                "private partial torch.Tensor Output(torch.Tensor input);", "public virtual partial torch.Tensor {|BNN0006:Output|}(torch.Tensor input);"),
+            Net().Replace("private partial torch.Tensor Output(torch.Tensor input);", "public partial torch.Tensor Output(torch.Tensor input);")),
+        Case("BNN0006", "layer taking its input by reference", Net().Replace(
+                "Output(torch.Tensor input);", "{|BNN0006:Output|}(ref torch.Tensor input);"),
+            Net()),
     };
 
     public static IEnumerable<object[]> Cases => All.Select(c => new object[] { c });

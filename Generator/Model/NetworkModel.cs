@@ -38,6 +38,8 @@ public sealed record ContainingTypeModel(string Keyword, string Name, bool IsPar
 /// One <c>[Dense]</c> layer on a partial method. <see cref="Prior"/> and <see cref="Posterior"/> are the layer's
 /// overrides, or null to use the network's. The member facts record whether the generator can implement the method;
 /// <see cref="Part"/> is the index of the partial declaration of the class that declares the layer.
+/// <see cref="Readable"/> is false when the <c>[Dense]</c> arguments did not bind, <see cref="IsComplete"/> when the
+/// method's declaration still has syntax errors (the user is typing it): both are left to the compiler.
 /// </summary>
 public sealed record LayerModel(
     string Name,
@@ -49,14 +51,17 @@ public sealed record LayerModel(
     PriorModel? Prior,
     PosteriorModel? Posterior,
     bool IsPartialDefinition,
+    bool HasExplicitAccessibility,
     bool HasUserImplementation,
     bool HasTensorSignature,
     int Part,
-    bool Readable = true);
+    bool Readable = true,
+    bool IsComplete = true);
 
 /// <summary>
 /// One <c>[BayesianNetwork]</c> class. <see cref="HasPosteriorAttribute"/> and <see cref="HasPriorAttribute"/>
-/// tell explicit declarations from the defaults (mean-field, Normal(0, 1)).
+/// tell explicit declarations from the defaults (mean-field, Normal(0, 1)). <see cref="ShapeProblem"/> says why the
+/// type cannot become a generated module (a record, a static class, a base class of its own), or is null.
 /// </summary>
 public sealed record NetworkModel(
     string? Namespace,
@@ -64,6 +69,7 @@ public sealed record NetworkModel(
     EquatableArray<ContainingTypeModel> ContainingTypes,
     bool IsPartial,
     bool IsGeneric,
+    string? ShapeProblem,
     Likelihood Likelihood,
     double NoiseStd,
     bool HasNoiseStd,

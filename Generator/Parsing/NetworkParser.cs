@@ -3,6 +3,7 @@ using System.Linq;
 using System.Threading;
 using BnnDsl.Generator.Model;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace BnnDsl.Generator.Parsing;
@@ -13,8 +14,8 @@ public static class NetworkParser
     public const string NetworkAttribute = NetworkDeclaration.NetworkAttribute;
     const string TensorType = "TorchSharp.torch.Tensor";
 
-    /// <summary>Cheap syntactic filter for the attribute pipeline: class declarations only.</summary>
-    public static bool IsCandidate(SyntaxNode node, CancellationToken _) => node is ClassDeclarationSyntax;
+    /// <summary>Cheap syntactic filter for the attribute pipeline: classes, and records so that they are reported.</summary>
+    public static bool IsCandidate(SyntaxNode node, CancellationToken _) => node is ClassDeclarationSyntax or RecordDeclarationSyntax;
 
     /// <summary>The generator's transform: the model of the class the attribute pipeline found.</summary>
     public static NetworkModel? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellation) =>
@@ -37,10 +38,15 @@ public static class NetworkParser
         {
             var definition = layer.Method.PartialDefinitionPart ?? layer.Method;
             var implementation = definition.PartialImplementationPart;
+            var syntax = definition.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellation) as MethodDeclarationSyntax;
+            // The generated implementation repeats only the accessibility, so any other modifier would not match it.
             bool tensorSignature = definition.Parameters.Length == 1
                 && definition.Parameters[0].Type.ToDisplayString() == TensorType
+                && definition.Parameters[0].RefKind == RefKind.None
                 && definition.ReturnType.ToDisplayString() == TensorType
-                && !definition.IsStatic && !definition.IsGenericMethod;
+                && definition.RefKind == RefKind.None
+                && !definition.IsStatic && !definition.IsGenericMethod
+                && !definition.IsVirtual && !definition.IsOverride && !definition.IsAbstract && !definition.IsSealed && !definition.IsExtern;
             layers.Add(new LayerModel(
                 definition.Name,
                 Accessibility(definition.DeclaredAccessibility),
@@ -51,10 +57,13 @@ public static class NetworkParser
                 layer.Prior is null ? null : ReadPrior(layer.Prior),
                 layer.Posterior is null ? null : ReadPosterior(layer.Posterior),
                 IsPartialDefinition: definition.IsPartialDefinition,
+                // A partial method with a return value must state its accessibility, and the implementation repeats it.
+                HasExplicitAccessibility: syntax is null || syntax.Modifiers.Any(m => SyntaxFacts.IsAccessibilityModifier(m.Kind())),
                 HasUserImplementation: implementation is not null && !NetworkDeclaration.IsGenerated(implementation),
                 HasTensorSignature: tensorSignature,
                 layer.Part,
-                Readable: IsReadable(layer.Dense)));
+                Readable: IsReadable(layer.Dense),
+                IsComplete: syntax is null || !syntax.ContainsDiagnostics));
         }
         cancellation.ThrowIfCancellationRequested();
 
@@ -71,6 +80,7 @@ public static class NetworkParser
             new EquatableArray<ContainingTypeModel>(containers),
             IsPartial: NetworkDeclaration.IsPartial(type, cancellation),
             IsGeneric: type.IsGenericType,
+            ShapeProblem(type),
             (Likelihood)IntArgument(network, 0),
             noiseStd ?? 0,
             HasNoiseStd: noiseStd is not null,
@@ -82,6 +92,18 @@ public static class NetworkParser
             new EquatableArray<LayerModel>(layers),
             new EquatableArray<string>(declaration.StrayPriors.Select(s => s.Method.Name)));
     }
+
+    /// <summary>Why the type cannot be completed as a module deriving from BayesianModule, or null.</summary>
+    static string? ShapeProblem(INamedTypeSymbol type)
+    {
+        if (type.IsRecord) return "is a record";
+        if (type.IsStatic) return "is static";
+        if (type.BaseType is { SpecialType: not SpecialType.System_Object } baseType && baseType.ToDisplayString() != ModuleType && baseType.TypeKind != TypeKind.Error)
+            return $"derives from '{baseType.Name}'";
+        return null;
+    }
+
+    const string ModuleType = "BnnDsl.BayesianModule";
 
     static PriorModel ReadPrior(AttributeData prior)
     {

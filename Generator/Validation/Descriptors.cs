@@ -39,8 +39,8 @@ public static class Descriptors
         Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0004");
 
     public static readonly DiagnosticDescriptor LayerNotFillable = new(
-        "BNN0005", "A layer must be a partial method without a body",
-        "Layer '{0}' must be a partial method declaration without a body for the generator to implement: declare it as 'private partial torch.Tensor {0}(torch.Tensor input);'",
+        "BNN0005", "A layer must be a partial method declaration without a body",
+        "Layer '{0}' must be a partial method declaration with an accessibility and without a body, for the generator to implement: declare it as 'private partial torch.Tensor {0}(torch.Tensor input);'",
         Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0005");
 
     public static readonly DiagnosticDescriptor LayerSignature = new(
@@ -138,12 +138,17 @@ public static class Descriptors
         "Layer '{0}' overrides the posterior with {1}, which cannot be mixed with the network's {2}: a layer may only choose among the variational families ({3}), or give {2} its own options",
         Inference, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0024");
 
+    public static readonly DiagnosticDescriptor NotAModuleClass = new(
+        "BNN0025", "A network must be a plain class",
+        "Network '{0}' {1}, but the generator makes it a module deriving from BayesianModule: declare it as 'partial class {0}' without a base class of its own",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0025");
+
     /// <summary>Every descriptor, in ID order (the analyzers' SupportedDiagnostics and the README table).</summary>
     public static readonly DiagnosticDescriptor[] All =
     {
         ClassNotPartial, ClassIsGeneric, ContainerNotPartial, OutsideNetwork, LayerNotFillable, LayerSignature, NoLayers,
         LayersInSeveralParts, SizesDoNotChain, SizeNotPositive, ScaleNotPositive, MixtureWeightOutOfRange,
         MixtureScalesOutOfOrder, PriorArity, NotFinite, NoiseStdNegative, UnknownValue, NotConstant, OptionNotTaken,
-        NoiseStdNotTaken, CategoricalOutputActivation, MonteCarloKl, PriorOnNonLayer, MixedMethods,
+        NoiseStdNotTaken, CategoricalOutputActivation, MonteCarloKl, PriorOnNonLayer, MixedMethods, NotAModuleClass,
     };
 }

@@ -157,8 +157,8 @@ internal static class SiteLocator
         } ?? fallback;
     }
 
-    static ClassDeclarationSyntax? ClassSyntax(NetworkDeclaration declaration, CancellationToken cancellation) =>
-        declaration.Network.ApplicationSyntaxReference?.GetSyntax(cancellation).FirstAncestorOrSelf<ClassDeclarationSyntax>();
+    static TypeDeclarationSyntax? ClassSyntax(NetworkDeclaration declaration, CancellationToken cancellation) =>
+        declaration.Network.ApplicationSyntaxReference?.GetSyntax(cancellation).FirstAncestorOrSelf<TypeDeclarationSyntax>();
 
     static Location ClassName(NetworkDeclaration declaration, CancellationToken cancellation) =>
         ClassSyntax(declaration, cancellation)?.Identifier.GetLocation() ?? declaration.Type.Locations.FirstOrDefault() ?? Location.None;

@@ -36,7 +36,9 @@ public static class NetworkValidator
 
     static bool IsReadable(NetworkModel network) =>
         network.NetworkAttributeReadable && network.Prior.Readable && network.Posterior.Readable
-        && network.Layers.All(l => l.Readable && l.Prior?.Readable != false && l.Posterior?.Readable != false);
+        && network.Layers.All(l => l.Readable && l.IsComplete && l.Prior?.Readable != false && l.Posterior?.Readable != false)
+        // Two layer methods with one name are the compiler's error (CS0756); one implementation could not serve both.
+        && network.Layers.Select(l => l.Name).Distinct().Count() == network.Layers.Count;
 
     public static IReadOnlyList<Problem> Validate(NetworkModel network)
     {
@@ -58,6 +60,7 @@ public static class NetworkValidator
     {
         if (!network.IsPartial) problems.Add(new(Descriptors.ClassNotPartial, Site.Class, network.Name));
         if (network.IsGeneric) problems.Add(new(Descriptors.ClassIsGeneric, new Site(SiteKind.TypeParameters), network.Name));
+        if (network.ShapeProblem is not null) problems.Add(new(Descriptors.NotAModuleClass, Site.Class, network.Name, network.ShapeProblem));
         foreach (var container in network.ContainingTypes.Where(c => !c.IsPartial))
             problems.Add(new(Descriptors.ContainerNotPartial, Site.Class, container.Name, network.Name));
     }
@@ -79,8 +82,12 @@ public static class NetworkValidator
         var layer = network.Layers[index];
         var member = new Site(SiteKind.LayerMember, index);
         var dense = new Site(SiteKind.LayerDense, index);
-        if (!layer.IsPartialDefinition || layer.HasUserImplementation) problems.Add(new(Descriptors.LayerNotFillable, member, layer.Name));
-        if (!layer.HasTensorSignature) problems.Add(new(Descriptors.LayerSignature, member, layer.Name));
+        if (layer.IsComplete)
+        {
+            if (!layer.IsPartialDefinition || layer.HasUserImplementation || !layer.HasExplicitAccessibility)
+                problems.Add(new(Descriptors.LayerNotFillable, member, layer.Name));
+            if (!layer.HasTensorSignature) problems.Add(new(Descriptors.LayerSignature, member, layer.Name));
+        }
         if (layer.Part != network.Layers[0].Part)
             problems.Add(new(Descriptors.LayersInSeveralParts, dense, layer.Name, network.Name, network.Layers[0].Name));
 
