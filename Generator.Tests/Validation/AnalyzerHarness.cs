@@ -23,7 +23,10 @@ public static class AnalyzerHarness
     /// Asserts that the analyzers report exactly the marked diagnostics. Compiler diagnostics are not compared: the
     /// generator does not run here, so layer methods have no implementation.
     /// </summary>
-    public static Task VerifyAsync(params string[] markups)
+    public static Task VerifyAsync(params string[] markups) => VerifyWithEditorConfigAsync(null, markups);
+
+    /// <summary>As <see cref="VerifyAsync"/>, with an .editorconfig at the project root.</summary>
+    public static Task VerifyWithEditorConfigAsync(string? editorConfig, params string[] markups)
     {
         var test = new CSharpAnalyzerTest<NetworkAnalyzer, DefaultVerifier>
         {
@@ -31,6 +34,7 @@ public static class AnalyzerHarness
             CompilerDiagnostics = CompilerDiagnostics.None,
         };
         Configure(test.TestState, markups);
+        if (editorConfig is not null) test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", editorConfig));
         return test.RunAsync();
     }
 
@@ -50,9 +54,9 @@ public static class AnalyzerHarness
     static void Configure(SolutionState state, IEnumerable<string> sources)
     {
         int index = 0;
-        foreach (var source in sources) state.Sources.Add(($"Network{++index}.cs", source));
+        foreach (var source in sources) state.Sources.Add(($"/0/Network{++index}.cs", source));
         // What the generator's post-initialisation output adds to every user project.
-        state.Sources.Add(("BnnDsl.Vocabulary.g.cs", BayesianNetworkGenerator.VocabularySource));
+        state.Sources.Add(("/0/BnnDsl.Vocabulary.g.cs", BayesianNetworkGenerator.VocabularySource));
         state.AdditionalReferences.AddRange(GeneratorHarness.UserReferences);
     }
 

@@ -45,6 +45,17 @@ public class DiagnosticTests
             Assert.DoesNotContain(files, f => f.EndsWith("Net.g.cs", System.StringComparison.Ordinal));
     }
 
+    static string ScaleMixtureNetwork(string before = "") => DiagnosticCases.All.First(c => c.Name == "scale mixture against mean field").Invalid[0]
+        .Replace("[Prior({|BNN0022:ScaleMixture|}", before + "[Prior(ScaleMixture");
+
+    [Fact]
+    public Task PragmaWarningDisableSilencesARule() =>
+        AnalyzerHarness.VerifyAsync(ScaleMixtureNetwork("#pragma warning disable BNN0022\n"));
+
+    [Fact]
+    public Task EditorConfigSeverityNoneSilencesARule() =>
+        AnalyzerHarness.VerifyWithEditorConfigAsync("root = true\n\n[*.cs]\ndotnet_diagnostic.BNN0022.severity = none\n", ScaleMixtureNetwork());
+
     [Fact]
     public void EveryDescriptorHasAFiringCase()
     {

@@ -40,6 +40,8 @@ public readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IReadO
     public IEnumerator<T> GetEnumerator() => ((IEnumerable<T>)(items ?? Array.Empty<T>())).GetEnumerator();
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    public bool Contains(T item) => Array.IndexOf(items ?? Array.Empty<T>(), item) >= 0;
+
     public ImmutableArray<T> ToImmutableArray() => ImmutableArray.Create(items ?? Array.Empty<T>());
 
     public static bool operator ==(EquatableArray<T> left, EquatableArray<T> right) => left.Equals(right);

@@ -97,6 +97,18 @@ public sealed record NetworkModel(
     /// <summary>The prior that applies to <paramref name="layer"/>: its override, else the network's.</summary>
     public PriorModel PriorOf(LayerModel layer) => layer.Prior ?? Prior;
 
-    /// <summary>The posterior that applies to <paramref name="layer"/>: its override, else the network's.</summary>
-    public PosteriorModel PosteriorOf(LayerModel layer) => layer.Posterior ?? Posterior;
+    /// <summary>
+    /// The posterior that applies to <paramref name="layer"/>: the network's, with the options the layer sets itself
+    /// replacing the network's when the layer keeps the network's method.
+    /// </summary>
+    public PosteriorModel PosteriorOf(LayerModel layer)
+    {
+        if (layer.Posterior is not { } own) return Posterior;
+        if (own.Method != Posterior.Method) return own;
+        return Posterior with
+        {
+            LocalReparameterization = own.Options.Contains("LocalReparameterization") ? own.LocalReparameterization : Posterior.LocalReparameterization,
+            InitialRho = own.Options.Contains("InitialRho") ? own.InitialRho : Posterior.InitialRho,
+        };
+    }
 }

@@ -65,12 +65,12 @@ public static class Descriptors
 
     public static readonly DiagnosticDescriptor SizeNotPositive = new(
         "BNN0010", "A layer size must be at least 1",
-        "The {0} of layer '{1}' must be at least 1, not {2}",
+        "The {0} of layer '{1}' is {2}: make it at least 1",
         Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0010");
 
     public static readonly DiagnosticDescriptor ScaleNotPositive = new(
         "BNN0011", "A standard deviation must be positive and finite",
-        "{0} of {1} must be positive and finite, not {2}",
+        "{0} of {1} is {2}: use a positive finite number",
         Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0011");
 
     public static readonly DiagnosticDescriptor MixtureWeightOutOfRange = new(
@@ -90,12 +90,12 @@ public static class Descriptors
 
     public static readonly DiagnosticDescriptor NotFinite = new(
         "BNN0015", "A number must be finite",
-        "{0} of {1} must be a finite number, not {2}",
+        "{0} of {1} is {2}: use a finite number",
         Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0015");
 
     public static readonly DiagnosticDescriptor NoiseStdNegative = new(
         "BNN0016", "NoiseStd must be positive, or 0 to learn the noise",
-        "NoiseStd of '{0}' must be a positive finite number, or 0 to learn the noise level, not {1}",
+        "NoiseStd of '{0}' is {1}: use a positive finite number, or 0 to learn the noise level",
         Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0016");
 
     public static readonly DiagnosticDescriptor UnknownValue = new(
