@@ -21,7 +21,7 @@ public static class EpochRunner
     public static Func<double> ForModule(nn.Module<Tensor, Tensor> module, LabelledData data)
     {
         var optimizer = optim.Adam(module.parameters(), 1e-3);
-        var order = new Generator(7);
+        var order = new TorchSharp.torch.Generator(7);
         return () => Time(data, order, (inputs, targets) =>
         {
             var loss = nn.functional.cross_entropy(module.forward(inputs), targets);
@@ -32,7 +32,7 @@ public static class EpochRunner
         });
     }
 
-    static double Time(LabelledData data, Generator order, Func<Tensor, Tensor, Tensor> step)
+    static double Time(LabelledData data, TorchSharp.torch.Generator order, Func<Tensor, Tensor, Tensor> step)
     {
         var clock = Stopwatch.StartNew();
         int n = data.Count;

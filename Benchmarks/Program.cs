@@ -13,20 +13,28 @@ using static TorchSharp.torch;
 // falls on both; the figure is the ratio of median epoch times. Usage:
 //   bnndsl-bench [--epochs N] [--data DIR] [--threads N]
 //   bnndsl-bench --profile        (milliseconds per step: forward, backward, Adam)
+//   bnndsl-bench --generator      (generator and analyzers against the compiler; incremental re-run)
 int epochs = 6;
 string? dataDirectory = null;
 int threads = Environment.ProcessorCount;
 bool profile = false;
+bool generatorTiming = false;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
         case "--profile": profile = true; break;
+        case "--generator": generatorTiming = true; break;
         case "--epochs": epochs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--data": dataDirectory = args[++i]; break;
         case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        default: Console.Error.WriteLine($"unknown option {args[i]}; usage: bnndsl-bench [--profile] [--epochs N] [--data DIR] [--threads N]"); return 2;
+        default: Console.Error.WriteLine($"unknown option {args[i]}; usage: bnndsl-bench [--profile | --generator] [--epochs N] [--data DIR] [--threads N]"); return 2;
     }
+}
+if (generatorTiming)
+{
+    GeneratorTiming.Run(repetitions: 21);
+    return 0;
 }
 set_num_threads(threads);
 NativeAllocator.KeepLargeBlocks();
