@@ -59,13 +59,15 @@ public class SnapshotTests
     }
 
     [Fact]
-    public void InvalidDeclarationEmitsNothingButTheVocabulary()
+    public void InvalidDeclarationGetsThrowingLayerBodiesAndNoNetwork()
     {
-        // Sizes that do not chain: the generator stays quiet rather than emitting code that cannot work.
+        // Sizes that do not chain: no network, only the placeholder bodies that keep the build's errors to the BNN ones.
         var source = Declarations.Mlp("[Posterior(MeanField)]", "[Dense(300, 10)]");
-        var (_, files, diagnostics) = GeneratorHarness.Run(source);
+        var (output, files, diagnostics) = GeneratorHarness.Run(source);
         Assert.Empty(diagnostics);
-        Assert.Equal(new[] { "BnnDsl.Vocabulary.g.cs" }, files.Keys.ToArray());
+        Assert.Equal(new[] { "BnnDsl.Vocabulary.g.cs", "Demo.FashionMlp.g.cs" }, files.Keys.OrderBy(k => k, System.StringComparer.Ordinal).ToArray());
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= Microsoft.CodeAnalysis.DiagnosticSeverity.Warning));
+        Snapshot.Verify(files["Demo.FashionMlp.g.cs"], nameof(SnapshotTests), "InvalidDeclarationPlaceholder");
     }
 
     [Fact]

@@ -7,7 +7,8 @@ namespace BnnDsl.Generator;
 
 /// <summary>
 /// The pipeline only: find [BayesianNetwork] classes, parse each into an equatable model, and emit the classes that
-/// validate. Problems are reported by <see cref="NetworkAnalyzer"/>, never here: an invalid declaration emits nothing. Parsing, validation and emission live in their own folders.
+/// validate. Problems are reported by <see cref="NetworkAnalyzer"/>, never here: an invalid declaration gets no
+/// network, only the throwing layer bodies of <see cref="PlaceholderEmitter"/>. Parsing, validation and emission live in their own folders.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class BayesianNetworkGenerator : IIncrementalGenerator
@@ -17,6 +18,7 @@ public sealed class BayesianNetworkGenerator : IIncrementalGenerator
     {
         public const string Networks = nameof(Networks);
         public const string Valid = nameof(Valid);
+        public const string Placeholders = nameof(Placeholders);
     }
 
     /// <summary>
@@ -44,5 +46,14 @@ public sealed class BayesianNetworkGenerator : IIncrementalGenerator
 
         context.RegisterSourceOutput(valid, static (output, network) =>
             output.AddSource(network!.HintName, NetworkEmitter.Emit(network)));
+
+        // A declaration with errors gets throwing layer bodies only, so that the build reports the analyzers'
+        // diagnostics rather than missing implementations (see PlaceholderEmitter).
+        var placeholders = networks
+            .Where(static network => network is not null && !NetworkValidator.CanGenerate(network) && PlaceholderEmitter.Applies(network))
+            .WithTrackingName(Steps.Placeholders);
+
+        context.RegisterSourceOutput(placeholders, static (output, network) =>
+            output.AddSource(network!.HintName, PlaceholderEmitter.Emit(network)));
     }
 }

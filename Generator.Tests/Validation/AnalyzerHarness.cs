@@ -60,6 +60,10 @@ public static class AnalyzerHarness
         state.AdditionalReferences.AddRange(GeneratorHarness.UserReferences);
     }
 
+    /// <summary>The generated files by hint name.</summary>
+    public static Task<IReadOnlyDictionary<string, string>> GeneratedAsync(IReadOnlyList<string> sources) =>
+        Task.FromResult(GeneratorHarness.Run(sources).Files);
+
     /// <summary>
     /// Compiles the sources with the generator, then runs the analyzers over the result, as a build does. Returns every
     /// diagnostic of the compiler and the analyzers, and the analyzer exceptions (which a build shows as AD0001).

@@ -45,5 +45,8 @@ public sealed class CodeWriter
     }
 
     /// <summary>"Hidden1" → "hidden1": the name of a generated field that belongs to a member.</summary>
+    /// <summary>A C# string literal, quoted and escaped.</summary>
+    public static string Literal(string text) => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(text, quote: true);
+
     public static string Camel(string name) => name.Length == 0 ? name : char.ToLowerInvariant(name[0]) + name.Substring(1);
 }

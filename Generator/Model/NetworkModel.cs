@@ -40,6 +40,8 @@ public sealed record ContainingTypeModel(string Keyword, string Name, bool IsPar
 /// <see cref="Part"/> is the index of the partial declaration of the class that declares the layer.
 /// <see cref="Readable"/> is false when the <c>[Dense]</c> arguments did not bind, <see cref="IsComplete"/> when the
 /// method's declaration still has syntax errors (the user is typing it): both are left to the compiler.
+/// <see cref="PlaceholderSignature"/> is the method's signature as an implementation must repeat it, or null when
+/// it cannot be repeated; see <c>Emit/PlaceholderEmitter.cs</c>.
 /// </summary>
 public sealed record LayerModel(
     string Name,
@@ -55,13 +57,14 @@ public sealed record LayerModel(
     bool HasUserImplementation,
     bool HasTensorSignature,
     int Part,
+    string? PlaceholderSignature,
     bool Readable = true,
     bool IsComplete = true);
 
 /// <summary>
 /// One <c>[BayesianNetwork]</c> class. <see cref="HasPosteriorAttribute"/> and <see cref="HasPriorAttribute"/>
-/// tell explicit declarations from the defaults (mean-field, Normal(0, 1)). <see cref="ShapeProblem"/> says why the
-/// type cannot become a generated module (a record, a static class, a base class of its own), or is null.
+/// tell explicit declarations from the defaults (mean-field, Normal(0, 1)). A record, a static class or a base class of
+/// its own (<see cref="ForeignBaseType"/>) keeps the type from becoming a generated module.
 /// </summary>
 public sealed record NetworkModel(
     string? Namespace,
@@ -69,7 +72,11 @@ public sealed record NetworkModel(
     EquatableArray<ContainingTypeModel> ContainingTypes,
     bool IsPartial,
     bool IsGeneric,
-    string? ShapeProblem,
+    string TypeParameters,
+    bool HeaderIsComplete,
+    bool IsRecord,
+    bool IsStatic,
+    string? ForeignBaseType,
     Likelihood Likelihood,
     double NoiseStd,
     bool HasNoiseStd,

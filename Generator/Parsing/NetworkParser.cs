@@ -15,7 +15,8 @@ public static class NetworkParser
     const string TensorType = "TorchSharp.torch.Tensor";
 
     /// <summary>Cheap syntactic filter for the attribute pipeline: classes, and records so that they are reported.</summary>
-    public static bool IsCandidate(SyntaxNode node, CancellationToken _) => node is ClassDeclarationSyntax or RecordDeclarationSyntax;
+    public static bool IsCandidate(SyntaxNode node, CancellationToken _) =>
+        node is ClassDeclarationSyntax || node is RecordDeclarationSyntax record && !record.ClassOrStructKeyword.IsKind(SyntaxKind.StructKeyword);
 
     /// <summary>The generator's transform: the model of the class the attribute pipeline found.</summary>
     public static NetworkModel? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellation) =>
@@ -62,6 +63,7 @@ public static class NetworkParser
                 HasUserImplementation: implementation is not null && !NetworkDeclaration.IsGenerated(implementation),
                 HasTensorSignature: tensorSignature,
                 layer.Part,
+                PlaceholderSignature(definition, syntax),
                 Readable: IsReadable(layer.Dense),
                 IsComplete: syntax is null || !syntax.ContainsDiagnostics));
         }
@@ -80,7 +82,12 @@ public static class NetworkParser
             new EquatableArray<ContainingTypeModel>(containers),
             IsPartial: NetworkDeclaration.IsPartial(type, cancellation),
             IsGeneric: type.IsGenericType,
-            ShapeProblem(type),
+            type.TypeParameters.Length == 0 ? "" : "<" + string.Join(", ", type.TypeParameters.Select(t => t.Name)) + ">",
+            HeaderIsComplete: type.DeclaringSyntaxReferences.All(reference => reference.GetSyntax(cancellation) is TypeDeclarationSyntax declaration
+                && !declaration.Identifier.IsMissing && declaration.TypeParameterList?.ContainsDiagnostics != true && declaration.BaseList?.ContainsDiagnostics != true),
+            type.IsRecord,
+            type.IsStatic,
+            ForeignBaseType(type),
             (Likelihood)IntArgument(network, 0),
             noiseStd ?? 0,
             HasNoiseStd: noiseStd is not null,
@@ -93,15 +100,37 @@ public static class NetworkParser
             new EquatableArray<string>(declaration.StrayPriors.Select(s => s.Method.Name)));
     }
 
-    /// <summary>Why the type cannot be completed as a module deriving from BayesianModule, or null.</summary>
-    static string? ShapeProblem(INamedTypeSymbol type)
+    static readonly SymbolDisplayFormat FullyQualified =
+        SymbolDisplayFormat.FullyQualifiedFormat.AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+    /// <summary>
+    /// The signature an implementation of the partial method must repeat (modifiers, fully qualified types, ref kinds),
+    /// or null for one that cannot be repeated here: generic, without an accessibility, or naming a type that does not
+    /// bind.
+    /// </summary>
+    static string? PlaceholderSignature(IMethodSymbol method, MethodDeclarationSyntax? syntax)
     {
-        if (type.IsRecord) return "is a record";
-        if (type.IsStatic) return "is static";
-        if (type.BaseType is { SpecialType: not SpecialType.System_Object } baseType && baseType.ToDisplayString() != ModuleType && baseType.TypeKind != TypeKind.Error)
-            return $"derives from '{baseType.Name}'";
-        return null;
+        if (syntax is null || syntax.ContainsDiagnostics || !method.IsPartialDefinition || method.IsGenericMethod) return null;
+        if (!syntax.Modifiers.Any(m => SyntaxFacts.IsAccessibilityModifier(m.Kind()))) return null;
+        if (method.ReturnType.TypeKind == TypeKind.Error || method.Parameters.Any(p => p.Type.TypeKind == TypeKind.Error)) return null;
+        var modifiers = string.Join(" ", syntax.Modifiers.Where(m => !m.IsKind(SyntaxKind.PartialKeyword)).Select(m => m.Text));
+        var returns = (method.RefKind switch { RefKind.Ref => "ref ", RefKind.RefReadOnly => "ref readonly ", _ => "" })
+            + method.ReturnType.ToDisplayString(FullyQualified);
+        var parameters = method.Parameters.Select(p =>
+            (p.IsParams ? "params " : "")
+            + (p.RefKind switch { RefKind.Ref => "ref ", RefKind.Out => "out ", RefKind.In => "in ", _ => "" })
+            + p.Type.ToDisplayString(FullyQualified) + " " + Identifier(p.Name));
+        return $"{modifiers} partial {returns} {Identifier(method.Name)}({string.Join(", ", parameters)})";
     }
+
+    static string Identifier(string name) => SyntaxFacts.GetKeywordKind(name) == SyntaxKind.None ? name : "@" + name;
+
+    /// <summary>The name of a base class the user declared other than BayesianModule, or null.</summary>
+    static string? ForeignBaseType(INamedTypeSymbol type) =>
+        type.BaseType is { SpecialType: not SpecialType.System_Object } baseType && baseType.ToDisplayString() != ModuleType
+            && baseType.TypeKind != TypeKind.Error && !type.IsRecord
+            ? baseType.Name
+            : null;
 
     const string ModuleType = "BnnDsl.BayesianModule";
 

@@ -60,7 +60,9 @@ public static class NetworkValidator
     {
         if (!network.IsPartial) problems.Add(new(Descriptors.ClassNotPartial, Site.Class, network.Name));
         if (network.IsGeneric) problems.Add(new(Descriptors.ClassIsGeneric, new Site(SiteKind.TypeParameters), network.Name));
-        if (network.ShapeProblem is not null) problems.Add(new(Descriptors.NotAModuleClass, Site.Class, network.Name, network.ShapeProblem));
+        var shape = network.IsRecord ? "is a record" : network.IsStatic ? "is static"
+            : network.ForeignBaseType is { } baseType ? $"derives from '{baseType}'" : null;
+        if (shape is not null) problems.Add(new(Descriptors.NotAModuleClass, Site.Class, network.Name, shape));
         foreach (var container in network.ContainingTypes.Where(c => !c.IsPartial))
             problems.Add(new(Descriptors.ContainerNotPartial, Site.Class, container.Name, network.Name));
     }
