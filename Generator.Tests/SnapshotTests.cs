@@ -63,10 +63,15 @@ public class SnapshotTests
     {
         // Sizes that do not chain: no network, only the placeholder bodies that keep the build's errors to the BNN ones.
         var source = Declarations.Mlp("[Posterior(MeanField)]", "[Dense(300, 10)]");
-        var (output, files, diagnostics) = GeneratorHarness.Run(source);
-        Assert.Empty(diagnostics);
-        Assert.Equal(new[] { "BnnDsl.Vocabulary.g.cs", "Demo.FashionMlp.g.cs" }, files.Keys.OrderBy(k => k, System.StringComparer.Ordinal).ToArray());
-        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= Microsoft.CodeAnalysis.DiagnosticSeverity.Warning));
+        foreach (var version in new[] { LanguageVersion.CSharp10, LanguageVersion.Latest })
+        {
+            var (output, generated, diagnostics) = GeneratorHarness.Run(source, version);
+            Assert.Empty(diagnostics);
+            Assert.Equal(new[] { "BnnDsl.Vocabulary.g.cs", "Demo.FashionMlp.g.cs" }, generated.Keys.OrderBy(k => k, System.StringComparer.Ordinal).ToArray());
+            string problems = GeneratorHarness.Problems(output);
+            Assert.True(problems.Length == 0, $"C# {version}:\n{problems}");
+        }
+        var (_, files, _) = GeneratorHarness.Run(source);
         Snapshot.Verify(files["Demo.FashionMlp.g.cs"], nameof(SnapshotTests), "InvalidDeclarationPlaceholder");
     }
 

@@ -31,6 +31,9 @@ public sealed record PosteriorModel(
     public static PosteriorModel Default { get; } = new(PosteriorMethod.MeanField, false, DefaultInitialRho, EquatableArray<string>.Empty);
 }
 
+/// <summary>A <c>[Prior]</c> or <c>[Posterior]</c> on a method of the network that is not a layer.</summary>
+public sealed record StrayAttributeModel(string Member, string Attribute);
+
 /// <summary>A type that contains the network class (for nested declarations), outermost first.</summary>
 public sealed record ContainingTypeModel(string Keyword, string Name, bool IsPartial);
 
@@ -86,7 +89,7 @@ public sealed record NetworkModel(
     PriorModel Prior,
     bool HasPriorAttribute,
     EquatableArray<LayerModel> Layers,
-    EquatableArray<string> StrayPriorMembers)
+    EquatableArray<StrayAttributeModel> StrayAttributes)
 {
     public PosteriorMethod Method => Posterior.Method;
 

@@ -21,8 +21,8 @@ public enum SiteKind
     LayerPrior,
     /// <summary>A layer's <c>[Posterior]</c>.</summary>
     LayerPosterior,
-    /// <summary>The name of a method that carries <c>[Prior]</c> but is not a layer (<see cref="Site.Layer"/> indexes
-    /// <see cref="NetworkModel.StrayPriorMembers"/>).</summary>
+    /// <summary>A <c>[Prior]</c> or <c>[Posterior]</c> on a method that is not a layer (<see cref="Site.Layer"/> indexes
+    /// <see cref="NetworkModel.StrayAttributes"/>).</summary>
     StrayMember,
 }
 

@@ -24,14 +24,14 @@ internal sealed class NetworkDeclaration
     public const string DenseAttribute = "BnnDsl.DenseAttribute";
 
     NetworkDeclaration(INamedTypeSymbol type, AttributeData network, AttributeData? prior, AttributeData? posterior,
-        IReadOnlyList<LayerDeclaration> layers, IReadOnlyList<(IMethodSymbol Method, AttributeData Prior)> strayPriors)
+        IReadOnlyList<LayerDeclaration> layers, IReadOnlyList<(IMethodSymbol Method, AttributeData Attribute)> strayAttributes)
     {
         Type = type;
         Network = network;
         Prior = prior;
         Posterior = posterior;
         Layers = layers;
-        StrayPriors = strayPriors;
+        StrayAttributes = strayAttributes;
     }
 
     public INamedTypeSymbol Type { get; }
@@ -42,8 +42,8 @@ internal sealed class NetworkDeclaration
     /// <summary>The layers in forward order: by partial declaration, then by position in the source.</summary>
     public IReadOnlyList<LayerDeclaration> Layers { get; }
 
-    /// <summary>Methods of the class that carry <c>[Prior]</c> without <c>[Dense]</c>.</summary>
-    public IReadOnlyList<(IMethodSymbol Method, AttributeData Prior)> StrayPriors { get; }
+    /// <summary>Each <c>[Prior]</c> and <c>[Posterior]</c> on a method of the class that has no <c>[Dense]</c>.</summary>
+    public IReadOnlyList<(IMethodSymbol Method, AttributeData Attribute)> StrayAttributes { get; }
 
     /// <summary>Reads <paramref name="type"/>, or returns null when it has no <c>[BayesianNetwork]</c>.</summary>
     public static NetworkDeclaration? Read(INamedTypeSymbol type, CancellationToken cancellation)
@@ -54,7 +54,7 @@ internal sealed class NetworkDeclaration
 
         var parts = type.DeclaringSyntaxReferences;
         var layers = new List<(LayerDeclaration Layer, int Position)>();
-        var strayPriors = new List<(IMethodSymbol, AttributeData)>();
+        var strayAttributes = new List<(IMethodSymbol, AttributeData)>();
         foreach (var member in type.GetMembers())
         {
             if (member is not IMethodSymbol method) continue;
@@ -62,19 +62,21 @@ internal sealed class NetworkDeclaration
             var methodAttributes = method.GetAttributes();
             var dense = Find(methodAttributes, DenseAttribute);
             var prior = Find(methodAttributes, PriorAttribute);
+            var posterior = Find(methodAttributes, PosteriorAttribute);
             if (dense is null)
             {
-                if (prior is not null) strayPriors.Add((method, prior));
+                if (prior is not null) strayAttributes.Add((method, prior));
+                if (posterior is not null) strayAttributes.Add((method, posterior));
                 continue;
             }
             var syntax = dense.ApplicationSyntaxReference;
             int part = syntax is null ? 0 : PartOf(parts, syntax);
-            layers.Add((new LayerDeclaration(method, dense, prior, Find(methodAttributes, PosteriorAttribute), part), syntax?.Span.Start ?? 0));
+            layers.Add((new LayerDeclaration(method, dense, prior, posterior, part), syntax?.Span.Start ?? 0));
         }
         cancellation.ThrowIfCancellationRequested();
 
         var ordered = layers.OrderBy(l => l.Layer.Part).ThenBy(l => l.Position).Select(l => l.Layer).ToList();
-        return new NetworkDeclaration(type, network, Find(attributes, PriorAttribute), Find(attributes, PosteriorAttribute), ordered, strayPriors);
+        return new NetworkDeclaration(type, network, Find(attributes, PriorAttribute), Find(attributes, PosteriorAttribute), ordered, strayAttributes);
     }
 
     public static AttributeData? Find(IEnumerable<AttributeData> attributes, string metadataName) =>

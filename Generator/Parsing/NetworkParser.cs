@@ -97,7 +97,8 @@ public static class NetworkParser
             declaration.Prior is null ? PriorModel.DefaultNormal : ReadPrior(declaration.Prior),
             HasPriorAttribute: declaration.Prior is not null,
             new EquatableArray<LayerModel>(layers),
-            new EquatableArray<string>(declaration.StrayPriors.Select(s => s.Method.Name)));
+            new EquatableArray<StrayAttributeModel>(declaration.StrayAttributes.Select(s =>
+                new StrayAttributeModel(s.Method.Name, s.Attribute.AttributeClass!.Name.Replace("Attribute", "")))));
     }
 
     static readonly SymbolDisplayFormat FullyQualified =

@@ -128,9 +128,9 @@ public static class Descriptors
         "The KL between the {0} posterior and the {1} prior has no closed form: it is estimated by Monte Carlo from each step's weight draw, which adds gradient noise; a Normal prior gives it exactly",
         Inference, DiagnosticSeverity.Info, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0022");
 
-    public static readonly DiagnosticDescriptor PriorOnNonLayer = new(
-        "BNN0023", "A prior on a member that is not a layer",
-        "'{0}' has [Prior] but is not a layer: add [Dense(inputs, outputs)] to it or move the prior to the class",
+    public static readonly DiagnosticDescriptor AttributeOnNonLayer = new(
+        "BNN0023", "A prior or posterior on a method that is not a layer",
+        "'{0}' has [{1}] but is not a layer: add [Dense(inputs, outputs)] to it or move the attribute to the class",
         Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0023");
 
     public static readonly DiagnosticDescriptor MixedMethods = new(
@@ -149,6 +149,6 @@ public static class Descriptors
         ClassNotPartial, ClassIsGeneric, ContainerNotPartial, OutsideNetwork, LayerNotFillable, LayerSignature, NoLayers,
         LayersInSeveralParts, SizesDoNotChain, SizeNotPositive, ScaleNotPositive, MixtureWeightOutOfRange,
         MixtureScalesOutOfOrder, PriorArity, NotFinite, NoiseStdNegative, UnknownValue, NotConstant, OptionNotTaken,
-        NoiseStdNotTaken, CategoricalOutputActivation, MonteCarloKl, PriorOnNonLayer, MixedMethods, NotAModuleClass,
+        NoiseStdNotTaken, CategoricalOutputActivation, MonteCarloKl, AttributeOnNonLayer, MixedMethods, NotAModuleClass,
     };
 }

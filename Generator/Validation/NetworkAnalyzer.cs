@@ -142,8 +142,8 @@ internal static class SiteLocator
                 return Argument(declaration.Prior, site, cancellation) ?? fallback;
             case SiteKind.NetworkPosterior:
                 return Argument(declaration.Posterior, site, cancellation) ?? fallback;
-            case SiteKind.StrayMember when site.Layer >= 0 && site.Layer < declaration.StrayPriors.Count:
-                return Argument(declaration.StrayPriors[site.Layer].Prior, site, cancellation) ?? fallback;
+            case SiteKind.StrayMember when site.Layer >= 0 && site.Layer < declaration.StrayAttributes.Count:
+                return Argument(declaration.StrayAttributes[site.Layer].Attribute, site, cancellation) ?? fallback;
         }
         if (site.Layer < 0 || site.Layer >= declaration.Layers.Count) return fallback;
         var layer = declaration.Layers[site.Layer];

@@ -48,8 +48,8 @@ public static class NetworkValidator
         if (network.HasPosteriorAttribute) CheckPosterior(network.Posterior, new Site(SiteKind.NetworkPosterior), $"'{network.Name}'", problems);
         if (network.HasPriorAttribute) CheckPrior(network.Prior, new Site(SiteKind.NetworkPrior), $"the prior of '{network.Name}'", problems);
         if (network.Layers.Count == 0) problems.Add(new(Descriptors.NoLayers, new Site(SiteKind.NetworkAttribute), network.Name));
-        for (int i = 0; i < network.StrayPriorMembers.Count; i++)
-            problems.Add(new(Descriptors.PriorOnNonLayer, new Site(SiteKind.StrayMember, i), network.StrayPriorMembers[i]));
+        for (int i = 0; i < network.StrayAttributes.Count; i++)
+            problems.Add(new(Descriptors.AttributeOnNonLayer, new Site(SiteKind.StrayMember, i), network.StrayAttributes[i].Member, network.StrayAttributes[i].Attribute));
         for (int i = 0; i < network.Layers.Count; i++) CheckLayer(network, i, problems);
         CheckOutputLayer(network, problems);
         NoteMonteCarloKl(network, problems);
