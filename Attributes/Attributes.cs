@@ -20,6 +20,13 @@ namespace BnnDsl
         /// single noise level as a point estimate.
         /// </summary>
         public double NoiseStd { get; set; }
+
+        /// <summary>
+        /// Gaussian likelihood only: the noise depends on the input. The last layer then outputs, per target, a mean and
+        /// a raw variance v (its width is twice the number of targets, means first), and s² = softplus(v) + 1e-6.
+        /// Excludes <see cref="NoiseStd"/>.
+        /// </summary>
+        public bool Heteroscedastic { get; set; }
     }
 
     /// <summary>

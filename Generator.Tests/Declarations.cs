@@ -42,6 +42,18 @@ public static class Declarations
                 [Dense(50, 1)] public partial torch.Tensor Output(torch.Tensor x);
             }
             """,
+        ["RegressionHeteroscedastic"] = Usings + """
+            namespace Demo.Regression;
+
+            [BayesianNetwork(Likelihood.Gaussian, Heteroscedastic = true)]
+            [Prior(Normal, 0, 1)]
+            [Posterior(MeanField, LocalReparameterization = true)]
+            public partial class NoisyCurveNet
+            {
+                [Dense(1, 50, Tanh)] private partial torch.Tensor Hidden(torch.Tensor input);
+                [Dense(50, 2)] private partial torch.Tensor MeanAndVariance(torch.Tensor input);
+            }
+            """,
         ["RegressionFixedNoise"] = Usings + """
             [BayesianNetwork(Likelihood.Gaussian, NoiseStd = 0.1)]
             [Posterior(MAP)]

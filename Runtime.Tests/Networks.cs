@@ -60,3 +60,13 @@ public partial class SmallFashionMap
     [Dense(784, 200, ReLU)] private partial torch.Tensor Hidden(torch.Tensor input);
     [Dense(200, 10)] private partial torch.Tensor Output(torch.Tensor input);
 }
+
+/// <summary>Regression whose noise depends on the input: the last layer gives a mean and a raw variance.</summary>
+[BayesianNetwork(Likelihood.Gaussian, Heteroscedastic = true)]
+[Prior(Normal, 0, 1)]
+[Posterior(MAP)]
+public partial class HeteroscedasticRegression
+{
+    [Dense(1, 16, Tanh)] private partial torch.Tensor Hidden(torch.Tensor input);
+    [Dense(16, 2)] private partial torch.Tensor MeanAndVariance(torch.Tensor input);
+}

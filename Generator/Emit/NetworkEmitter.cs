@@ -69,6 +69,7 @@ public static class NetworkEmitter
             writer.Line($"public override {Names.PosteriorMethod} Method => {Names.PosteriorMethod}.{network.Method};");
             writer.Line($"public override int InputSize => {layers[0].Inputs};");
             writer.Line($"public override int OutputSize => {layers[layers.Count - 1].Outputs};");
+            if (network.Heteroscedastic) writer.Line("public override bool Heteroscedastic => true;");
             writer.Line($"public override string Summary => \"{Architecture(network)}; {posterior.Describe(network)}; prior {PosteriorEmitter.DescribePrior(network.Prior)}{LayerPriorOverrides(network)}; {Likelihood(network)} likelihood\";");
             writer.Line();
 
@@ -100,16 +101,19 @@ public static class NetworkEmitter
                 writer.Block("if (disposing)", () =>
                 {
                     foreach (var layer in layers) writer.Line($"{PosteriorEmitter.ParameterField(layer)}.Dispose();");
-                    if (network.Likelihood == BnnDsl.Likelihood.Gaussian) writer.Line(network.NoiseStd > 0 ? "noiseStd.Dispose();" : "logNoiseStd.Dispose();");
+                    if (HasNoiseMember(network)) writer.Line(network.NoiseStd > 0 ? "noiseStd.Dispose();" : "logNoiseStd.Dispose();");
                 });
                 writer.Line("base.Dispose(disposing);");
             });
         });
     }
 
+    /// <summary>Whether the network holds one noise level (a homoscedastic Gaussian likelihood).</summary>
+    static bool HasNoiseMember(NetworkModel network) => network.Likelihood == BnnDsl.Likelihood.Gaussian && !network.Heteroscedastic;
+
     static void WriteNoiseField(CodeWriter writer, NetworkModel network)
     {
-        if (network.Likelihood != BnnDsl.Likelihood.Gaussian) return;
+        if (!HasNoiseMember(network)) return;
         writer.Line(network.NoiseStd > 0
             ? $"private readonly {Names.Tensor} noiseStd;"
             : $"private readonly {Names.Parameter} logNoiseStd;");
@@ -117,7 +121,7 @@ public static class NetworkEmitter
 
     static void WriteNoiseConstruction(CodeWriter writer, NetworkModel network)
     {
-        if (network.Likelihood != BnnDsl.Likelihood.Gaussian) return;
+        if (!HasNoiseMember(network)) return;
         if (network.NoiseStd > 0)
         {
             writer.Line($"noiseStd = {Names.Torch}.tensor({CodeWriter.Number(network.NoiseStd)}, dtype: {Names.Torch}.ScalarType.Float32, device: device);");
@@ -133,7 +137,7 @@ public static class NetworkEmitter
 
     static void WriteNoiseStd(CodeWriter writer, NetworkModel network)
     {
-        if (network.Likelihood != BnnDsl.Likelihood.Gaussian) return;
+        if (!HasNoiseMember(network)) return;
         writer.Line();
         writer.Line(network.NoiseStd > 0
             ? "/// <summary>The fixed observation noise s of the Gaussian likelihood.</summary>"
@@ -155,6 +159,7 @@ public static class NetworkEmitter
 
     static string Likelihood(NetworkModel network) => network.Likelihood switch
     {
+        BnnDsl.Likelihood.Gaussian when network.Heteroscedastic => "heteroscedastic Gaussian (means, then softplus variances)",
         BnnDsl.Likelihood.Gaussian => network.NoiseStd > 0 ? $"Gaussian (s = {CodeWriter.Number(network.NoiseStd)})" : "Gaussian (learned s)",
         _ => "categorical",
     };

@@ -83,6 +83,7 @@ public sealed record NetworkModel(
     Likelihood Likelihood,
     double NoiseStd,
     bool HasNoiseStd,
+    bool Heteroscedastic,
     bool NetworkAttributeReadable,
     PosteriorModel Posterior,
     bool HasPosteriorAttribute,

@@ -91,6 +91,7 @@ public static class NetworkParser
             (Likelihood)IntArgument(network, 0),
             noiseStd ?? 0,
             HasNoiseStd: noiseStd is not null,
+            Heteroscedastic: NamedBool(network, "Heteroscedastic"),
             NetworkAttributeReadable: IsReadable(network),
             declaration.Posterior is null ? PosteriorModel.Default : ReadPosterior(declaration.Posterior),
             HasPosteriorAttribute: declaration.Posterior is not null,

@@ -113,9 +113,9 @@ public static class Descriptors
         "{0} does not apply to the posterior method {1} and is ignored: remove it",
         Inference, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0019");
 
-    public static readonly DiagnosticDescriptor NoiseStdNotTaken = new(
-        "BNN0020", "NoiseStd applies to Gaussian networks only",
-        "NoiseStd applies to Gaussian networks only and is ignored for a {0} network: remove it",
+    public static readonly DiagnosticDescriptor GaussianOptionNotTaken = new(
+        "BNN0020", "A Gaussian likelihood option on another likelihood",
+        "{0} applies to Gaussian networks only and is ignored for a {1} network: remove it",
         Inference, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0020");
 
     public static readonly DiagnosticDescriptor CategoricalOutputActivation = new(
@@ -143,12 +143,23 @@ public static class Descriptors
         "Network '{0}' {1}, but the generator makes it a module deriving from BayesianModule: declare it as 'partial class {0}' without a base class of its own",
         Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0025");
 
+    public static readonly DiagnosticDescriptor HeteroscedasticOddWidth = new(
+        "BNN0026", "A heteroscedastic head needs an even width",
+        "The last layer '{0}' of a heteroscedastic network gives a mean and a variance per target, so its width must be even, not {1}: make it twice the number of targets",
+        Inference, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0026");
+
+    public static readonly DiagnosticDescriptor NoiseStdWithHeteroscedastic = new(
+        "BNN0027", "NoiseStd and Heteroscedastic exclude each other",
+        "'{0}' is heteroscedastic, so the network outputs its own noise and NoiseStd has no meaning: remove NoiseStd or Heteroscedastic",
+        Inference, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0027");
+
     /// <summary>Every descriptor, in ID order (the analyzers' SupportedDiagnostics and the README table).</summary>
     public static readonly DiagnosticDescriptor[] All =
     {
         ClassNotPartial, ClassIsGeneric, ContainerNotPartial, OutsideNetwork, LayerNotFillable, LayerSignature, NoLayers,
         LayersInSeveralParts, SizesDoNotChain, SizeNotPositive, ScaleNotPositive, MixtureWeightOutOfRange,
         MixtureScalesOutOfOrder, PriorArity, NotFinite, NoiseStdNegative, UnknownValue, NotConstant, OptionNotTaken,
-        NoiseStdNotTaken, CategoricalOutputActivation, MonteCarloKl, AttributeOnNonLayer, MixedMethods, NotAModuleClass,
+        GaussianOptionNotTaken, CategoricalOutputActivation, MonteCarloKl, AttributeOnNonLayer, MixedMethods, NotAModuleClass,
+        HeteroscedasticOddWidth, NoiseStdWithHeteroscedastic,
     };
 }

@@ -72,9 +72,14 @@ public static class NetworkValidator
         if (!network.NetworkAttributeReadable) return;
         var site = new Site(SiteKind.NetworkAttribute);
         CheckKnown(network.Likelihood, site.At(0), "likelihood", problems);
+        var likelihood = network.Likelihood.ToString().ToLowerInvariant();
+        if (network.Heteroscedastic && network.Likelihood != Likelihood.Gaussian)
+            problems.Add(new(Descriptors.GaussianOptionNotTaken, site.AtNamed("Heteroscedastic"), "Heteroscedastic", likelihood));
         if (!network.HasNoiseStd) return;
         if (network.Likelihood != Likelihood.Gaussian)
-            problems.Add(new(Descriptors.NoiseStdNotTaken, site.AtNamed("NoiseStd"), network.Likelihood.ToString().ToLowerInvariant()));
+            problems.Add(new(Descriptors.GaussianOptionNotTaken, site.AtNamed("NoiseStd"), "NoiseStd", likelihood));
+        else if (network.Heteroscedastic)
+            problems.Add(new(Descriptors.NoiseStdWithHeteroscedastic, site.AtNamed("NoiseStd"), network.Name));
         else if (!(network.NoiseStd >= 0) || double.IsInfinity(network.NoiseStd))
             problems.Add(new(Descriptors.NoiseStdNegative, site.AtNamed("NoiseStd"), network.Name, Format(network.NoiseStd)));
     }
@@ -119,8 +124,11 @@ public static class NetworkValidator
 
     static void CheckOutputLayer(NetworkModel network, List<Problem> problems)
     {
-        if (network.Layers.Count == 0 || network.Likelihood != Likelihood.Categorical) return;
+        if (network.Layers.Count == 0) return;
         var last = network.Layers[network.Layers.Count - 1];
+        if (network.Likelihood == Likelihood.Gaussian && network.Heteroscedastic && last.Readable && last.Outputs >= 1 && last.Outputs % 2 != 0)
+            problems.Add(new(Descriptors.HeteroscedasticOddWidth, new Site(SiteKind.LayerDense, network.Layers.Count - 1, 1), last.Name, last.Outputs));
+        if (network.Likelihood != Likelihood.Categorical) return;
         if (last.Readable && last.Activation != Activation.None && Enum.IsDefined(typeof(Activation), last.Activation))
             problems.Add(new(Descriptors.CategoricalOutputActivation, new Site(SiteKind.LayerDense, network.Layers.Count - 1, 2), last.Name, last.Activation.ToString()));
     }

@@ -65,15 +65,42 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
     /// </summary>
     public virtual IReadOnlyList<(Parameter Parameter, double Precision)>? GaussianPriorPrecisions => null;
 
-    /// <summary>The Gaussian likelihood's noise standard deviation s (a scalar tensor). Regression networks only.</summary>
+    /// <summary>
+    /// Gaussian likelihood with input-dependent noise: the network's output holds a mean and a raw variance per target
+    /// (<see cref="SplitHeteroscedastic"/>), and <see cref="NoiseStd"/> does not exist.
+    /// </summary>
+    public virtual bool Heteroscedastic => false;
+
+    /// <summary>The number of regression targets (or classes): half the output width for a heteroscedastic network.</summary>
+    public int TargetSize => Heteroscedastic ? OutputSize / 2 : OutputSize;
+
+    /// <summary>The Gaussian likelihood's noise standard deviation s (a scalar tensor). Homoscedastic regression only.</summary>
     public virtual Tensor NoiseStd() =>
-        throw new InvalidOperationException($"{GetType().Name} has a {Likelihood} likelihood, which has no noise level.");
+        throw new InvalidOperationException(Heteroscedastic
+            ? $"{GetType().Name} is heteroscedastic: its noise is an output of the network (SplitHeteroscedastic), not one level."
+            : $"{GetType().Name} has a {Likelihood} likelihood, which has no noise level.");
+
+    /// <summary>
+    /// The mean and the noise variance s² = softplus(v) + 1e-6 of a heteroscedastic network's output [n, 2k]
+    /// (means in the first k columns, raw variances v in the last k; METHODS.md §1).
+    /// </summary>
+    public static (Tensor Mean, Tensor Variance) SplitHeteroscedastic(Tensor output)
+    {
+        var halves = output.chunk(2, 1);
+        return (halves[0], nn.functional.softplus(halves[1]) + 1e-6);
+    }
 
     /// <summary>log p(y_n | x_n, θ) per example for the network outputs of one forward pass.</summary>
     public Tensor LogLikelihood(Tensor output, Tensor targets)
     {
         if (Likelihood == Likelihood.Categorical)
             return nn.functional.log_softmax(output, 1).gather(1, targets.view(-1, 1)).squeeze(1);
+        if (Heteroscedastic)
+        {
+            var (mean, variance) = SplitHeteroscedastic(output);
+            var error = targets.view(mean.shape) - mean;
+            return ((error.square() / variance + variance.log()) * -0.5 - 0.5 * Math.Log(2 * Math.PI)).sum(dim: 1);
+        }
         var std = NoiseStd();
         var residual = (targets.view(output.shape) - output) / std;
         return (residual.square() * -0.5 - std.log() - 0.5 * Math.Log(2 * Math.PI)).sum(dim: 1);
@@ -127,21 +154,28 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
             {
                 using var scope = NewDisposeScope();
                 var batch = inputs.narrow(0, start, Math.Min(batchSize, n - start));
-                Tensor? sum = null, sumSquares = null;
+                Tensor? sum = null, sumSquares = null, sumNoise = null;
                 for (int s = 0; s < draws; s++)
                 {
                     var output = forward(batch);
-                    var value = Likelihood == Likelihood.Categorical ? nn.functional.softmax(output, 1) : output;
+                    if (Likelihood == Likelihood.Categorical)
+                    {
+                        var probabilities = nn.functional.softmax(output, 1);
+                        sum = sum is null ? probabilities : sum + probabilities;
+                        continue;
+                    }
+                    var (value, noise) = Heteroscedastic ? SplitHeteroscedastic(output) : (output, null);
                     sum = sum is null ? value : sum + value;
-                    if (Likelihood == Likelihood.Gaussian)
-                        sumSquares = sumSquares is null ? output.square() : sumSquares + output.square();
+                    sumSquares = sumSquares is null ? value.square() : sumSquares + value.square();
+                    if (noise is not null) sumNoise = sumNoise is null ? noise : sumNoise + noise;
                 }
                 var mean = sum! / draws;
                 first.Add(mean.MoveToOuterDisposeScope());
                 if (Likelihood == Likelihood.Gaussian)
                 {
-                    // Mixture of N(f_s, s²): variance = E[f²] − E[f]² + s².
-                    var variance = (sumSquares! / draws - mean.square()).clamp_min(0) + NoiseStd().square();
+                    // Mixture of N(f_s, s_s²): variance = E[f²] − E[f]² + E[s²].
+                    var noise = sumNoise is null ? NoiseStd().square() : sumNoise / draws;
+                    var variance = (sumSquares! / draws - mean.square()).clamp_min(0) + noise;
                     second.Add(variance.MoveToOuterDisposeScope());
                 }
             }
