@@ -54,6 +54,21 @@ public static class Declarations
                 [Dense(50, 2)] private partial torch.Tensor MeanAndVariance(torch.Tensor input);
             }
             """,
+        ["UnusualNames"] = Usings + """
+            namespace Demo.Names;
+
+            // Keyword names, a parameter named like the generated local, and a network inside a generic record struct.
+            public partial record struct Registry<TKey>
+            {
+                [BayesianNetwork(Likelihood.Categorical)]
+                [Posterior(MAP)]
+                public partial class Net
+                {
+                    [Dense(4, 8, ReLU)] private partial torch.Tensor @event(torch.Tensor @in);
+                    [Dense(8, 3)] private partial torch.Tensor Output(torch.Tensor preActivation);
+                }
+            }
+            """,
         ["RegressionFixedNoise"] = Usings + """
             [BayesianNetwork(Likelihood.Gaussian, NoiseStd = 0.1)]
             [Posterior(MAP)]

@@ -205,6 +205,72 @@ public static class DiagnosticCases
         Case("BNN0019", "local reparameterisation on MAP", Net(posterior: "[Posterior(MAP, {|BNN0019:LocalReparameterization = true|})]"), Net(posterior: "[Posterior(MAP)]")),
         Case("BNN0019", "initial rho on MAP", Net(posterior: "[Posterior(MAP, {|BNN0019:InitialRho = -3|})]"), Net(posterior: "[Posterior(MeanField, InitialRho = -3)]")),
         Case("BNN0020", "noise on a categorical network", Net(network: "[BayesianNetwork(Likelihood.Categorical, {|BNN0020:NoiseStd = 0.1|})]"), Net()),
+        Case("BNN0002", "generic class, type parameter moved to a container",
+            Usings + """
+            namespace Demo;
+
+            public static partial class Models
+            {
+                [BayesianNetwork(Likelihood.Categorical)]
+                public partial class Net{|BNN0002:<TData>|}
+                {
+                    [Dense(4, 2)] private partial torch.Tensor Output(torch.Tensor input);
+                }
+            }
+            """,
+            Usings + """
+            namespace Demo;
+
+            public partial class Models<TData>
+            {
+                [BayesianNetwork(Likelihood.Categorical)]
+                public partial class Net
+                {
+                    [Dense(4, 2)] private partial torch.Tensor Output(torch.Tensor input);
+                }
+            }
+            """),
+        Case("BNN0003", "interface container not partial",
+            Usings + """
+            namespace Demo;
+
+            public interface IModels
+            {
+                [BayesianNetwork(Likelihood.Categorical)]
+                public partial class {|BNN0003:Net|}
+                {
+                    [Dense(4, 2)] private partial torch.Tensor Output(torch.Tensor input);
+                }
+            }
+            """,
+            Usings + """
+            namespace Demo;
+
+            public partial interface IModels
+            {
+                [BayesianNetwork(Likelihood.Categorical)]
+                public partial class Net
+                {
+                    [Dense(4, 2)] private partial torch.Tensor Output(torch.Tensor input);
+                }
+            }
+            """) with { CompilerErrors = new[] { "CS8795" } },
+        Case("BNN0010", "zero width after a labelled argument", Net(hidden: "[Dense(inputs: 784, {|BNN0010:0|}, ReLU)]", output: "[Dense(1, 10)]"),
+            Net(hidden: "[Dense(inputs: 784, 1, ReLU)]", output: "[Dense(1, 10)]")),
+        Case("BNN0025", "file-local class", Net(declaration: "file partial class {|BNN0025:Net|}"), Net(declaration: "internal partial class Net"))
+            with { CompilerErrors = new[] { "CS8795" } },
+        Case("BNN0028", "layer named like a module member", Net().Replace(
+                "Output(torch.Tensor input);", "{|BNN0028:train|}(torch.Tensor input);"),
+            Net().Replace("Output(torch.Tensor input);", "Training(torch.Tensor input);")),
+        Case("BNN0028", "two layers that differ in case",
+            Net().Replace("Hidden(torch.Tensor input);", "output(torch.Tensor input);").Replace("Output(torch.Tensor input);", "{|BNN0028:Output|}(torch.Tensor input);"),
+            Net().Replace("Hidden(torch.Tensor input);", "output(torch.Tensor input);").Replace("Output(torch.Tensor input);", "Logits(torch.Tensor input);")),
+        Case("BNN0028", "user member with a generated name",
+            Net(members: "    public int outputParameters => 0;").Replace("Output(torch.Tensor input);", "{|BNN0028:Output|}(torch.Tensor input);"),
+            Net(members: "    public int OutputWidth => 10;")),
+        Case("BNN0028", "layer named like the forward parameter",
+            Net().Replace("Output(torch.Tensor input);", "{|BNN0028:input|}(torch.Tensor x);"),
+            Net().Replace("Output(torch.Tensor input);", "Inputs(torch.Tensor x);")),
         Case("BNN0020", "heteroscedastic categorical network", Net(network: "[BayesianNetwork(Likelihood.Categorical, {|BNN0020:Heteroscedastic = true|})]"), Net()),
         Case("BNN0026", "heteroscedastic head of odd width",
             Net(network: "[BayesianNetwork(Likelihood.Gaussian, Heteroscedastic = true)]", output: "[Dense(400, {|BNN0026:3|})]"),

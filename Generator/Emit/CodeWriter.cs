@@ -45,6 +45,10 @@ public sealed class CodeWriter
     }
 
     /// <summary>"Hidden1" → "hidden1": the name of a generated field that belongs to a member.</summary>
+    /// <summary>A name as C# source writes it: keywords escaped with <c>@</c>.</summary>
+    public static string Identifier(string name) =>
+        Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) == Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? name : "@" + name;
+
     /// <summary>A C# string literal, quoted and escaped.</summary>
     public static string Literal(string text) => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(text, quote: true);
 

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using BnnDsl.Generator.Model;
 
@@ -28,7 +29,7 @@ public static class NetworkEmitter
         {
             if (index == network.ContainingTypes.Count) { inner(); return; }
             var container = network.ContainingTypes[index];
-            writer.Block($"partial {container.Keyword} {container.Name}", () => Containers(index + 1));
+            writer.Block($"partial {container.Keyword} {container.Name}{container.TypeParameters}", () => Containers(index + 1));
         }
 
         if (network.Namespace is not null) writer.Block($"namespace {network.Namespace}", () => Containers(0));
@@ -74,8 +75,8 @@ public static class NetworkEmitter
             writer.Line();
 
             writer.Line("/// <summary>The layers in declaration order; each samples or uses the posterior mean according to <see cref=\"global::BnnDsl.BayesianModule.Mode\"/>.</summary>");
-            var chain = layers.Aggregate("input", (inner, layer) => $"{layer.Name}({inner})");
-            writer.Line($"public override {Names.Tensor} forward({Names.Tensor} input) => {chain};");
+            var chain = layers.Aggregate(ForwardParameter, (inner, layer) => $"{CodeWriter.Identifier(layer.Name)}({inner})");
+            writer.Line($"public override {Names.Tensor} forward({Names.Tensor} {ForwardParameter}) => {chain};");
 
             for (int i = 0; i < layers.Count; i++)
             {
@@ -83,11 +84,13 @@ public static class NetworkEmitter
                 writer.Line();
                 var prior = PosteriorEmitter.PriorOf(network, layer);
                 writer.Line($"/// <summary>{layer.Name}: dense {layer.Inputs} → {layer.Outputs}{ActivationPhrase(layer.Activation)}; prior {PosteriorEmitter.DescribePrior(prior)}.</summary>");
-                writer.Block($"{layer.Modifiers} partial {Names.Tensor} {layer.Name}({Names.Tensor} {layer.ParameterName})", () =>
+                var input = CodeWriter.Identifier(layer.ParameterName);
+                var preActivation = PreActivationLocal(layer);
+                writer.Block($"{layer.Modifiers} partial {Names.Tensor} {CodeWriter.Identifier(layer.Name)}({Names.Tensor} {input})", () =>
                 {
-                    posterior.WritePreActivation(writer, network, layer, layer.ParameterName);
-                    writer.Line($"Trace?.Record({i}, {layer.ParameterName}, preActivation);");
-                    writer.Line($"return {ActivationExpression(layer.Activation, "preActivation")};");
+                    posterior.WritePreActivation(writer, network, layer, input, preActivation);
+                    writer.Line($"Trace?.Record({i}, {input}, {preActivation});");
+                    writer.Line($"return {ActivationExpression(layer.Activation, preActivation)};");
                 });
             }
             writer.Line();
@@ -106,6 +109,26 @@ public static class NetworkEmitter
                 writer.Line("base.Dispose(disposing);");
             });
         });
+    }
+
+    /// <summary>The parameter of the generated <c>forward</c>, which a layer may not be named after.</summary>
+    public const string ForwardParameter = "input";
+
+    /// <summary>The local that holds a layer's affine map: <c>preActivation</c>, unless the layer's parameter has that name.</summary>
+    static string PreActivationLocal(LayerModel layer) => layer.ParameterName == "preActivation" ? "affine" : "preActivation";
+
+    /// <summary>
+    /// Every name the generated class declares beside the layers and the inherited overrides: the parameter fields, the
+    /// prior fields and the noise member, each with the layer it comes from (null for none).
+    /// The validator checks them against each other and against the user's own members.
+    /// </summary>
+    public static IEnumerable<(string Name, LayerModel? Layer)> GeneratedNames(NetworkModel network)
+    {
+        var posterior = PosteriorEmitter.For(network.Method);
+        foreach (var layer in network.Layers) yield return (PosteriorEmitter.ParameterField(layer), layer);
+        foreach (var group in PosteriorEmitter.PriorGroups(network, posterior.LayersNeedingPriorObjects(network)))
+            yield return (group.Field, group.Field == PosteriorEmitter.NetworkPriorField ? null : group.Layers[0]);
+        if (HasNoiseMember(network)) yield return (network.NoiseStd > 0 ? "noiseStd" : "logNoiseStd", null);
     }
 
     /// <summary>Whether the network holds one noise level (a homoscedastic Gaussian likelihood).</summary>

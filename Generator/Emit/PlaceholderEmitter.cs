@@ -15,7 +15,8 @@ public static class PlaceholderEmitter
 {
     /// <summary>Whether a placeholder can be written: a class the generated part can join, and layers to implement.</summary>
     public static bool Applies(NetworkModel network) =>
-        network.IsPartial && network.HeaderIsComplete && !network.IsStatic && network.ContainingTypes.All(c => c.IsPartial)
+        network.IsPartial && network.HeaderIsComplete && !network.IsStatic && network.FileLocalType is null
+        && network.ContainingTypes.All(c => c.IsPartial)
         && network.Layers.Any(l => l.PlaceholderSignature is not null);
 
     public static string Emit(NetworkModel network)

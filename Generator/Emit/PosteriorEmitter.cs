@@ -31,8 +31,8 @@ internal abstract class PosteriorEmitter
     /// <summary>Whether the layer's complexity term needs a <see cref="Names.Prior"/> object (log densities).</summary>
     protected abstract bool NeedsPriorObject(NetworkModel network, LayerModel layer);
 
-    /// <summary>Writes <c>var preActivation = …;</c> for the layer.</summary>
-    public abstract void WritePreActivation(CodeWriter writer, NetworkModel network, LayerModel layer, string input);
+    /// <summary>Writes <c>var preActivation = …;</c> for the layer, into the local named <paramref name="local"/>.</summary>
+    public abstract void WritePreActivation(CodeWriter writer, NetworkModel network, LayerModel layer, string input, string local);
 
     /// <summary>Writes the <c>Complexity()</c> override: KL(q ‖ p), or −log p(θ) for a point estimate.</summary>
     public abstract void WriteComplexity(CodeWriter writer, NetworkModel network);
@@ -40,6 +40,9 @@ internal abstract class PosteriorEmitter
     public static PriorModel PriorOf(NetworkModel network, LayerModel layer) => network.PriorOf(layer);
 
     public static string ParameterField(LayerModel layer) => CodeWriter.Camel(layer.Name) + "Parameters";
+
+    /// <summary>The field that holds the network-wide prior object.</summary>
+    public const string NetworkPriorField = "NetworkPrior";
 
     /// <summary>
     /// The layers of <paramref name="layers"/> grouped by their prior, in order of first use, each group with the name
@@ -53,7 +56,7 @@ internal abstract class PosteriorEmitter
         {
             var prior = PriorOf(network, layer);
             int index = groups.FindIndex(g => g.Prior == prior);
-            if (index < 0) groups.Add((prior == network.Prior ? "NetworkPrior" : layer.Name + "Prior", prior, new List<LayerModel> { layer }));
+            if (index < 0) groups.Add((prior == network.Prior ? NetworkPriorField : layer.Name + "Prior", prior, new List<LayerModel> { layer }));
             else groups[index].Layers.Add(layer);
         }
         return groups;
@@ -92,8 +95,8 @@ internal sealed class MapEmitter : PosteriorEmitter
 
     protected override bool NeedsPriorObject(NetworkModel network, LayerModel layer) => true;
 
-    public override void WritePreActivation(CodeWriter writer, NetworkModel network, LayerModel layer, string input) =>
-        writer.Line($"var preActivation = {ParameterField(layer)}.Linear({input});");
+    public override void WritePreActivation(CodeWriter writer, NetworkModel network, LayerModel layer, string input, string local) =>
+        writer.Line($"var {local} = {ParameterField(layer)}.Linear({input});");
 
     public override void WriteComplexity(CodeWriter writer, NetworkModel network)
     {
@@ -152,11 +155,11 @@ internal sealed class MeanFieldEmitter : PosteriorEmitter
 
     protected override bool NeedsPriorObject(NetworkModel network, LayerModel layer) => !HasClosedFormKl(PriorOf(network, layer));
 
-    public override void WritePreActivation(CodeWriter writer, NetworkModel network, LayerModel layer, string input)
+    public override void WritePreActivation(CodeWriter writer, NetworkModel network, LayerModel layer, string input, string local)
     {
         var field = ParameterField(layer);
         var sampled = network.PosteriorOf(layer).LocalReparameterization ? "LocalReparameterizedLinear" : "SampledLinear";
-        writer.Line($"var preActivation = Mode == {Names.SampleMode}.Mean");
+        writer.Line($"var {local} = Mode == {Names.SampleMode}.Mean");
         writer.Indent();
         writer.Line($"? {field}.MeanLinear({input})");
         writer.Line($": {field}.{sampled}({input});");

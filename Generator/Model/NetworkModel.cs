@@ -34,8 +34,11 @@ public sealed record PosteriorModel(
 /// <summary>A <c>[Prior]</c> or <c>[Posterior]</c> on a method of the network that is not a layer.</summary>
 public sealed record StrayAttributeModel(string Member, string Attribute);
 
-/// <summary>A type that contains the network class (for nested declarations), outermost first.</summary>
-public sealed record ContainingTypeModel(string Keyword, string Name, bool IsPartial);
+/// <summary>
+/// A type that contains the network class (for nested declarations), outermost first: its keyword as a partial
+/// declaration repeats it (<c>class</c>, <c>record struct</c>, <c>interface</c>, …) and its type parameter list.
+/// </summary>
+public sealed record ContainingTypeModel(string Keyword, string Name, string TypeParameters, bool IsPartial);
 
 /// <summary>
 /// One <c>[Dense]</c> layer on a partial method. <see cref="Prior"/> and <see cref="Posterior"/> are the layer's
@@ -43,6 +46,7 @@ public sealed record ContainingTypeModel(string Keyword, string Name, bool IsPar
 /// <see cref="Part"/> is the index of the partial declaration of the class that declares the layer.
 /// <see cref="Readable"/> is false when the <c>[Dense]</c> arguments did not bind, <see cref="IsComplete"/> when the
 /// method's declaration still has syntax errors (the user is typing it): both are left to the compiler.
+/// <see cref="NameIsInherited"/> says that BayesianModule or its bases already have a member of the layer's name.
 /// <see cref="PlaceholderSignature"/> is the method's signature as an implementation must repeat it, or null when
 /// it cannot be repeated; see <c>Emit/PlaceholderEmitter.cs</c>.
 /// </summary>
@@ -59,6 +63,7 @@ public sealed record LayerModel(
     bool HasExplicitAccessibility,
     bool HasUserImplementation,
     bool HasTensorSignature,
+    bool NameIsInherited,
     int Part,
     string? PlaceholderSignature,
     bool Readable = true,
@@ -66,16 +71,18 @@ public sealed record LayerModel(
 
 /// <summary>
 /// One <c>[BayesianNetwork]</c> class. <see cref="HasPosteriorAttribute"/> and <see cref="HasPriorAttribute"/>
-/// tell explicit declarations from the defaults (mean-field, Normal(0, 1)). A record, a static class or a base class of
-/// its own (<see cref="ForeignBaseType"/>) keeps the type from becoming a generated module.
+/// tell explicit declarations from the defaults (mean-field, Normal(0, 1)). A record, a static class, a base class of
+/// its own (<see cref="ForeignBaseType"/>) or a file-local type (<see cref="FileLocalType"/>, the class or a
+/// container) keeps the type from becoming a generated module. <see cref="UserMemberNames"/> are the names the user's
+/// own members take in the class, which generated members must not repeat.
 /// </summary>
 public sealed record NetworkModel(
     string? Namespace,
     string Name,
     EquatableArray<ContainingTypeModel> ContainingTypes,
     bool IsPartial,
-    bool IsGeneric,
     string TypeParameters,
+    string? FileLocalType,
     bool HeaderIsComplete,
     bool IsRecord,
     bool IsStatic,
@@ -85,6 +92,7 @@ public sealed record NetworkModel(
     bool HasNoiseStd,
     bool Heteroscedastic,
     bool NetworkAttributeReadable,
+    EquatableArray<string> UserMemberNames,
     PosteriorModel Posterior,
     bool HasPosteriorAttribute,
     PriorModel Prior,
@@ -94,16 +102,25 @@ public sealed record NetworkModel(
 {
     public PosteriorMethod Method => Posterior.Method;
 
-    /// <summary>The hint name of the generated file: unique per type, including namespace and containers.</summary>
+    /// <summary>Whether the class itself declares type parameters.</summary>
+    public bool IsGeneric => TypeParameters.Length > 0;
+
+    /// <summary>
+    /// The hint name of the generated file: unique per type, with the namespace, the containers and the arity of each
+    /// generic type (<c>Demo.Outer`1.Net.g.cs</c>), so that <c>Net</c> and <c>Net&lt;T&gt;</c> never collide.
+    /// </summary>
     public string HintName
     {
         get
         {
             var prefix = Namespace is null ? "" : Namespace + ".";
-            foreach (var container in ContainingTypes) prefix += container.Name + ".";
-            return prefix + Name + ".g.cs";
+            foreach (var container in ContainingTypes) prefix += WithArity(container.Name, container.TypeParameters) + ".";
+            return prefix + WithArity(Name, TypeParameters) + ".g.cs";
         }
     }
+
+    static string WithArity(string name, string typeParameters) =>
+        typeParameters.Length == 0 ? name : name + "`" + (typeParameters.Split(',').Length);
 
     /// <summary>The prior that applies to <paramref name="layer"/>: its override, else the network's.</summary>
     public PriorModel PriorOf(LayerModel layer) => layer.Prior ?? Prior;

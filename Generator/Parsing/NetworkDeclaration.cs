@@ -99,6 +99,9 @@ internal sealed class NetworkDeclaration
     /// Whether <paramref name="method"/> is one the generator wrote. The analyzers run on the compilation with the
     /// generated sources, where a layer's implementation exists; only an implementation the user wrote is a problem.
     /// </summary>
-    public static bool IsGenerated(IMethodSymbol method) =>
-        method.DeclaringSyntaxReferences.All(r => r.SyntaxTree.FilePath.Replace('\\', '/').Contains("/" + typeof(BayesianNetworkGenerator).FullName + "/"));
+    public static bool IsGenerated(IMethodSymbol method) => method.DeclaringSyntaxReferences.All(r => IsGeneratedTree(r.SyntaxTree));
+
+    /// <summary>Whether <paramref name="tree"/> is a file this generator added to the compilation.</summary>
+    public static bool IsGeneratedTree(SyntaxTree tree) =>
+        tree.FilePath.Replace('\\', '/').Contains("/" + typeof(BayesianNetworkGenerator).FullName + "/");
 }

@@ -21,18 +21,19 @@ public static class NetworkParser
     /// <summary>The generator's transform: the model of the class the attribute pipeline found.</summary>
     public static NetworkModel? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellation) =>
         context.TargetSymbol is INamedTypeSymbol type && NetworkDeclaration.Read(type, cancellation) is { } declaration
-            ? ToModel(declaration, cancellation)
+            ? ToModel(declaration, context.SemanticModel.Compilation, cancellation)
             : null;
 
     /// <summary>
     /// Builds the model. Never throws on half-typed code: an attribute whose arguments the compiler could not bind is
     /// marked unreadable and read as neutral values, and the validator leaves it to the compiler's error.
     /// </summary>
-    internal static NetworkModel ToModel(NetworkDeclaration declaration, CancellationToken cancellation)
+    internal static NetworkModel ToModel(NetworkDeclaration declaration, Compilation compilation, CancellationToken cancellation)
     {
         var type = declaration.Type;
         var network = declaration.Network;
         var noiseStd = NamedDouble(network, "NoiseStd");
+        var inherited = InheritedMemberNames(compilation);
 
         var layers = new List<LayerModel>();
         foreach (var layer in declaration.Layers)
@@ -62,6 +63,7 @@ public static class NetworkParser
                 HasExplicitAccessibility: syntax is null || syntax.Modifiers.Any(m => SyntaxFacts.IsAccessibilityModifier(m.Kind())),
                 HasUserImplementation: implementation is not null && !NetworkDeclaration.IsGenerated(implementation),
                 HasTensorSignature: tensorSignature,
+                NameIsInherited: inherited.Contains(definition.Name),
                 layer.Part,
                 PlaceholderSignature(definition, syntax),
                 Readable: IsReadable(layer.Dense),
@@ -72,8 +74,11 @@ public static class NetworkParser
         var containers = new List<ContainingTypeModel>();
         for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
             containers.Insert(0, new ContainingTypeModel(
-                outer.IsRecord ? "record" : outer.TypeKind == TypeKind.Struct ? "struct" : "class",
+                outer.TypeKind == TypeKind.Interface ? "interface"
+                    : outer.IsRecord ? (outer.IsValueType ? "record struct" : "record")
+                    : outer.TypeKind == TypeKind.Struct ? "struct" : "class",
                 outer.Name,
+                TypeParameterList(outer),
                 NetworkDeclaration.IsPartial(outer, cancellation)));
 
         return new NetworkModel(
@@ -81,8 +86,8 @@ public static class NetworkParser
             type.Name,
             new EquatableArray<ContainingTypeModel>(containers),
             IsPartial: NetworkDeclaration.IsPartial(type, cancellation),
-            IsGeneric: type.IsGenericType,
-            type.TypeParameters.Length == 0 ? "" : "<" + string.Join(", ", type.TypeParameters.Select(t => t.Name)) + ">",
+            TypeParameterList(type),
+            FileLocalType: Enclosing(type).FirstOrDefault(t => t.IsFileLocal)?.Name,
             HeaderIsComplete: type.DeclaringSyntaxReferences.All(reference => reference.GetSyntax(cancellation) is TypeDeclarationSyntax declaration
                 && !declaration.Identifier.IsMissing && declaration.TypeParameterList?.ContainsDiagnostics != true && declaration.BaseList?.ContainsDiagnostics != true),
             type.IsRecord,
@@ -93,6 +98,7 @@ public static class NetworkParser
             HasNoiseStd: noiseStd is not null,
             Heteroscedastic: NamedBool(network, "Heteroscedastic"),
             NetworkAttributeReadable: IsReadable(network),
+            UserMemberNames(type, declaration),
             declaration.Posterior is null ? PosteriorModel.Default : ReadPosterior(declaration.Posterior),
             HasPosteriorAttribute: declaration.Posterior is not null,
             declaration.Prior is null ? PriorModel.DefaultNormal : ReadPrior(declaration.Prior),
@@ -100,6 +106,37 @@ public static class NetworkParser
             new EquatableArray<LayerModel>(layers),
             new EquatableArray<StrayAttributeModel>(declaration.StrayAttributes.Select(s =>
                 new StrayAttributeModel(s.Method.Name, s.Attribute.AttributeClass!.Name.Replace("Attribute", "")))));
+    }
+
+    static string TypeParameterList(INamedTypeSymbol type) =>
+        type.TypeParameters.Length == 0 ? "" : "<" + string.Join(", ", type.TypeParameters.Select(t => t.Name)) + ">";
+
+    /// <summary>The type and the types that contain it, innermost first.</summary>
+    static IEnumerable<INamedTypeSymbol> Enclosing(INamedTypeSymbol type)
+    {
+        for (var current = type; current is not null; current = current.ContainingType) yield return current;
+    }
+
+    /// <summary>Names of the members the user wrote in the class, layers aside, in ordinal order.</summary>
+    static EquatableArray<string> UserMemberNames(INamedTypeSymbol type, NetworkDeclaration declaration)
+    {
+        var layers = new HashSet<string>(declaration.Layers.Select(l => l.Method.Name));
+        return new EquatableArray<string>(type.GetMembers()
+            .Where(m => !m.IsImplicitlyDeclared && m.CanBeReferencedByName && !layers.Contains(m.Name)
+                && m.DeclaringSyntaxReferences.Any(r => !NetworkDeclaration.IsGeneratedTree(r.SyntaxTree)))
+            .Select(m => m.Name).Distinct().OrderBy(n => n, System.StringComparer.Ordinal));
+    }
+
+    /// <summary>The names of the public and protected members a generated network inherits from BayesianModule.</summary>
+    static HashSet<string> InheritedMemberNames(Compilation compilation)
+    {
+        var names = new HashSet<string>();
+        for (var type = compilation.GetTypeByMetadataName(ModuleType); type is not null; type = type.BaseType)
+            foreach (var member in type.GetMembers())
+                if (member.DeclaredAccessibility is Microsoft.CodeAnalysis.Accessibility.Public or Microsoft.CodeAnalysis.Accessibility.Protected
+                    or Microsoft.CodeAnalysis.Accessibility.ProtectedOrInternal)
+                    names.Add(member.Name);
+        return names;
     }
 
     static readonly SymbolDisplayFormat FullyQualified =
@@ -118,14 +155,15 @@ public static class NetworkParser
         var modifiers = string.Join(" ", syntax.Modifiers.Where(m => !m.IsKind(SyntaxKind.PartialKeyword)).Select(m => m.Text));
         var returns = (method.RefKind switch { RefKind.Ref => "ref ", RefKind.RefReadOnly => "ref readonly ", _ => "" })
             + method.ReturnType.ToDisplayString(FullyQualified);
+        // Parameter forms beyond these (ref readonly, scoped) are not repeated: such a layer gets no placeholder.
+        if (method.Parameters.Any(p => p.RefKind is not (RefKind.None or RefKind.Ref or RefKind.Out or RefKind.In) || p.ScopedKind != ScopedKind.None))
+            return null;
         var parameters = method.Parameters.Select(p =>
             (p.IsParams ? "params " : "")
             + (p.RefKind switch { RefKind.Ref => "ref ", RefKind.Out => "out ", RefKind.In => "in ", _ => "" })
-            + p.Type.ToDisplayString(FullyQualified) + " " + Identifier(p.Name));
-        return $"{modifiers} partial {returns} {Identifier(method.Name)}({string.Join(", ", parameters)})";
+            + p.Type.ToDisplayString(FullyQualified) + " " + Emit.CodeWriter.Identifier(p.Name));
+        return $"{modifiers} partial {returns} {Emit.CodeWriter.Identifier(method.Name)}({string.Join(", ", parameters)})";
     }
-
-    static string Identifier(string name) => SyntaxFacts.GetKeywordKind(name) == SyntaxKind.None ? name : "@" + name;
 
     /// <summary>The name of a base class the user declared other than BayesianModule, or null.</summary>
     static string? ForeignBaseType(INamedTypeSymbol type) =>

@@ -45,7 +45,7 @@ public static class Descriptors
 
     public static readonly DiagnosticDescriptor LayerSignature = new(
         "BNN0006", "A layer must map one tensor to one tensor",
-        "Layer '{0}' must be an instance method that takes one torch.Tensor and returns one, without type parameters: declare it as 'partial torch.Tensor {0}(torch.Tensor input)'",
+        "Layer '{0}' must be an instance method that takes one torch.Tensor and returns one, without type parameters: declare it as 'private partial torch.Tensor {0}(torch.Tensor input);'",
         Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0006");
 
     public static readonly DiagnosticDescriptor NoLayers = new(
@@ -153,6 +153,11 @@ public static class Descriptors
         "'{0}' is heteroscedastic, so the network outputs its own noise and NoiseStd has no meaning: remove NoiseStd or Heteroscedastic",
         Inference, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0027");
 
+    public static readonly DiagnosticDescriptor NameTaken = new(
+        "BNN0028", "A name the generated code needs is taken",
+        "{0} needs the name '{1}' in the generated class, but {2} already has it: rename one of the two",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0028");
+
     /// <summary>Every descriptor, in ID order (the analyzers' SupportedDiagnostics and the README table).</summary>
     public static readonly DiagnosticDescriptor[] All =
     {
@@ -160,6 +165,6 @@ public static class Descriptors
         LayersInSeveralParts, SizesDoNotChain, SizeNotPositive, ScaleNotPositive, MixtureWeightOutOfRange,
         MixtureScalesOutOfOrder, PriorArity, NotFinite, NoiseStdNegative, UnknownValue, NotConstant, OptionNotTaken,
         GaussianOptionNotTaken, CategoricalOutputActivation, MonteCarloKl, AttributeOnNonLayer, MixedMethods, NotAModuleClass,
-        HeteroscedasticOddWidth, NoiseStdWithHeteroscedastic,
+        HeteroscedasticOddWidth, NoiseStdWithHeteroscedastic, NameTaken,
     };
 }

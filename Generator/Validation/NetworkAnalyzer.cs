@@ -40,7 +40,7 @@ public sealed class NetworkAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var model = NetworkParser.ToModel(declaration, context.CancellationToken);
+        var model = NetworkParser.ToModel(declaration, context.Compilation, context.CancellationToken);
         foreach (var problem in NetworkValidator.Validate(model))
             context.ReportDiagnostic(Diagnostic.Create(problem.Descriptor, SiteLocator.Locate(declaration, problem.Site, context.CancellationToken), problem.Arguments));
     }
@@ -192,7 +192,10 @@ internal static class SiteLocator
             var labelled = arguments.FirstOrDefault(a => a.NameColon?.Name.Identifier.ValueText == parameters[site.Argument].Name);
             if (labelled is not null) return labelled.GetLocation();
         }
-        var positional = arguments.Where(a => a.NameEquals is null && a.NameColon is null).ToList();
-        return site.Argument < positional.Count ? positional[site.Argument].GetLocation() : syntax.GetLocation();
+        // Otherwise the argument in that position: C# lets labelled arguments stand in their own position before it.
+        var constructorArguments = arguments.Where(a => a.NameEquals is null).ToList();
+        return site.Argument < constructorArguments.Count && constructorArguments[site.Argument].NameColon is null
+            ? constructorArguments[site.Argument].GetLocation()
+            : syntax.GetLocation();
     }
 }

@@ -51,6 +51,7 @@ public static class NetworkValidator
         for (int i = 0; i < network.StrayAttributes.Count; i++)
             problems.Add(new(Descriptors.AttributeOnNonLayer, new Site(SiteKind.StrayMember, i), network.StrayAttributes[i].Member, network.StrayAttributes[i].Attribute));
         for (int i = 0; i < network.Layers.Count; i++) CheckLayer(network, i, problems);
+        CheckNames(network, problems);
         CheckOutputLayer(network, problems);
         NoteMonteCarloKl(network, problems);
         return problems;
@@ -61,7 +62,10 @@ public static class NetworkValidator
         if (!network.IsPartial) problems.Add(new(Descriptors.ClassNotPartial, Site.Class, network.Name));
         if (network.IsGeneric) problems.Add(new(Descriptors.ClassIsGeneric, new Site(SiteKind.TypeParameters), network.Name));
         var shape = network.IsRecord ? "is a record" : network.IsStatic ? "is static"
-            : network.ForeignBaseType is { } baseType ? $"derives from '{baseType}'" : null;
+            : network.ForeignBaseType is { } baseType ? $"derives from '{baseType}'"
+            : network.FileLocalType == network.Name ? "is file-local, so the generated part in another file could not join it"
+            : network.FileLocalType is { } fileLocal ? $"is inside the file-local type '{fileLocal}', which the generated part in another file could not join"
+            : null;
         if (shape is not null) problems.Add(new(Descriptors.NotAModuleClass, Site.Class, network.Name, shape));
         foreach (var container in network.ContainingTypes.Where(c => !c.IsPartial))
             problems.Add(new(Descriptors.ContainerNotPartial, Site.Class, container.Name, network.Name));
@@ -113,7 +117,7 @@ public static class NetworkValidator
         {
             var site = new Site(SiteKind.LayerPosterior, index);
             CheckPosterior(posterior, site, $"'{layer.Name}'", problems);
-            if (posterior.Readable && posterior.Method != network.Method && Rules.TryGetValue(posterior.Method, out var own)
+            if (posterior.Readable && network.Posterior.Readable && posterior.Method != network.Method && Rules.TryGetValue(posterior.Method, out var own)
                 && Rules.TryGetValue(network.Method, out var networks) && !(own.IsVariational && networks.IsVariational))
             {
                 var variational = string.Join(", ", Rules.Where(r => r.Value.IsVariational).Select(r => r.Key.ToString()));
@@ -122,9 +126,47 @@ public static class NetworkValidator
         }
     }
 
+    /// <summary>
+    /// The names generated code declares must be free: not a member of BayesianModule (a layer of that name would
+    /// hide it), not a member the user wrote, not taken twice (layers <c>Output</c> and <c>output</c> would both need
+    /// the field <c>outputParameters</c>).
+    /// </summary>
+    static void CheckNames(NetworkModel network, List<Problem> problems)
+    {
+        if (!Rules.ContainsKey(network.Method)) return;
+        var owners = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in network.UserMemberNames) owners[name] = $"the member '{name}'";
+        for (int i = 0; i < network.Layers.Count; i++)
+        {
+            var layer = network.Layers[i];
+            var member = new Site(SiteKind.LayerMember, i);
+            if (layer.NameIsInherited) problems.Add(new(Descriptors.NameTaken, member, $"Layer '{layer.Name}'", layer.Name, "BayesianModule"));
+            else if (layer.Name == Emit.NetworkEmitter.ForwardParameter)
+                problems.Add(new(Descriptors.NameTaken, member, $"Layer '{layer.Name}'", layer.Name, "the forward pass's parameter"));
+            if (!owners.ContainsKey(layer.Name)) owners[layer.Name] = $"layer '{layer.Name}'";
+        }
+        foreach (var (name, layer) in Emit.NetworkEmitter.GeneratedNames(network))
+        {
+            int index = layer is null ? -1 : IndexOf(network, layer);
+            var who = layer is null ? $"The network '{network.Name}'" : $"Layer '{layer.Name}'";
+            if (owners.TryGetValue(name, out var owner))
+                problems.Add(new(Descriptors.NameTaken, index < 0 ? Site.Class : new Site(SiteKind.LayerMember, index), who, name, owner));
+            else
+                owners[name] = layer is null ? "a generated member" : $"layer '{layer.Name}'";
+        }
+    }
+
+    static int IndexOf(NetworkModel network, LayerModel layer)
+    {
+        for (int i = 0; i < network.Layers.Count; i++)
+            if (ReferenceEquals(network.Layers[i], layer)) return i;
+        return -1;
+    }
+
     static void CheckOutputLayer(NetworkModel network, List<Problem> problems)
     {
-        if (network.Layers.Count == 0) return;
+        // An unreadable [BayesianNetwork] reads as Categorical: nothing here may depend on it.
+        if (network.Layers.Count == 0 || !network.NetworkAttributeReadable) return;
         var last = network.Layers[network.Layers.Count - 1];
         if (network.Likelihood == Likelihood.Gaussian && network.Heteroscedastic && last.Readable && last.Outputs >= 1 && last.Outputs % 2 != 0)
             problems.Add(new(Descriptors.HeteroscedasticOddWidth, new Site(SiteKind.LayerDense, network.Layers.Count - 1, 1), last.Name, last.Outputs));
@@ -174,7 +216,9 @@ public static class NetworkValidator
         {
             var layer = network.Layers[i];
             var prior = network.PriorOf(layer);
-            if (network.PosteriorOf(layer).Method != PosteriorMethod.MeanField || prior.Family != PriorFamily.ScaleMixture || !prior.Readable) continue;
+            var posterior = network.PosteriorOf(layer);
+            if (!network.Posterior.Readable || !posterior.Readable || posterior.Method != PosteriorMethod.MeanField
+                || prior.Family != PriorFamily.ScaleMixture || !prior.Readable) continue;
             if (layer.Prior is not null)
                 problems.Add(new(Descriptors.MonteCarloKl, new Site(SiteKind.LayerPrior, i, 0), "mean-field", "scale-mixture"));
             else if (network.HasPriorAttribute && !networkPriorNoted)
