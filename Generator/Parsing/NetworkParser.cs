@@ -33,7 +33,7 @@ public static class NetworkParser
         var type = declaration.Type;
         var network = declaration.Network;
         var noiseStd = NamedDouble(network, "NoiseStd");
-        var inherited = InheritedMemberNames(compilation);
+        var module = compilation.GetTypeByMetadataName(ModuleType);
 
         var layers = new List<LayerModel>();
         foreach (var layer in declaration.Layers)
@@ -63,9 +63,9 @@ public static class NetworkParser
                 HasExplicitAccessibility: syntax is null || syntax.Modifiers.Any(m => SyntaxFacts.IsAccessibilityModifier(m.Kind())),
                 HasUserImplementation: implementation is not null && !NetworkDeclaration.IsGenerated(implementation),
                 HasTensorSignature: tensorSignature,
-                NameIsInherited: inherited.Contains(definition.Name),
+                NameIsInherited: IsInherited(module, definition.Name),
                 layer.Part,
-                PlaceholderSignature(definition, syntax),
+                PlaceholderSignature(definition, syntax, tensorSignature),
                 Readable: IsReadable(layer.Dense),
                 IsComplete: syntax is null || !syntax.ContainsDiagnostics));
         }
@@ -127,16 +127,16 @@ public static class NetworkParser
             .Select(m => m.Name).Distinct().OrderBy(n => n, System.StringComparer.Ordinal));
     }
 
-    /// <summary>The names of the public and protected members a generated network inherits from BayesianModule.</summary>
-    static HashSet<string> InheritedMemberNames(Compilation compilation)
+    /// <summary>Whether a generated network inherits a public or protected member named <paramref name="name"/> from BayesianModule.</summary>
+    static bool IsInherited(INamedTypeSymbol? module, string name)
     {
-        var names = new HashSet<string>();
-        for (var type = compilation.GetTypeByMetadataName(ModuleType); type is not null; type = type.BaseType)
-            foreach (var member in type.GetMembers())
+        // A lookup by name per base type: enumerating every member of TorchSharp's Module would cost milliseconds.
+        for (var type = module; type is not null; type = type.BaseType)
+            foreach (var member in type.GetMembers(name))
                 if (member.DeclaredAccessibility is Microsoft.CodeAnalysis.Accessibility.Public or Microsoft.CodeAnalysis.Accessibility.Protected
                     or Microsoft.CodeAnalysis.Accessibility.ProtectedOrInternal)
-                    names.Add(member.Name);
-        return names;
+                    return true;
+        return false;
     }
 
     static readonly SymbolDisplayFormat FullyQualified =
@@ -147,10 +147,14 @@ public static class NetworkParser
     /// or null for one that cannot be repeated here: generic, without an accessibility, or naming a type that does not
     /// bind.
     /// </summary>
-    static string? PlaceholderSignature(IMethodSymbol method, MethodDeclarationSyntax? syntax)
+    static string? PlaceholderSignature(IMethodSymbol method, MethodDeclarationSyntax? syntax, bool tensorSignature)
     {
         if (syntax is null || syntax.ContainsDiagnostics || !method.IsPartialDefinition || method.IsGenericMethod) return null;
         if (!syntax.Modifiers.Any(m => SyntaxFacts.IsAccessibilityModifier(m.Kind()))) return null;
+        const string tensor = "global::" + TensorType;
+        if (tensorSignature) // the usual layer, without formatting symbols (this runs for every layer of every network)
+            return $"{string.Join(" ", syntax.Modifiers.Where(m => SyntaxFacts.IsAccessibilityModifier(m.Kind())).Select(m => m.Text))} partial {tensor} "
+                + $"{Emit.CodeWriter.Identifier(method.Name)}({tensor} {Emit.CodeWriter.Identifier(method.Parameters[0].Name)})";
         if (method.ReturnType.TypeKind == TypeKind.Error || method.Parameters.Any(p => p.Type.TypeKind == TypeKind.Error)) return null;
         var modifiers = string.Join(" ", syntax.Modifiers.Where(m => !m.IsKind(SyntaxKind.PartialKeyword)).Select(m => m.Text));
         var returns = (method.RefKind switch { RefKind.Ref => "ref ", RefKind.RefReadOnly => "ref readonly ", _ => "" })
