@@ -55,7 +55,7 @@ public static class Declarations
             }
             """,
         ["UnusualNames"] = Usings + """
-            namespace Demo.Names;
+            namespace Demo.@event;
 
             // Keyword names, a parameter named like the generated local, and a network inside a generic record struct.
             public partial record struct Registry<TKey>

@@ -91,6 +91,8 @@ public static class MalformedDeclarations
         Layers("[Dense(784, 10)] private partial torch.Tensor Output(torch.Tensor input);\n    [Dense(10, 10)] private partial torch.Tensor Output(torch.Tensor input, torch.Tensor other);"),
         Layers("[Dense(784, 10)] private partial torch.Tensor Output(torch.Tensor input);\n    void Train() { [Dense(1, 1)] torch.Tensor Local(torch.Tensor x) => x; }"),
         // The class.
+        Network("[BayesianNetwork(Likelihood.Categorical)]", declaration: "public partial class Net") + "[BayesianNetwork(Likelihood.Gaussian)]\npublic partial class Net { }\n",
+        Network("[BayesianNetwork(Likelihood.Categorical)]", declaration: "public partial class Net") + "[BayesianNetwork(Likelihood.Categorical)]\npublic partial class NET { }\n",
         Network("[BayesianNetwork(Likelihood.Categorical)]", declaration: "public partial class"),
         Usings + "[BayesianNetwork(Likelihood.Categorical)]\npublic partial class Net\n",
         Usings + "[BayesianNetwork(Likelihood.Categorical)]\npublic partial class Net\n{\n    [Dense(4, 2)] private partial torch.Tensor Output(torch.Tensor input);\n",

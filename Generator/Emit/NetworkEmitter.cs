@@ -29,10 +29,11 @@ public static class NetworkEmitter
         {
             if (index == network.ContainingTypes.Count) { inner(); return; }
             var container = network.ContainingTypes[index];
-            writer.Block($"partial {container.Keyword} {container.Name}{container.TypeParameters}", () => Containers(index + 1));
+            writer.Block($"partial {container.Keyword} {CodeWriter.Identifier(container.Name)}{container.TypeParameters}", () => Containers(index + 1));
         }
 
-        if (network.Namespace is not null) writer.Block($"namespace {network.Namespace}", () => Containers(0));
+        if (network.Namespace is not null)
+            writer.Block($"namespace {string.Join(".", network.Namespace.Split('.').Select(CodeWriter.Identifier))}", () => Containers(0));
         else Containers(0);
     }
 
@@ -43,7 +44,7 @@ public static class NetworkEmitter
         writer.Line("/// <summary>");
         writer.Line($"/// {Architecture(network)}; {posterior.Describe(network)}; prior {PosteriorEmitter.DescribePrior(network.Prior)}; {Likelihood(network)} likelihood.");
         writer.Line("/// </summary>");
-        writer.Block($"partial class {network.Name} : {Names.BayesianModule}", () =>
+        writer.Block($"partial class {CodeWriter.Identifier(network.Name)} : {Names.BayesianModule}", () =>
         {
             // Fields: one parameter module per layer, registered under the layer's name ("Hidden1.weight_mu").
             foreach (var layer in layers)
@@ -54,7 +55,7 @@ public static class NetworkEmitter
             writer.Line();
 
             writer.Line("/// <summary>Creates the network with freshly initialised parameters on <paramref name=\"device\"/> (the CPU when null).</summary>");
-            writer.Block($"public {network.Name}({Names.Device}? device = null) : base(\"{network.Name}\")", () =>
+            writer.Block($"public {CodeWriter.Identifier(network.Name)}({Names.Device}? device = null) : base(\"{network.Name}\")", () =>
             {
                 foreach (var layer in layers)
                 {
@@ -70,7 +71,7 @@ public static class NetworkEmitter
             writer.Line($"public override {Names.PosteriorMethod} Method => {Names.PosteriorMethod}.{network.Method};");
             writer.Line($"public override int InputSize => {layers[0].Inputs};");
             writer.Line($"public override int OutputSize => {layers[layers.Count - 1].Outputs};");
-            if (network.Heteroscedastic) writer.Line("public override bool Heteroscedastic => true;");
+            if (IsHeteroscedastic(network)) writer.Line("public override bool Heteroscedastic => true;");
             writer.Line($"public override string Summary => \"{Architecture(network)}; {posterior.Describe(network)}; prior {PosteriorEmitter.DescribePrior(network.Prior)}{LayerPriorOverrides(network)}; {Likelihood(network)} likelihood\";");
             writer.Line();
 
@@ -118,12 +119,18 @@ public static class NetworkEmitter
     static string PreActivationLocal(LayerModel layer) => layer.ParameterName == "preActivation" ? "affine" : "preActivation";
 
     /// <summary>
-    /// Every name the generated class declares beside the layers and the inherited overrides: the parameter fields, the
-    /// prior fields and the noise member, each with the layer it comes from (null for none).
+    /// Every name the generated class declares or relies on beside the layers: its overrides, the inherited members it
+    /// calls, the parameter fields, the prior fields and the noise member, each with the layer it comes from (null for
+    /// none).
     /// The validator checks them against each other and against the user's own members.
     /// </summary>
     public static IEnumerable<(string Name, LayerModel? Layer)> GeneratedNames(NetworkModel network)
     {
+        // The overrides the class declares and the inherited members its code uses: a member of the user's with one of
+        // these names would be declared twice or would hide what the generated code calls.
+        foreach (var name in OverridesAndInheritedUses) yield return (name, null);
+        if (HasNoiseMember(network)) yield return ("NoiseStd", null);
+        if (IsHeteroscedastic(network)) yield return ("Heteroscedastic", null);
         var posterior = PosteriorEmitter.For(network.Method);
         foreach (var layer in network.Layers) yield return (PosteriorEmitter.ParameterField(layer), layer);
         foreach (var group in PosteriorEmitter.PriorGroups(network, posterior.LayersNeedingPriorObjects(network)))
@@ -131,8 +138,17 @@ public static class NetworkEmitter
         if (HasNoiseMember(network)) yield return (network.NoiseStd > 0 ? "noiseStd" : "logNoiseStd", null);
     }
 
+    static readonly string[] OverridesAndInheritedUses =
+    {
+        "Likelihood", "Method", "InputSize", "OutputSize", "Summary", "forward", "Complexity", "GaussianPriorPrecisions", "Dispose",
+        "Mode", "Trace", "register_module", "register_parameter", "register_buffer",
+    };
+
     /// <summary>Whether the network holds one noise level (a homoscedastic Gaussian likelihood).</summary>
     static bool HasNoiseMember(NetworkModel network) => network.Likelihood == BnnDsl.Likelihood.Gaussian && !network.Heteroscedastic;
+
+    /// <summary>Whether the likelihood is heteroscedastic: the option counts on a Gaussian network only (elsewhere it is BNN0020).</summary>
+    static bool IsHeteroscedastic(NetworkModel network) => network.Likelihood == BnnDsl.Likelihood.Gaussian && network.Heteroscedastic;
 
     static void WriteNoiseField(CodeWriter writer, NetworkModel network)
     {
@@ -182,7 +198,7 @@ public static class NetworkEmitter
 
     static string Likelihood(NetworkModel network) => network.Likelihood switch
     {
-        BnnDsl.Likelihood.Gaussian when network.Heteroscedastic => "heteroscedastic Gaussian (means, then softplus variances)",
+        BnnDsl.Likelihood.Gaussian when IsHeteroscedastic(network) => "heteroscedastic Gaussian (means, then softplus variances)",
         BnnDsl.Likelihood.Gaussian => network.NoiseStd > 0 ? $"Gaussian (s = {CodeWriter.Number(network.NoiseStd)})" : "Gaussian (learned s)",
         _ => "categorical",
     };

@@ -72,9 +72,10 @@ public sealed record LayerModel(
 /// <summary>
 /// One <c>[BayesianNetwork]</c> class. <see cref="HasPosteriorAttribute"/> and <see cref="HasPriorAttribute"/>
 /// tell explicit declarations from the defaults (mean-field, Normal(0, 1)). A record, a static class, a base class of
-/// its own (<see cref="ForeignBaseType"/>) or a file-local type (<see cref="FileLocalType"/>, the class or a
+/// its own (<see cref="ForeignBaseType"/>), a primary constructor or a file-local type (<see cref="FileLocalType"/>, the class or a
 /// container) keeps the type from becoming a generated module. <see cref="UserMemberNames"/> are the names the user's
-/// own members take in the class, which generated members must not repeat.
+/// own members take in the class, which generated members must not repeat. <see cref="ConstructorsNotChaining"/> lists,
+/// by their index among the user's constructors, those that do not call the generated one with <c>: this(…)</c>.
 /// </summary>
 public sealed record NetworkModel(
     string? Namespace,
@@ -84,6 +85,8 @@ public sealed record NetworkModel(
     string TypeParameters,
     string? FileLocalType,
     bool HeaderIsComplete,
+    bool HasPrimaryConstructor,
+    EquatableArray<int> ConstructorsNotChaining,
     bool IsRecord,
     bool IsStatic,
     string? ForeignBaseType,

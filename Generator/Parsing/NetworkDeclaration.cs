@@ -42,6 +42,16 @@ internal sealed class NetworkDeclaration
     /// <summary>The layers in forward order: by partial declaration, then by position in the source.</summary>
     public IReadOnlyList<LayerDeclaration> Layers { get; }
 
+    /// <summary>
+    /// The instance constructors the user wrote, in declaration order: not the generated one, not a primary constructor.
+    /// </summary>
+    public IReadOnlyList<IMethodSymbol> UserConstructors => Type.InstanceConstructors
+        .Where(c => !c.IsImplicitlyDeclared && !IsGenerated(c)
+            && c.DeclaringSyntaxReferences.Length > 0 && c.DeclaringSyntaxReferences[0].GetSyntax() is ConstructorDeclarationSyntax)
+        .OrderBy(c => c.DeclaringSyntaxReferences[0].SyntaxTree.FilePath, System.StringComparer.Ordinal)
+        .ThenBy(c => c.DeclaringSyntaxReferences[0].Span.Start)
+        .ToList();
+
     /// <summary>Each <c>[Prior]</c> and <c>[Posterior]</c> on a method of the class that has no <c>[Dense]</c>.</summary>
     public IReadOnlyList<(IMethodSymbol Method, AttributeData Attribute)> StrayAttributes { get; }
 

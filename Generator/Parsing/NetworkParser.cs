@@ -21,6 +21,8 @@ public static class NetworkParser
     /// <summary>The generator's transform: the model of the class the attribute pipeline found.</summary>
     public static NetworkModel? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellation) =>
         context.TargetSymbol is INamedTypeSymbol type && NetworkDeclaration.Read(type, cancellation) is { } declaration
+            // With [BayesianNetwork] on two partial declarations (CS0579) the class is parsed once, at the one that counts.
+            && declaration.Network.ApplicationSyntaxReference?.GetSyntax(cancellation).FirstAncestorOrSelf<TypeDeclarationSyntax>() == context.TargetNode
             ? ToModel(declaration, context.SemanticModel.Compilation, cancellation)
             : null;
 
@@ -51,7 +53,9 @@ public static class NetworkParser
                 && !definition.IsVirtual && !definition.IsOverride && !definition.IsAbstract && !definition.IsSealed && !definition.IsExtern;
             layers.Add(new LayerModel(
                 definition.Name,
-                Accessibility(definition.DeclaredAccessibility),
+                // Every modifier but 'partial' (accessibility, new, unsafe): the implementation must repeat them.
+                syntax is null ? Accessibility(definition.DeclaredAccessibility)
+                    : string.Join(" ", syntax.Modifiers.Where(m => !m.IsKind(SyntaxKind.PartialKeyword)).Select(m => m.Text)),
                 definition.Parameters.Length == 1 ? definition.Parameters[0].Name : "input",
                 IntArgument(layer.Dense, 0),
                 IntArgument(layer.Dense, 1),
@@ -82,7 +86,7 @@ public static class NetworkParser
                 NetworkDeclaration.IsPartial(outer, cancellation)));
 
         return new NetworkModel(
-            type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
+            NamespaceName(type.ContainingNamespace),
             type.Name,
             new EquatableArray<ContainingTypeModel>(containers),
             IsPartial: NetworkDeclaration.IsPartial(type, cancellation),
@@ -90,6 +94,11 @@ public static class NetworkParser
             FileLocalType: Enclosing(type).FirstOrDefault(t => t.IsFileLocal)?.Name,
             HeaderIsComplete: type.DeclaringSyntaxReferences.All(reference => reference.GetSyntax(cancellation) is TypeDeclarationSyntax declaration
                 && !declaration.Identifier.IsMissing && declaration.TypeParameterList?.ContainsDiagnostics != true && declaration.BaseList?.ContainsDiagnostics != true),
+            HasPrimaryConstructor: type.DeclaringSyntaxReferences.Any(reference => reference.GetSyntax(cancellation) is TypeDeclarationSyntax { ParameterList: not null }),
+            new EquatableArray<int>(declaration.UserConstructors
+                .Select((constructor, index) => (constructor, index))
+                .Where(c => c.constructor.DeclaringSyntaxReferences[0].GetSyntax(cancellation) is not ConstructorDeclarationSyntax { Initializer.ThisOrBaseKeyword.RawKind: (int)SyntaxKind.ThisKeyword })
+                .Select(c => c.index)),
             type.IsRecord,
             type.IsStatic,
             ForeignBaseType(type),
@@ -108,6 +117,14 @@ public static class NetworkParser
                 new StrayAttributeModel(s.Method.Name, s.Attribute.AttributeClass!.Name.Replace("Attribute", "")))));
     }
 
+    /// <summary>The namespace as dotted raw names (<c>App.event</c> for <c>App.@event</c>), or null for the global one.</summary>
+    static string? NamespaceName(INamespaceSymbol? space)
+    {
+        var names = new List<string>();
+        for (; space is { IsGlobalNamespace: false }; space = space.ContainingNamespace) names.Insert(0, space.Name);
+        return names.Count == 0 ? null : string.Join(".", names);
+    }
+
     static string TypeParameterList(INamedTypeSymbol type) =>
         type.TypeParameters.Length == 0 ? "" : "<" + string.Join(", ", type.TypeParameters.Select(t => t.Name)) + ">";
 
@@ -116,6 +133,16 @@ public static class NetworkParser
     {
         for (var current = type; current is not null; current = current.ContainingType) yield return current;
     }
+
+    /// <summary>Whether <paramref name="type"/> or a type inside it (element, type argument, tuple element) does not bind.</summary>
+    static bool HasErrorType(ITypeSymbol type) => type switch
+    {
+        { TypeKind: TypeKind.Error } => true,
+        IArrayTypeSymbol array => HasErrorType(array.ElementType),
+        IPointerTypeSymbol pointer => HasErrorType(pointer.PointedAtType),
+        INamedTypeSymbol named => named.TypeArguments.Any(HasErrorType),
+        _ => false,
+    };
 
     /// <summary>Names of the members the user wrote in the class, layers aside, in ordinal order.</summary>
     static EquatableArray<string> UserMemberNames(INamedTypeSymbol type, NetworkDeclaration declaration)
@@ -152,11 +179,10 @@ public static class NetworkParser
         if (syntax is null || syntax.ContainsDiagnostics || !method.IsPartialDefinition || method.IsGenericMethod) return null;
         if (!syntax.Modifiers.Any(m => SyntaxFacts.IsAccessibilityModifier(m.Kind()))) return null;
         const string tensor = "global::" + TensorType;
-        if (tensorSignature) // the usual layer, without formatting symbols (this runs for every layer of every network)
-            return $"{string.Join(" ", syntax.Modifiers.Where(m => SyntaxFacts.IsAccessibilityModifier(m.Kind())).Select(m => m.Text))} partial {tensor} "
-                + $"{Emit.CodeWriter.Identifier(method.Name)}({tensor} {Emit.CodeWriter.Identifier(method.Parameters[0].Name)})";
-        if (method.ReturnType.TypeKind == TypeKind.Error || method.Parameters.Any(p => p.Type.TypeKind == TypeKind.Error)) return null;
         var modifiers = string.Join(" ", syntax.Modifiers.Where(m => !m.IsKind(SyntaxKind.PartialKeyword)).Select(m => m.Text));
+        if (tensorSignature) // the usual layer, without formatting symbols (this runs for every layer of every network)
+            return $"{modifiers} partial {tensor} {Emit.CodeWriter.Identifier(method.Name)}({tensor} {Emit.CodeWriter.Identifier(method.Parameters[0].Name)})";
+        if (HasErrorType(method.ReturnType) || method.Parameters.Any(p => HasErrorType(p.Type))) return null;
         var returns = (method.RefKind switch { RefKind.Ref => "ref ", RefKind.RefReadOnly => "ref readonly ", _ => "" })
             + method.ReturnType.ToDisplayString(FullyQualified);
         // Parameter forms beyond these (ref readonly, scoped) are not repeated: such a layer gets no placeholder.

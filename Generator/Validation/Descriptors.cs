@@ -140,7 +140,7 @@ public static class Descriptors
 
     public static readonly DiagnosticDescriptor NotAModuleClass = new(
         "BNN0025", "A network must be a plain class",
-        "Network '{0}' {1}, but the generator makes it a module deriving from BayesianModule: declare it as 'partial class {0}' without a base class of its own",
+        "Network '{0}' {1}: declare it as a plain 'partial class {0}', without a base class or a parameter list of its own",
         Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0025");
 
     public static readonly DiagnosticDescriptor HeteroscedasticOddWidth = new(
@@ -158,6 +158,11 @@ public static class Descriptors
         "{0} needs the name '{1}' in the generated class, but {2} already has it: rename one of the two",
         Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0028");
 
+    public static readonly DiagnosticDescriptor ConstructorNotChaining = new(
+        "BNN0029", "A network's constructor must call the generated one",
+        "This constructor of '{0}' does not call the generated constructor, which creates the layers: end its declaration with ': this(device)'",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0029");
+
     /// <summary>Every descriptor, in ID order (the analyzers' SupportedDiagnostics and the README table).</summary>
     public static readonly DiagnosticDescriptor[] All =
     {
@@ -165,6 +170,6 @@ public static class Descriptors
         LayersInSeveralParts, SizesDoNotChain, SizeNotPositive, ScaleNotPositive, MixtureWeightOutOfRange,
         MixtureScalesOutOfOrder, PriorArity, NotFinite, NoiseStdNegative, UnknownValue, NotConstant, OptionNotTaken,
         GaussianOptionNotTaken, CategoricalOutputActivation, MonteCarloKl, AttributeOnNonLayer, MixedMethods, NotAModuleClass,
-        HeteroscedasticOddWidth, NoiseStdWithHeteroscedastic, NameTaken,
+        HeteroscedasticOddWidth, NoiseStdWithHeteroscedastic, NameTaken, ConstructorNotChaining,
     };
 }

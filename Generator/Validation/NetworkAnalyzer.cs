@@ -142,6 +142,8 @@ internal static class SiteLocator
                 return Argument(declaration.Prior, site, cancellation) ?? fallback;
             case SiteKind.NetworkPosterior:
                 return Argument(declaration.Posterior, site, cancellation) ?? fallback;
+            case SiteKind.Constructor when site.Layer >= 0 && declaration.UserConstructors is { } constructors && site.Layer < constructors.Count:
+                return constructors[site.Layer].Locations.FirstOrDefault(l => l.IsInSource) ?? fallback;
             case SiteKind.StrayMember when site.Layer >= 0 && site.Layer < declaration.StrayAttributes.Count:
                 return Argument(declaration.StrayAttributes[site.Layer].Attribute, site, cancellation) ?? fallback;
         }

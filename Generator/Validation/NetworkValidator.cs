@@ -61,12 +61,16 @@ public static class NetworkValidator
     {
         if (!network.IsPartial) problems.Add(new(Descriptors.ClassNotPartial, Site.Class, network.Name));
         if (network.IsGeneric) problems.Add(new(Descriptors.ClassIsGeneric, new Site(SiteKind.TypeParameters), network.Name));
-        var shape = network.IsRecord ? "is a record" : network.IsStatic ? "is static"
-            : network.ForeignBaseType is { } baseType ? $"derives from '{baseType}'"
+        var shape = network.IsRecord ? "is a record, which a generated module class cannot be"
+            : network.IsStatic ? "is static, which a module with parameters cannot be"
+            : network.HasPrimaryConstructor ? "has a primary constructor, which the generated constructor could not call"
+            : network.ForeignBaseType is { } baseType ? $"derives from '{baseType}', but the generator derives it from BayesianModule"
             : network.FileLocalType == network.Name ? "is file-local, so the generated part in another file could not join it"
-            : network.FileLocalType is { } fileLocal ? $"is inside the file-local type '{fileLocal}', which the generated part in another file could not join"
+            : network.FileLocalType is { } fileLocal ? $"is inside the file-local type '{fileLocal}', so the generated part in another file could not join it"
             : null;
         if (shape is not null) problems.Add(new(Descriptors.NotAModuleClass, Site.Class, network.Name, shape));
+        foreach (var index in network.ConstructorsNotChaining)
+            problems.Add(new(Descriptors.ConstructorNotChaining, new Site(SiteKind.Constructor, index), network.Name));
         foreach (var container in network.ContainingTypes.Where(c => !c.IsPartial))
             problems.Add(new(Descriptors.ContainerNotPartial, Site.Class, container.Name, network.Name));
     }
