@@ -127,7 +127,7 @@ public static class GeneratorTiming
         }
         double ms = Median(times);
         var reasons = driver.GetRunResult().Results.Single().TrackedSteps
-            .Where(step => step.Key is BayesianNetworkGenerator.Steps.Networks or BayesianNetworkGenerator.Steps.Valid or BayesianNetworkGenerator.Steps.Placeholders)
+            .Where(step => step.Key is BayesianNetworkGenerator.Steps.Networks or BayesianNetworkGenerator.Steps.Valid or BayesianNetworkGenerator.Steps.Placeholders or BayesianNetworkGenerator.Steps.AmbiguousHintNames)
             .SelectMany(step => step.Value.SelectMany(run => run.Outputs.Select(o => o.Reason)))
             .GroupBy(reason => reason).OrderBy(group => group.Key).Select(group => $"{group.Count()} {group.Key}");
         Console.WriteLine(Invariant($"  edit to an unrelated file: re-run {ms:F1} ms (median of 9 edits); step outputs of the last: {string.Join(", ", reasons)}"));

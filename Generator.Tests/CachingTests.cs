@@ -13,7 +13,7 @@ namespace BnnDsl.Generator.Tests;
 /// <summary>The incremental pipeline does no work for unchanged declarations and holds no compiler objects.</summary>
 public class CachingTests
 {
-    static readonly string[] TrackedSteps = { BayesianNetworkGenerator.Steps.Networks, BayesianNetworkGenerator.Steps.Valid, BayesianNetworkGenerator.Steps.Placeholders };
+    static readonly string[] TrackedSteps = { BayesianNetworkGenerator.Steps.Networks, BayesianNetworkGenerator.Steps.Valid, BayesianNetworkGenerator.Steps.Placeholders, BayesianNetworkGenerator.Steps.AmbiguousHintNames };
 
     static (GeneratorDriver Driver, Compilation Compilation) FirstRun(string source)
     {

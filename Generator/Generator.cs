@@ -19,6 +19,7 @@ public sealed class BayesianNetworkGenerator : IIncrementalGenerator
         public const string Networks = nameof(Networks);
         public const string Valid = nameof(Valid);
         public const string Placeholders = nameof(Placeholders);
+        public const string AmbiguousHintNames = nameof(AmbiguousHintNames);
     }
 
     /// <summary>
@@ -44,8 +45,15 @@ public sealed class BayesianNetworkGenerator : IIncrementalGenerator
             .Where(static network => network is not null && NetworkValidator.CanGenerate(network))
             .WithTrackingName(Steps.Valid);
 
-        context.RegisterSourceOutput(valid, static (output, network) =>
-            output.AddSource(network!.HintName, NetworkEmitter.Emit(network)));
+        // Hint names must differ ignoring case; classes Net and NET in one namespace get a suffix each.
+        var ambiguousHintNames = networks
+            .Select(static (network, _) => network?.HintName ?? "")
+            .Collect()
+            .Select(static (hints, _) => HintNames.Ambiguous(hints))
+            .WithTrackingName(Steps.AmbiguousHintNames);
+
+        context.RegisterSourceOutput(valid.Combine(ambiguousHintNames), static (output, pair) =>
+            output.AddSource(HintNames.Unique(pair.Left!.HintName, pair.Right), NetworkEmitter.Emit(pair.Left)));
 
         // A declaration with errors gets throwing layer bodies only, so that the build reports the analyzers'
         // diagnostics rather than missing implementations (see PlaceholderEmitter).
@@ -53,7 +61,7 @@ public sealed class BayesianNetworkGenerator : IIncrementalGenerator
             .Where(static network => network is not null && !NetworkValidator.CanGenerate(network) && PlaceholderEmitter.Applies(network))
             .WithTrackingName(Steps.Placeholders);
 
-        context.RegisterSourceOutput(placeholders, static (output, network) =>
-            output.AddSource(network!.HintName, PlaceholderEmitter.Emit(network)));
+        context.RegisterSourceOutput(placeholders.Combine(ambiguousHintNames), static (output, pair) =>
+            output.AddSource(HintNames.Unique(pair.Left!.HintName, pair.Right), PlaceholderEmitter.Emit(pair.Left)));
     }
 }

@@ -92,7 +92,8 @@ public static class MalformedDeclarations
         Layers("[Dense(784, 10)] private partial torch.Tensor Output(torch.Tensor input);\n    void Train() { [Dense(1, 1)] torch.Tensor Local(torch.Tensor x) => x; }"),
         // The class.
         Network("[BayesianNetwork(Likelihood.Categorical)]", declaration: "public partial class Net") + "[BayesianNetwork(Likelihood.Gaussian)]\npublic partial class Net { }\n",
-        Network("[BayesianNetwork(Likelihood.Categorical)]", declaration: "public partial class Net") + "[BayesianNetwork(Likelihood.Categorical)]\npublic partial class NET { }\n",
+        Network("[BayesianNetwork(Likelihood.Categorical)]", declaration: "public partial class Net")
+            + "[BayesianNetwork(Likelihood.Categorical)]\npublic partial class NET\n{\n    [Dense(4, 2)] private partial torch.Tensor Output(torch.Tensor input);\n}\n",
         Network("[BayesianNetwork(Likelihood.Categorical)]", declaration: "public partial class"),
         Usings + "[BayesianNetwork(Likelihood.Categorical)]\npublic partial class Net\n",
         Usings + "[BayesianNetwork(Likelihood.Categorical)]\npublic partial class Net\n{\n    [Dense(4, 2)] private partial torch.Tensor Output(torch.Tensor input);\n",

@@ -70,6 +70,19 @@ public class RobustnessTests
         Assert.Equal(new[] { "BNN0002" }, diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.Id).Distinct());
     }
 
+    /// <summary>Roslyn compares hint names ignoring case: Net and NET get a suffix each, and both build.</summary>
+    [Fact]
+    public async Task NetworksWhoseNamesDifferOnlyInCaseBothGenerate()
+    {
+        var network = "[BayesianNetwork(Likelihood.Categorical)]\npublic partial class {0}\n{{\n    [Dense(4, 2)] private partial torch.Tensor Output(torch.Tensor input);\n}}\n";
+        var source = "using BnnDsl;\nusing TorchSharp;\n\nnamespace Demo;\n\n" + string.Format(network, "Net") + string.Format(network, "NET");
+        var (diagnostics, files, failures) = await AnalyzerHarness.BuildAsync(new[] { source });
+        Assert.Empty(failures);
+        Assert.Equal(2, files.Count(f => f.StartsWith("Demo.", System.StringComparison.Ordinal)));
+        Assert.DoesNotContain("Demo.Net.g.cs", files);
+        Assert.Empty(diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning));
+    }
+
     static async Task AssertSurvives(string source)
     {
         var (diagnostics, _, failures) = await AnalyzerHarness.BuildAsync(new[] { source });
