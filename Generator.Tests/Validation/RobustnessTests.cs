@@ -80,7 +80,7 @@ public class RobustnessTests
         Assert.Empty(failures);
         Assert.Equal(2, files.Count(f => f.StartsWith("Demo.", System.StringComparison.Ordinal)));
         Assert.DoesNotContain("Demo.Net.g.cs", files);
-        Assert.Empty(diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        Assert.DoesNotContain(diagnostics, d => d.Severity >= DiagnosticSeverity.Warning);
     }
 
     static async Task AssertSurvives(string source)
