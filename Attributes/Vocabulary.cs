@@ -9,7 +9,10 @@ namespace BnnDsl
     {
         /// <summary>Classification: softmax over the logits of the last layer.</summary>
         Categorical = 0,
-        /// <summary>Regression: y ~ N(f(x), s²) with s fixed (<c>NoiseStd</c>) or learned.</summary>
+        /// <summary>
+        /// Regression: y ~ N(f(x), s²) with s fixed (<c>NoiseStd</c>) or learned; with <c>Heteroscedastic</c>, s depends on
+        /// the input and is an output of the network.
+        /// </summary>
         Gaussian = 1,
     }
 

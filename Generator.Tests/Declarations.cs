@@ -20,8 +20,22 @@ public static class Declarations
         }
         """;
 
+    /// <summary>The declaration at the top of the README, verbatim (a test checks that the README still shows it).</summary>
+    public const string ReadmeExample = """
+        [BayesianNetwork(Likelihood.Categorical)]
+        [Prior(ScaleMixture, 0.25, 1.0, 0.0009)]            // network-wide prior; a layer may override it
+        [Posterior(MeanField, InitialRho = -6, LocalReparameterization = true)]
+        public partial class FashionMlp
+        {
+            [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+            [Dense(400, 400, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+            [Dense(400, 10), Prior(Normal, 0, 1)] private partial torch.Tensor Output(torch.Tensor input);
+        }
+        """;
+
     public static readonly IReadOnlyDictionary<string, string> All = new SortedDictionary<string, string>(System.StringComparer.Ordinal)
     {
+        ["ReadmeExample"] = Usings + ReadmeExample + "\n",
         ["NormalPrior"] = Mlp("[Prior(Normal, 0, 1)]\n[Posterior(MeanField)]"),
         ["NormalPriorLocalReparameterization"] = Mlp("[Prior(Normal, 0, 1)]\n[Posterior(MeanField, LocalReparameterization = true, InitialRho = -3)]"),
         ["ScaleMixturePrior"] = Mlp("[Prior(ScaleMixture, 0.5, 1, 0.0025)]\n[Posterior(MeanField)]"),

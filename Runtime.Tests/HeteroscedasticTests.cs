@@ -23,7 +23,7 @@ public class HeteroscedasticTests
         {
             double variance = Math.Log(1 + Math.Exp(rows[i, 1])) + 1e-6;
             double expected = -0.5 * (Math.Log(2 * Math.PI * variance) + Math.Pow(targets[i] - rows[i, 0], 2) / variance);
-            Assert.Equal(expected, actual[i], 4); // float32 arithmetic on values of order 1
+            Assert.Equal(expected, actual[i], 1e-4); // float32 arithmetic on values of order 1
         }
     }
 

@@ -23,7 +23,7 @@ public class CatalogTests
     }
 
     [Fact]
-    public void EveryDescriptorLinksToItsReadmeRowAndNamesAFix()
+    public void EveryDescriptorLinksToItsReadmeRowAndIsOneLineWithTheFixAfterAColon()
     {
         var readme = RepositoryFile("README.md");
         foreach (var descriptor in Descriptors.All)
@@ -39,6 +39,10 @@ public class CatalogTests
             Assert.Contains(":", message);
         }
     }
+
+    [Fact]
+    public void TheReadmeShowsTheDeclarationTheTestsCompile() =>
+        Assert.Contains(Tests.Declarations.ReadmeExample.Replace("\r\n", "\n"), RepositoryFile("README.md").Replace("\r\n", "\n"));
 
     [Fact]
     public void EveryDescriptorIsTrackedForRelease()

@@ -275,8 +275,7 @@ public static class DiagnosticCases
             Net().Replace("private partial torch.Tensor Output(torch.Tensor input);", "public new partial torch.Tensor {|BNN0028:train|}(torch.Tensor input);"),
             Net()),
         Case("BNN0028", "an override the generated class declares",
-            Net(members: "    public override string {|BNN0028:Summary|} => \"mine\";").Replace("{|BNN0028:Summary|}", "Summary")
-                .Replace("public partial class Net", "public partial class {|BNN0028:Net|}"),
+            Net(members: "    public override string {|BNN0028:Summary|} => \"mine\";"),
             Net(members: "    public string Description => Summary;")) with { CompilerErrors = new[] { "CS0115" } },
         Case("BNN0029", "constructor that does not call the generated one",
             Net(members: "    public {|BNN0029:Net|}(int seed) { Seed = seed; }\n    public int Seed { get; }"),

@@ -30,7 +30,7 @@ public class DiagnosticTests
             Assert.Contains(files, f => f.EndsWith("Net.g.cs", System.StringComparison.Ordinal));
     }
 
-    /// <summary>A declaration with an error emits nothing: the only errors are the analyzers' and the compiler's own.</summary>
+    /// <summary>A declaration with an error gets no network, and the only errors are the analyzers' and those the mistake causes in the compiler.</summary>
     [Theory]
     [MemberData(nameof(DiagnosticCases.Cases), MemberType = typeof(DiagnosticCases))]
     public async Task InvalidDeclarationIsReportedAndNeverBecomesBrokenCode(DiagnosticCase @case)

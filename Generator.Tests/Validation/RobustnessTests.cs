@@ -26,9 +26,9 @@ public class RobustnessTests
 
     /// <summary>Every prefix of the README's declaration, cut at each token, as the user types it from top to bottom.</summary>
     [Fact]
-    public async Task EveryPrefixOfADeclarationAsItIsTyped()
+    public async Task EveryPrefixOfTheReadmeDeclarationAsItIsTyped()
     {
-        var source = Tests.Declarations.All["ScaleMixturePriorLocalReparameterization"];
+        var source = Tests.Declarations.All["ReadmeExample"];
         var ends = CSharpSyntaxTree.ParseText(source).GetRoot().DescendantTokens().Select(t => t.Span.End).Distinct().ToList();
         Assert.True(ends.Count > 100, $"{ends.Count} tokens");
         foreach (var end in ends) await AssertSurvives(source.Substring(0, end));

@@ -124,18 +124,20 @@ public static class NetworkEmitter
     /// none).
     /// The validator checks them against each other and against the user's own members.
     /// </summary>
-    public static IEnumerable<(string Name, LayerModel? Layer)> GeneratedNames(NetworkModel network)
+    public static IEnumerable<(string Name, LayerModel? Layer, string Role)> GeneratedNames(NetworkModel network)
     {
         // The overrides the class declares and the inherited members its code uses: a member of the user's with one of
         // these names would be declared twice or would hide what the generated code calls.
-        foreach (var name in OverridesAndInheritedUses) yield return (name, null);
-        if (HasNoiseMember(network)) yield return ("NoiseStd", null);
-        if (IsHeteroscedastic(network)) yield return ("Heteroscedastic", null);
+        foreach (var name in OverridesAndInheritedUses) yield return (name, null, "the generated class");
+        if (HasNoiseMember(network)) yield return ("NoiseStd", null, "the generated class");
+        if (IsHeteroscedastic(network)) yield return ("Heteroscedastic", null, "the generated class");
         var posterior = PosteriorEmitter.For(network.Method);
-        foreach (var layer in network.Layers) yield return (PosteriorEmitter.ParameterField(layer), layer);
+        foreach (var layer in network.Layers) yield return (PosteriorEmitter.ParameterField(layer), layer, $"the parameters of layer '{layer.Name}'");
         foreach (var group in PosteriorEmitter.PriorGroups(network, posterior.LayersNeedingPriorObjects(network)))
-            yield return (group.Field, group.Field == PosteriorEmitter.NetworkPriorField ? null : group.Layers[0]);
-        if (HasNoiseMember(network)) yield return (network.NoiseStd > 0 ? "noiseStd" : "logNoiseStd", null);
+            yield return group.Field == PosteriorEmitter.NetworkPriorField
+                ? (group.Field, null, "the network's prior")
+                : (group.Field, group.Layers[0], $"the prior of layer '{group.Layers[0].Name}'");
+        if (HasNoiseMember(network)) yield return (network.NoiseStd > 0 ? "noiseStd" : "logNoiseStd", null, "the generated noise level");
     }
 
     static readonly string[] OverridesAndInheritedUses =

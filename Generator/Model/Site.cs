@@ -24,6 +24,8 @@ public enum SiteKind
     /// <summary>A <c>[Prior]</c> or <c>[Posterior]</c> on a method that is not a layer (<see cref="Site.Layer"/> indexes
     /// <see cref="NetworkModel.StrayAttributes"/>).</summary>
     StrayMember,
+    /// <summary>A member the user wrote (<see cref="Site.Layer"/> indexes <see cref="NetworkModel.UserMemberNames"/>).</summary>
+    UserMember,
     /// <summary>A constructor the user wrote (<see cref="Site.Layer"/> indexes them in declaration order).</summary>
     Constructor,
 }

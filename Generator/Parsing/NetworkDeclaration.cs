@@ -42,6 +42,19 @@ internal sealed class NetworkDeclaration
     /// <summary>The layers in forward order: by partial declaration, then by position in the source.</summary>
     public IReadOnlyList<LayerDeclaration> Layers { get; }
 
+    /// <summary>Names of the members the user wrote in the class, layers aside, in ordinal order.</summary>
+    public IReadOnlyList<string> UserMemberNames
+    {
+        get
+        {
+            var layers = new HashSet<string>(Layers.Select(l => l.Method.Name));
+            return Type.GetMembers()
+                .Where(m => !m.IsImplicitlyDeclared && m.CanBeReferencedByName && !layers.Contains(m.Name)
+                    && m.DeclaringSyntaxReferences.Any(r => !IsGeneratedTree(r.SyntaxTree)))
+                .Select(m => m.Name).Distinct().OrderBy(n => n, System.StringComparer.Ordinal).ToList();
+        }
+    }
+
     /// <summary>
     /// The instance constructors the user wrote, in declaration order: not the generated one, not a primary constructor.
     /// </summary>

@@ -43,7 +43,7 @@ public static class NetworkParser
             var definition = layer.Method.PartialDefinitionPart ?? layer.Method;
             var implementation = definition.PartialImplementationPart;
             var syntax = definition.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellation) as MethodDeclarationSyntax;
-            // The generated implementation repeats only the accessibility, so any other modifier would not match it.
+            // A layer the generator can implement: one tensor in, one out, and no modifier that changes what a method is.
             bool tensorSignature = definition.Parameters.Length == 1
                 && definition.Parameters[0].Type.ToDisplayString() == TensorType
                 && definition.Parameters[0].RefKind == RefKind.None
@@ -107,7 +107,7 @@ public static class NetworkParser
             HasNoiseStd: noiseStd is not null,
             Heteroscedastic: NamedBool(network, "Heteroscedastic"),
             NetworkAttributeReadable: IsReadable(network),
-            UserMemberNames(type, declaration),
+            new EquatableArray<string>(declaration.UserMemberNames),
             declaration.Posterior is null ? PosteriorModel.Default : ReadPosterior(declaration.Posterior),
             HasPosteriorAttribute: declaration.Posterior is not null,
             declaration.Prior is null ? PriorModel.DefaultNormal : ReadPrior(declaration.Prior),
@@ -143,16 +143,6 @@ public static class NetworkParser
         INamedTypeSymbol named => named.TypeArguments.Any(HasErrorType),
         _ => false,
     };
-
-    /// <summary>Names of the members the user wrote in the class, layers aside, in ordinal order.</summary>
-    static EquatableArray<string> UserMemberNames(INamedTypeSymbol type, NetworkDeclaration declaration)
-    {
-        var layers = new HashSet<string>(declaration.Layers.Select(l => l.Method.Name));
-        return new EquatableArray<string>(type.GetMembers()
-            .Where(m => !m.IsImplicitlyDeclared && m.CanBeReferencedByName && !layers.Contains(m.Name)
-                && m.DeclaringSyntaxReferences.Any(r => !NetworkDeclaration.IsGeneratedTree(r.SyntaxTree)))
-            .Select(m => m.Name).Distinct().OrderBy(n => n, System.StringComparer.Ordinal));
-    }
 
     /// <summary>Whether a generated network inherits a public or protected member named <paramref name="name"/> from BayesianModule.</summary>
     static bool IsInherited(INamedTypeSymbol? module, string name)

@@ -135,12 +135,12 @@ public static class Descriptors
 
     public static readonly DiagnosticDescriptor MixedMethods = new(
         "BNN0024", "Inference methods that cannot be mixed in one network",
-        "Layer '{0}' overrides the posterior with {1}, which cannot be mixed with the network's {2}: a layer may only choose among the variational families ({3}), or give {2} its own options",
+        "Layer '{0}' overrides the posterior with {1}, which cannot be mixed with the network's {2}: {3}",
         Inference, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0024");
 
     public static readonly DiagnosticDescriptor NotAModuleClass = new(
         "BNN0025", "A network must be a plain class",
-        "Network '{0}' {1}: declare it as a plain 'partial class {0}', without a base class or a parameter list of its own",
+        "Network '{0}' {1}: {2}",
         Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0025");
 
     public static readonly DiagnosticDescriptor HeteroscedasticOddWidth = new(
@@ -155,12 +155,12 @@ public static class Descriptors
 
     public static readonly DiagnosticDescriptor NameTaken = new(
         "BNN0028", "A name the generated code needs is taken",
-        "{0} needs the name '{1}' in the generated class, but {2} already has it: rename one of the two",
+        "The name '{0}' is wanted by {1} and by {2}: {3}",
         Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0028");
 
     public static readonly DiagnosticDescriptor ConstructorNotChaining = new(
         "BNN0029", "A network's constructor must call the generated one",
-        "This constructor of '{0}' does not call the generated constructor, which creates the layers: end its declaration with ': this(device)'",
+        "This constructor of '{0}' does not call the generated constructor, which creates the layers: end its declaration with ': this(device: null)' or pass a device",
         Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0029");
 
     /// <summary>Every descriptor, in ID order (the analyzers' SupportedDiagnostics and the README table).</summary>

@@ -142,6 +142,9 @@ internal static class SiteLocator
                 return Argument(declaration.Prior, site, cancellation) ?? fallback;
             case SiteKind.NetworkPosterior:
                 return Argument(declaration.Posterior, site, cancellation) ?? fallback;
+            case SiteKind.UserMember when site.Layer >= 0 && site.Layer < declaration.UserMemberNames.Count:
+                return declaration.Type.GetMembers(declaration.UserMemberNames[site.Layer])
+                    .SelectMany(m => m.Locations).FirstOrDefault(l => l.IsInSource && !NetworkDeclaration.IsGeneratedTree(l.SourceTree!)) ?? fallback;
             case SiteKind.Constructor when site.Layer >= 0 && declaration.UserConstructors is { } constructors && site.Layer < constructors.Count:
                 return constructors[site.Layer].Locations.FirstOrDefault(l => l.IsInSource) ?? fallback;
             case SiteKind.StrayMember when site.Layer >= 0 && site.Layer < declaration.StrayAttributes.Count:

@@ -61,14 +61,17 @@ public static class NetworkValidator
     {
         if (!network.IsPartial) problems.Add(new(Descriptors.ClassNotPartial, Site.Class, network.Name));
         if (network.IsGeneric) problems.Add(new(Descriptors.ClassIsGeneric, new Site(SiteKind.TypeParameters), network.Name));
-        var shape = network.IsRecord ? "is a record, which a generated module class cannot be"
-            : network.IsStatic ? "is static, which a module with parameters cannot be"
-            : network.HasPrimaryConstructor ? "has a primary constructor, which the generated constructor could not call"
-            : network.ForeignBaseType is { } baseType ? $"derives from '{baseType}', but the generator derives it from BayesianModule"
-            : network.FileLocalType == network.Name ? "is file-local, so the generated part in another file could not join it"
-            : network.FileLocalType is { } fileLocal ? $"is inside the file-local type '{fileLocal}', so the generated part in another file could not join it"
+        (string Problem, string Fix)? shape =
+            network.IsRecord ? ("is a record, which a generated module class cannot be", "declare it as a partial class")
+            : network.IsStatic ? ("is static, which a module with parameters cannot be", "remove 'static'")
+            : network.HasPrimaryConstructor ? ("has a primary constructor, which the generated constructor could not call",
+                "remove the parameter list and write a constructor that ends with ': this(device: null)'")
+            : network.ForeignBaseType is { } baseType ? ($"derives from '{baseType}', but the generator derives it from BayesianModule", "remove the base class")
+            : network.FileLocalType == network.Name ? ("is file-local, so the generated part in another file could not join it", "remove 'file'")
+            : network.FileLocalType is { } fileLocal ? ($"is inside the file-local type '{fileLocal}', so the generated part in another file could not join it",
+                $"remove 'file' from '{fileLocal}'")
             : null;
-        if (shape is not null) problems.Add(new(Descriptors.NotAModuleClass, Site.Class, network.Name, shape));
+        if (shape is { } found) problems.Add(new(Descriptors.NotAModuleClass, Site.Class, network.Name, found.Problem, found.Fix));
         foreach (var index in network.ConstructorsNotChaining)
             problems.Add(new(Descriptors.ConstructorNotChaining, new Site(SiteKind.Constructor, index), network.Name));
         foreach (var container in network.ContainingTypes.Where(c => !c.IsPartial))
@@ -125,7 +128,10 @@ public static class NetworkValidator
                 && Rules.TryGetValue(network.Method, out var networks) && !(own.IsVariational && networks.IsVariational))
             {
                 var variational = string.Join(", ", Rules.Where(r => r.Value.IsVariational).Select(r => r.Key.ToString()));
-                problems.Add(new(Descriptors.MixedMethods, site.At(0), layer.Name, posterior.Method.ToString(), network.Method.ToString(), variational));
+                var fix = networks.IsVariational
+                    ? $"a layer of a {network.Method} network may only choose a variational family ({variational})"
+                    : $"{network.Method} applies to the whole network, so remove the layer's [Posterior]";
+                problems.Add(new(Descriptors.MixedMethods, site.At(0), layer.Name, posterior.Method.ToString(), network.Method.ToString(), fix));
             }
         }
     }
@@ -133,30 +139,38 @@ public static class NetworkValidator
     /// <summary>
     /// The names generated code declares must be free: not a member of BayesianModule (a layer of that name would
     /// hide it), not a member the user wrote, not taken twice (layers <c>Output</c> and <c>output</c> would both need
-    /// the field <c>outputParameters</c>).
+    /// the field <c>outputParameters</c>). Each clash is reported once, at what the user can rename.
     /// </summary>
     static void CheckNames(NetworkModel network, List<Problem> problems)
     {
         if (!Rules.ContainsKey(network.Method)) return;
-        var owners = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var name in network.UserMemberNames) owners[name] = $"the member '{name}'";
+        var owners = new Dictionary<string, (string Role, Site Site, bool IsLayer)>(StringComparer.Ordinal);
+        for (int i = 0; i < network.UserMemberNames.Count; i++)
+            owners[network.UserMemberNames[i]] = ($"your member '{network.UserMemberNames[i]}'", new Site(SiteKind.UserMember, i), false);
         for (int i = 0; i < network.Layers.Count; i++)
         {
             var layer = network.Layers[i];
             var member = new Site(SiteKind.LayerMember, i);
-            if (layer.NameIsInherited) problems.Add(new(Descriptors.NameTaken, member, $"Layer '{layer.Name}'", layer.Name, "BayesianModule"));
+            if (layer.NameIsInherited)
+                problems.Add(new(Descriptors.NameTaken, member, layer.Name, $"layer '{layer.Name}'", "a member BayesianModule already has", "rename the layer"));
             else if (layer.Name == Emit.NetworkEmitter.ForwardParameter)
-                problems.Add(new(Descriptors.NameTaken, member, $"Layer '{layer.Name}'", layer.Name, "the forward pass's parameter"));
-            if (!owners.ContainsKey(layer.Name)) owners[layer.Name] = $"layer '{layer.Name}'";
+                problems.Add(new(Descriptors.NameTaken, member, layer.Name, $"layer '{layer.Name}'", "the parameter of the generated forward pass", "rename the layer"));
+            if (!owners.ContainsKey(layer.Name)) owners[layer.Name] = ($"layer '{layer.Name}'", member, true);
         }
-        foreach (var (name, layer) in Emit.NetworkEmitter.GeneratedNames(network))
+        foreach (var (name, layer, role) in Emit.NetworkEmitter.GeneratedNames(network))
         {
-            int index = layer is null ? -1 : IndexOf(network, layer);
-            var who = layer is null ? $"The network '{network.Name}'" : $"Layer '{layer.Name}'";
-            if (owners.TryGetValue(name, out var owner))
-                problems.Add(new(Descriptors.NameTaken, index < 0 ? Site.Class : new Site(SiteKind.LayerMember, index), who, name, owner));
-            else
-                owners[name] = layer is null ? "a generated member" : $"layer '{layer.Name}'";
+            var site = layer is null ? Site.Class : new Site(SiteKind.LayerMember, IndexOf(network, layer));
+            if (!owners.TryGetValue(name, out var owner))
+            {
+                owners[name] = (role, site, false);
+                continue;
+            }
+            if (layer is null && !owner.IsLayer) // a fixed generated name (an override, the noise level) that the user took
+                problems.Add(new(Descriptors.NameTaken, owner.Site, name, owner.Role, role, "rename or remove your member"));
+            else if (layer is not null)
+                problems.Add(new(Descriptors.NameTaken, site, name, role, owner.Role,
+                    owner.IsLayer || owner.Role.StartsWith("the ", StringComparison.Ordinal) ? "rename the layer" : "rename the layer or your member"));
+            // A layer named like a fixed generated name is a BayesianModule member, reported above.
         }
     }
 

@@ -5,7 +5,7 @@ namespace BnnDsl;
 
 /// <summary>
 /// A posterior predictive on a set of inputs. Categorical: <see cref="Probabilities"/> [n, classes], the average of
-/// the per-sample softmax. Gaussian: <see cref="Mean"/> and <see cref="Variance"/> [n, outputs] of the mixture.
+/// the per-sample softmax. Gaussian: <see cref="Mean"/> and <see cref="Variance"/> [n, targets] of the mixture.
 /// Owns its tensors.
 /// </summary>
 public sealed class Predictive : IDisposable

@@ -42,7 +42,7 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
     /// <summary>Number of input features of the first layer.</summary>
     public abstract int InputSize { get; }
 
-    /// <summary>Number of outputs of the last layer (classes, or regression targets).</summary>
+    /// <summary>Number of outputs of the last layer: classes, regression targets, or twice the targets when heteroscedastic.</summary>
     public abstract int OutputSize { get; }
 
     /// <summary>One line describing the declaration: layers, posterior, prior and likelihood.</summary>
