@@ -39,9 +39,12 @@ public static class AnalyzerHarness
     }
 
     /// <summary>Asserts that the code fix turns <paramref name="markup"/> into <paramref name="fixedSource"/>.</summary>
-    public static Task VerifyFixAsync(string markup, string fixedSource)
+    public static Task VerifyFixAsync(string markup, string fixedSource) => VerifyFixAsync<MakePartialCodeFix>(markup, fixedSource);
+
+    /// <summary>Asserts that the code fix <typeparamref name="TFix"/> turns <paramref name="markup"/> into <paramref name="fixedSource"/>.</summary>
+    public static Task VerifyFixAsync<TFix>(string markup, string fixedSource) where TFix : Microsoft.CodeAnalysis.CodeFixes.CodeFixProvider, new()
     {
-        var test = new CSharpCodeFixTest<NetworkAnalyzer, MakePartialCodeFix, DefaultVerifier>
+        var test = new CSharpCodeFixTest<NetworkAnalyzer, TFix, DefaultVerifier>
         {
             ReferenceAssemblies = ProcessReferences,
             CompilerDiagnostics = CompilerDiagnostics.None,

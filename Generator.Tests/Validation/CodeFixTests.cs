@@ -61,4 +61,52 @@ public class CodeFixTests
                 }
             }
             """);
+
+    static string Mlp(string network, string posterior, string output) => $$"""
+        using BnnDsl;
+        using TorchSharp;
+
+        namespace Demo;
+
+        {{network}}
+        {{posterior}}
+        public partial class Net
+        {
+            [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden(torch.Tensor input);
+            {{output}} private partial torch.Tensor Output(torch.Tensor input);
+        }
+
+        """;
+
+    const string Categorical = "[BayesianNetwork(Likelihood.Categorical)]";
+
+    [Fact]
+    public Task TakesThePreviousLayersWidth() =>
+        AnalyzerHarness.VerifyFixAsync<BnnDsl.Generator.CodeFixes.ArgumentCodeFix>(
+            Mlp(Categorical, "[Posterior(MAP)]", "[Dense({|BNN0009:300|}, 10)]"),
+            Mlp(Categorical, "[Posterior(MAP)]", "[Dense(400, 10)]"));
+
+    [Fact]
+    public Task TakesThePreviousLayersWidthInALabelledArgument() =>
+        AnalyzerHarness.VerifyFixAsync<BnnDsl.Generator.CodeFixes.ArgumentCodeFix>(
+            Mlp(Categorical, "[Posterior(MAP)]", "[Dense(outputs: 10, {|BNN0009:inputs: 300|})]"),
+            Mlp(Categorical, "[Posterior(MAP)]", "[Dense(outputs: 10, inputs: 400)]"));
+
+    [Fact]
+    public Task RemovesAnOptionTheMethodDoesNotTake() =>
+        AnalyzerHarness.VerifyFixAsync<BnnDsl.Generator.CodeFixes.ArgumentCodeFix>(
+            Mlp(Categorical, "[Posterior(MAP, {|BNN0019:LocalReparameterization = true|}, {|BNN0019:InitialRho = -3|})]", "[Dense(400, 10)]"),
+            Mlp(Categorical, "[Posterior(MAP)]", "[Dense(400, 10)]"));
+
+    [Fact]
+    public Task RemovesTheActivationOfACategoricalOutput() =>
+        AnalyzerHarness.VerifyFixAsync<BnnDsl.Generator.CodeFixes.ArgumentCodeFix>(
+            Mlp(Categorical, "[Posterior(MAP)]", "[Dense(400, 10, {|BNN0021:ReLU|})]"),
+            Mlp(Categorical, "[Posterior(MAP)]", "[Dense(400, 10)]"));
+
+    [Fact]
+    public Task RemovesANoiseLevelFromACategoricalOrHeteroscedasticNetwork() =>
+        AnalyzerHarness.VerifyFixAsync<BnnDsl.Generator.CodeFixes.ArgumentCodeFix>(
+            Mlp("[BayesianNetwork(Likelihood.Gaussian, Heteroscedastic = true, {|BNN0027:NoiseStd = 0.1|})]", "[Posterior(MAP)]", "[Dense(400, 2)]"),
+            Mlp("[BayesianNetwork(Likelihood.Gaussian, Heteroscedastic = true)]", "[Posterior(MAP)]", "[Dense(400, 2)]"));
 }

@@ -19,6 +19,9 @@ public sealed class NetworkAnalyzer : DiagnosticAnalyzer
 {
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.All);
 
+    /// <summary>The diagnostic property that carries <see cref="Problem.Replacement"/> to the code fix.</summary>
+    public const string ReplacementProperty = "Replacement";
+
     public override void Initialize(AnalysisContext context)
     {
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
@@ -42,7 +45,9 @@ public sealed class NetworkAnalyzer : DiagnosticAnalyzer
 
         var model = NetworkParser.ToModel(declaration, context.Compilation, context.CancellationToken);
         foreach (var problem in NetworkValidator.Validate(model))
-            context.ReportDiagnostic(Diagnostic.Create(problem.Descriptor, SiteLocator.Locate(declaration, problem.Site, context.CancellationToken), problem.Arguments));
+            context.ReportDiagnostic(Diagnostic.Create(problem.Descriptor, SiteLocator.Locate(declaration, problem.Site, context.CancellationToken),
+                problem.Replacement is null ? null : ImmutableDictionary<string, string?>.Empty.Add(ReplacementProperty, problem.Replacement),
+                problem.Arguments));
     }
 
     /// <summary>Layer, prior and posterior attributes on a method of a class that is not a network.</summary>

@@ -11,6 +11,9 @@ namespace BnnDsl.Generator.Validation;
 public sealed record Problem(DiagnosticDescriptor Descriptor, Site Site, params object[] Arguments)
 {
     public bool IsError => Descriptor.DefaultSeverity == DiagnosticSeverity.Error;
+
+    /// <summary>The text that should replace the argument at the site, for the code fix (null: none to offer).</summary>
+    public string? Replacement { get; init; }
 }
 
 /// <summary>
@@ -116,7 +119,10 @@ public static class NetworkValidator
             CheckKnown(layer.Activation, dense.At(2), "activation", problems);
             var previous = index > 0 ? network.Layers[index - 1] : null;
             if (previous is { Readable: true } && previous.Outputs >= 1 && layer.Inputs >= 1 && previous.Outputs != layer.Inputs)
-                problems.Add(new(Descriptors.SizesDoNotChain, dense.At(0), layer.Name, layer.Inputs, previous.Name, previous.Outputs));
+                problems.Add(new(Descriptors.SizesDoNotChain, dense.At(0), layer.Name, layer.Inputs, previous.Name, previous.Outputs)
+                {
+                    Replacement = previous.Outputs.ToString(CultureInfo.InvariantCulture),
+                });
         }
 
         if (layer.Prior is not null) CheckPrior(layer.Prior, new Site(SiteKind.LayerPrior, index), $"the prior of '{layer.Name}'", problems);
