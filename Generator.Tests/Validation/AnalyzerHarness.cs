@@ -42,15 +42,21 @@ public static class AnalyzerHarness
     public static Task VerifyFixAsync(string markup, string fixedSource) => VerifyFixAsync<MakePartialCodeFix>(markup, fixedSource);
 
     /// <summary>Asserts that the code fix <typeparamref name="TFix"/> turns <paramref name="markup"/> into <paramref name="fixedSource"/>.</summary>
-    public static Task VerifyFixAsync<TFix>(string markup, string fixedSource) where TFix : Microsoft.CodeAnalysis.CodeFixes.CodeFixProvider, new()
+    public static Task VerifyFixAsync<TFix>(string markup, string fixedSource) where TFix : Microsoft.CodeAnalysis.CodeFixes.CodeFixProvider, new() =>
+        VerifyFixAsync<TFix>(new[] { markup }, new[] { fixedSource });
+
+    /// <summary>As <see cref="VerifyFixAsync(string, string)"/>, for a class split over several files.</summary>
+    public static Task VerifyFixAsync(string[] markups, string[] fixedSources) => VerifyFixAsync<MakePartialCodeFix>(markups, fixedSources);
+
+    static Task VerifyFixAsync<TFix>(string[] markups, string[] fixedSources) where TFix : Microsoft.CodeAnalysis.CodeFixes.CodeFixProvider, new()
     {
         var test = new CSharpCodeFixTest<NetworkAnalyzer, TFix, DefaultVerifier>
         {
             ReferenceAssemblies = ProcessReferences,
             CompilerDiagnostics = CompilerDiagnostics.None,
         };
-        Configure(test.TestState, new[] { markup });
-        Configure(test.FixedState, new[] { fixedSource });
+        Configure(test.TestState, markups);
+        Configure(test.FixedState, fixedSources);
         return test.RunAsync();
     }
 

@@ -23,6 +23,12 @@ public class CodeFixTests
         AnalyzerHarness.VerifyFixAsync(Declaration("class {|BNN0001:Net|}"), Declaration("partial class Net"));
 
     [Fact]
+    public Task AddsPartialToTheDeclarationInAnotherFileThatLacksIt() =>
+        AnalyzerHarness.VerifyFixAsync(
+            new[] { Declaration("public partial class {|BNN0001:Net|}"), "namespace Demo;\n\npublic class Net\n{\n    public int Width => 2;\n}\n" },
+            new[] { Declaration("public partial class Net"), "namespace Demo;\n\npublic partial class Net\n{\n    public int Width => 2;\n}\n" });
+
+    [Fact]
     public Task MakesTheContainingTypesPartial() =>
         AnalyzerHarness.VerifyFixAsync(
             """

@@ -27,24 +27,39 @@ public sealed class MakePartialCodeFix : CodeFixProvider
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
         var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        if (root is null) return;
+        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null || model is null) return;
         foreach (var diagnostic in context.Diagnostics)
         {
             var network = root.FindToken(diagnostic.Location.SourceSpan.Start).Parent?.FirstAncestorOrSelf<TypeDeclarationSyntax>();
             if (network is null) continue;
-            var targets = diagnostic.Id == Descriptors.ClassNotPartial.Id
-                ? new[] { network }
-                : network.Ancestors().OfType<TypeDeclarationSyntax>().Where(t => !t.Modifiers.Any(SyntaxKind.PartialKeyword)).ToArray();
+            // The class's own declarations may be in other files: every one of them without 'partial' gets it.
+            var targets = (diagnostic.Id == Descriptors.ClassNotPartial.Id
+                    ? model.GetDeclaredSymbol(network, context.CancellationToken)?.DeclaringSyntaxReferences
+                        .Select(r => r.GetSyntax(context.CancellationToken)).OfType<TypeDeclarationSyntax>() ?? new[] { network }
+                    : network.Ancestors().OfType<TypeDeclarationSyntax>())
+                .Where(t => !t.Modifiers.Any(SyntaxKind.PartialKeyword)).ToArray();
             if (targets.Length == 0) continue;
-            var title = targets.Length == 1 ? $"Make '{targets[0].Identifier.ValueText}' partial" : "Make the containing types partial";
+            var title = targets.Select(t => t.Identifier.ValueText).Distinct().Count() == 1
+                ? $"Make '{targets[0].Identifier.ValueText}' partial"
+                : "Make the containing types partial";
+            var solution = context.Document.Project.Solution;
             context.RegisterCodeFix(
-                CodeAction.Create(title, cancellation => AddPartial(context.Document, root, targets, cancellation), equivalenceKey: diagnostic.Id),
+                CodeAction.Create(title, cancellation => AddPartialAsync(solution, targets, cancellation), equivalenceKey: diagnostic.Id),
                 diagnostic);
         }
     }
 
-    static Task<Document> AddPartial(Document document, SyntaxNode root, TypeDeclarationSyntax[] targets, CancellationToken _) =>
-        Task.FromResult(document.WithSyntaxRoot(root.ReplaceNodes(targets, (original, rewritten) => WithPartial(rewritten))));
+    static async Task<Solution> AddPartialAsync(Solution solution, TypeDeclarationSyntax[] targets, CancellationToken cancellation)
+    {
+        foreach (var file in targets.GroupBy(t => t.SyntaxTree))
+        {
+            if (solution.GetDocument(file.Key) is not { } document) continue;
+            var root = await file.Key.GetRootAsync(cancellation).ConfigureAwait(false);
+            solution = solution.WithDocumentSyntaxRoot(document.Id, root.ReplaceNodes(file, (original, rewritten) => WithPartial(rewritten)));
+        }
+        return solution;
+    }
 
     /// <summary>Adds <c>partial</c> as the last modifier, where C# requires it, keeping the line's indentation.</summary>
     static TypeDeclarationSyntax WithPartial(TypeDeclarationSyntax declaration)

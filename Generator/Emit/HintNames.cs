@@ -13,17 +13,19 @@ namespace BnnDsl.Generator.Emit;
 /// </summary>
 public static class HintNames
 {
-    /// <summary>The hint names that occur more than once ignoring case, lower-cased and sorted.</summary>
+    /// <summary>
+    /// The hint names that another one equals when case is ignored (as Roslyn compares them), in ordinal order.
+    /// </summary>
     public static EquatableArray<string> Ambiguous(ImmutableArray<string> hintNames) =>
         new(hintNames.Where(name => name.Length > 0)
-            .GroupBy(name => name.ToLowerInvariant())
+            .GroupBy(name => name, StringComparer.OrdinalIgnoreCase)
             .Where(group => group.Distinct(StringComparer.Ordinal).Count() > 1)
-            .Select(group => group.Key)
+            .SelectMany(group => group.Distinct(StringComparer.Ordinal))
             .OrderBy(name => name, StringComparer.Ordinal));
 
     /// <summary><paramref name="hintName"/>, with a stable hash of its exact spelling when it is ambiguous.</summary>
     public static string Unique(string hintName, EquatableArray<string> ambiguous) =>
-        ambiguous.Contains(hintName.ToLowerInvariant())
+        ambiguous.Contains(hintName)
             ? hintName.Substring(0, hintName.Length - ".g.cs".Length) + "." + Fnv1a(hintName).ToString("x8") + ".g.cs"
             : hintName;
 

@@ -134,7 +134,7 @@ public static class NetworkEmitter
         var posterior = PosteriorEmitter.For(network.Method);
         foreach (var layer in network.Layers) yield return (PosteriorEmitter.ParameterField(layer), layer, $"the parameters of layer '{layer.Name}'");
         foreach (var group in PosteriorEmitter.PriorGroups(network, posterior.LayersNeedingPriorObjects(network)))
-            yield return group.Field == PosteriorEmitter.NetworkPriorField
+            yield return group.Prior == network.Prior
                 ? (group.Field, null, "the network's prior")
                 : (group.Field, group.Layers[0], $"the prior of layer '{group.Layers[0].Name}'");
         if (HasNoiseMember(network)) yield return (network.NoiseStd > 0 ? "noiseStd" : "logNoiseStd", null, "the generated noise level");

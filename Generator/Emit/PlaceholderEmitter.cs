@@ -29,7 +29,7 @@ public static class PlaceholderEmitter
         writer.Line();
         var message = $"BnnDsl did not generate '{network.Name}' because its declaration has errors: fix the BNN diagnostics of its attributes.";
         NetworkEmitter.WriteEnclosing(writer, network, () =>
-            writer.Block($"partial {(network.IsRecord ? "record" : "class")} {network.Name}{network.TypeParameters}", () =>
+            writer.Block($"partial {(network.IsRecord ? "record" : "class")} {CodeWriter.Identifier(network.Name)}{network.TypeParameters}", () =>
             {
                 var written = new HashSet<string>();
                 foreach (var layer in network.Layers.Where(l => l.PlaceholderSignature is not null && !l.HasUserImplementation))

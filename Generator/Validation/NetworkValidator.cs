@@ -171,12 +171,15 @@ public static class NetworkValidator
                 owners[name] = (role, site, false);
                 continue;
             }
-            if (layer is null && !owner.IsLayer) // a fixed generated name (an override, the noise level) that the user took
-                problems.Add(new(Descriptors.NameTaken, owner.Site, name, owner.Role, role, "rename or remove your member"));
-            else if (layer is not null)
-                problems.Add(new(Descriptors.NameTaken, site, name, role, owner.Role,
-                    owner.IsLayer || owner.Role.StartsWith("the ", StringComparison.Ordinal) ? "rename the layer" : "rename the layer or your member"));
-            // A layer named like a fixed generated name is a BayesianModule member, reported above.
+            if (owner.IsLayer && network.Layers[owner.Site.Layer].NameIsInherited) continue; // reported above
+            // Report where the user can rename: at the layer that wants the name, else at whoever has it.
+            var at = layer is not null ? site : owner.Site;
+            var fix = at.Kind == SiteKind.UserMember ? "rename or remove your member"
+                : owner.Site.Kind == SiteKind.UserMember ? "rename the layer or your member"
+                : "rename the layer";
+            problems.Add(layer is not null
+                ? new(Descriptors.NameTaken, at, name, role, owner.Role, fix)
+                : new(Descriptors.NameTaken, at, name, owner.Role, role, fix));
         }
     }
 
