@@ -23,6 +23,8 @@ public class GradientTests
             double Loss()
             {
                 using var scope = NewDisposeScope();
+                // With gradients on, as in training: a sampled forward pass then keeps its draw for the Monte Carlo KL.
+                using var gradients = enable_grad();
                 random.manual_seed(99);
                 return model.Loss(x, y, datasetSize: 50).Loss.item<double>();
             }
@@ -56,7 +58,9 @@ public class GradientTests
 
     [Fact] public void MeanFieldWithWeightSamplingAndClosedFormKl() => CheckGradients(() => new TinyClassifier());
     [Fact] public void MeanFieldWithLocalReparameterisationAndMonteCarloKl() => CheckGradients(() => new TinyMixtureClassifier());
+    [Fact] public void MeanFieldWithWeightSamplingAndMonteCarloKl() => CheckGradients(() => new TinySampledMixtureClassifier());
     [Fact] public void MapWithLogPriorPenalty() => CheckGradients(() => new TinyMapClassifier());
+    [Fact] public void MapWithScaleMixtureAndShiftedNormalPenalties() => CheckGradients(() => new TinyMapMixtureClassifier());
 
     [Fact]
     public void TheTraceGivesEachLayersInputAndOutputGradient()

@@ -87,6 +87,87 @@ public class KlTests
         Assert.Equal(expected, Prior.ScaleMixture(pi, s1, s2).LogProb(tensor(w)).item<double>(), 9);
     }
 
+    /// <summary>The gradients of <paramref name="f"/> with respect to <paramref name="inputs"/> (fresh leaves).</summary>
+    static double[][] Gradients(Func<Tensor[], Tensor> f, params Tensor[] inputs)
+    {
+        var leaves = inputs.Select(t => t.detach().clone().requires_grad_(true)).ToArray();
+        f(leaves).backward();
+        return leaves.Select(l => l.grad!.data<double>().ToArray()).ToArray();
+    }
+
+    static void AssertSameGradients(double[][] expected, double[][] actual)
+    {
+        for (int t = 0; t < expected.Length; t++)
+            for (int i = 0; i < expected[t].Length; i++)
+                Assert.True(Math.Abs(expected[t][i] - actual[t][i]) <= 1e-9 * (1 + Math.Abs(expected[t][i])),
+                    $"input {t}[{i}]: the formula's gradient {expected[t][i]}, the explicit one {actual[t][i]}");
+    }
+
+    [Fact]
+    public void ExplicitGradientsOfTheComplexityTermsEqualAutogradOfTheirFormulas()
+    {
+        // The complexity terms compute their values without a graph and attach closed-form gradients; autograd
+        // through the plain formulas, in double precision, is the reference.
+        random.manual_seed(13);
+        var mu = randn(30, dtype: ScalarType.Float64) * 0.3;
+        var rho = randn(30, dtype: ScalarType.Float64) - 3;
+        var noise = randn(30, dtype: ScalarType.Float64);
+        double pi = 0.25, s1 = 1.0, s2 = 0.01;
+        Tensor MixtureLogDensity(Tensor w) =>
+            logaddexp(Math.Log(pi) - 0.5 * Math.Log(2 * Math.PI * s1 * s1) - w.square() / (2 * s1 * s1),
+                Math.Log(1 - pi) - 0.5 * Math.Log(2 * Math.PI * s2 * s2) - w.square() / (2 * s2 * s2)).sum();
+        var mixture = Prior.ScaleMixture(pi, s1, s2);
+
+        // Closed-form KL against Normal(0.2, 0.8), through σ = softplus(ρ).
+        AssertSameGradients(
+            Gradients(p =>
+            {
+                var sigma = nn.functional.softplus(p[1]);
+                return (Math.Log(0.8) - sigma.log() + (sigma.square() + (p[0] - 0.2).square()) / (2 * 0.64) - 0.5).sum();
+            }, mu, rho),
+            Gradients(p => Kl.GaussianVsNormal(p[0], nn.functional.softplus(p[1]), 0.2, 0.8), mu, rho));
+
+        // Monte Carlo KL at w = μ + σ ε: log N(w; μ, σ²) − log p(w), both for a sample in the graph (it fed the
+        // likelihood) and for a detached one (drawn for the KL alone).
+        var reference = Gradients(p =>
+        {
+            var sigma = nn.functional.softplus(p[1]);
+            var w = p[0] + sigma * noise;
+            var logQ = (((w - p[0]) / sigma).square() * -0.5 - sigma.log() - 0.5 * Math.Log(2 * Math.PI)).sum();
+            return logQ - MixtureLogDensity(w);
+        }, mu, rho);
+        AssertSameGradients(reference, Gradients(p =>
+        {
+            var sigma = nn.functional.softplus(p[1]);
+            return Kl.MonteCarlo(mixture, new GaussianDraw(p[0] + sigma * noise, p[0], sigma, noise));
+        }, mu, rho));
+        AssertSameGradients(reference, Gradients(p =>
+        {
+            var sigma = nn.functional.softplus(p[1]);
+            Tensor detached;
+            using (no_grad()) detached = p[0] + sigma * noise;
+            return Kl.MonteCarlo(mixture, new GaussianDraw(detached, p[0], sigma, noise));
+        }, mu, rho));
+
+        // Prior penalties: −log p(θ) for the scale mixture and a shifted Normal, over two tensors at once.
+        var other = randn(7, dtype: ScalarType.Float64);
+        AssertSameGradients(Gradients(p => -(MixtureLogDensity(p[0]) + MixtureLogDensity(p[1])), mu, other),
+            Gradients(p => mixture.NegativeLogProb(p[0], p[1]), mu, other));
+        AssertSameGradients(Gradients(p => ((p[0] - 0.1).square() / (2 * 0.09)).sum(), mu),
+            Gradients(p => Prior.Normal(0.1, 0.3).NegativeLogProb(p[0]), mu));
+    }
+
+    [Fact]
+    public void WithoutGradientsTheComplexityTermsBuildNoGraph()
+    {
+        var mu = randn(5).requires_grad_(true);
+        var sigma = nn.functional.softplus(randn(5).requires_grad_(true));
+        using var noGrad = no_grad();
+        Assert.False(Kl.GaussianVsNormal(mu, sigma, 0, 1).requires_grad);
+        Assert.False(Prior.ScaleMixture(0.5, 1, 0.1).NegativeLogProb(mu).requires_grad);
+        Assert.False(Kl.MonteCarlo(Prior.Normal(0, 1), Reparameterization.DrawWithSigma(mu, sigma)).requires_grad);
+    }
+
     [Fact]
     public void InvalidPriorParametersAreRejectedWithTheirName()
     {

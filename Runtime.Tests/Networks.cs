@@ -23,6 +23,26 @@ public partial class TinyMixtureClassifier
     [Dense(8, 3), Prior(Normal, 0, 0.5)] private partial torch.Tensor Output(torch.Tensor input);
 }
 
+/// <summary>Per-weight sampling under a prior without closed-form KL: the Monte Carlo KL at the forward pass's draw.</summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(ScaleMixture, 0.5, 1.0, 0.0025)]
+[Posterior(MeanField, InitialRho = -4)]
+public partial class TinySampledMixtureClassifier
+{
+    [Dense(4, 8, Tanh)] private partial torch.Tensor Hidden(torch.Tensor input);
+    [Dense(8, 3)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>A point estimate whose penalty is the scale mixture's −log p(θ), with a Normal prior on the output layer.</summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(ScaleMixture, 0.25, 1.0, 0.05)]
+[Posterior(MAP)]
+public partial class TinyMapMixtureClassifier
+{
+    [Dense(4, 8, ReLU)] private partial torch.Tensor Hidden(torch.Tensor input);
+    [Dense(8, 3), Prior(Normal, 0.1, 0.5)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
 [BayesianNetwork(Likelihood.Categorical)]
 [Prior(Normal, 0, 1)]
 [Posterior(MAP)]

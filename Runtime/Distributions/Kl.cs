@@ -3,41 +3,66 @@ using static TorchSharp.torch;
 
 namespace BnnDsl;
 
-/// <summary>KL divergences between a mean-field Gaussian q = N(μ, σ²) and a prior, summed over weights.</summary>
+/// <summary>
+/// KL divergences between a mean-field Gaussian q = N(μ, σ²) and a prior, summed over weights. Values are computed
+/// without an autograd graph and carry their gradients in closed form (<see cref="ExplicitGradient"/>).
+/// </summary>
 public static class Kl
 {
     /// <summary>
     /// Closed form against Normal(m0, s0), per weight: log(s0/σ) + (σ² + (μ − m0)²) / (2 s0²) − ½ (METHODS.md §3).
+    /// Gradients: ∂/∂μ = (μ − m0)/s0², ∂/∂σ = σ/s0² − 1/σ.
     /// </summary>
     public static Tensor GaussianVsNormal(Tensor mu, Tensor sigma, double priorMean, double priorStd)
     {
-        double inverseTwoVariance = 0.5 / (priorStd * priorStd);
-        var centred = priorMean == 0 ? mu : mu - priorMean;
-        var perWeight = (sigma.square() + centred.square()) * inverseTwoVariance - sigma.log();
-        return perWeight.sum() + (Math.Log(priorStd) - 0.5) * mu.numel();
+        double precision = 1 / (priorStd * priorStd);
+        var gradient = new ExplicitGradient();
+        Tensor value;
+        using (no_grad())
+        {
+            var centred = (priorMean == 0 ? mu : mu - priorMean).reshape(-1);
+            var flatSigma = sigma.reshape(-1);
+            value = (centred.dot(centred) + flatSigma.dot(flatSigma)) * (0.5 * precision) - flatSigma.log().sum()
+                + (Math.Log(priorStd) - 0.5) * mu.numel();
+            gradient.Add(mu, centred.view(mu.shape) * precision);
+            gradient.Add(sigma, sigma * precision - sigma.reciprocal());
+        }
+        return gradient.Attach(value);
     }
 
     /// <summary>
     /// One-sample Monte Carlo estimate log q(w) − log p(w) at reparameterised draws, summed over all of them (unbiased
     /// for the KL; used when the prior has no closed form, Blundell et al. 2015). Since w = μ + σ ε,
-    /// log q(w) = Σ(−ε²/2 − log σ) − (n/2) log 2π.
+    /// log q(w) = Σ(−ε²/2 − log σ) − (n/2) log 2π, whose derivative at fixed ε is −1/σ. The prior's derivative
+    /// g = −d log p/dw reaches μ and σ through a sample that is part of the graph (it also fed the likelihood), and is
+    /// applied directly otherwise: ∂/∂μ = g, ∂/∂σ = g ε.
     /// </summary>
     public static Tensor MonteCarlo(Prior prior, params GaussianDraw[] draws)
     {
         if (draws.Length == 0) throw new ArgumentException("At least one draw is needed.", nameof(draws));
-        Tensor? sumSquaredNoise = null, sumLogSigma = null;
-        long count = 0;
-        var samples = new Tensor[draws.Length];
-        for (int i = 0; i < draws.Length; i++)
+        bool differentiate = is_grad_enabled();
+        var gradient = new ExplicitGradient();
+        Tensor? value = null;
+        using (no_grad())
         {
-            var squaredNoise = draws[i].Noise.square().sum();
-            var logSigma = draws[i].Sigma.log().sum();
-            sumSquaredNoise = sumSquaredNoise is null ? squaredNoise : sumSquaredNoise + squaredNoise;
-            sumLogSigma = sumLogSigma is null ? logSigma : sumLogSigma + logSigma;
-            count += draws[i].Noise.numel();
-            samples[i] = draws[i].Sample;
+            foreach (var draw in draws)
+            {
+                var noise = draw.Noise.reshape(-1);
+                var (negativeLogPrior, priorGradient) = prior.NegativeLogProbAndGradient(draw.Sample, differentiate);
+                var term = noise.dot(noise) * -0.5 - draw.Sigma.log().sum() - 0.5 * Math.Log(2 * Math.PI) * noise.numel()
+                    + negativeLogPrior;
+                value = value is null ? term : value + term;
+                if (!differentiate) continue;
+                var sigmaGradient = draw.Sigma.reciprocal().neg_();
+                if (draw.Sample.requires_grad) gradient.Add(draw.Sample, priorGradient!);
+                else
+                {
+                    gradient.Add(draw.Mean, priorGradient!);
+                    sigmaGradient.addcmul_(priorGradient!, draw.Noise, 1);
+                }
+                gradient.Add(draw.Sigma, sigmaGradient);
+            }
         }
-        var logQ = sumSquaredNoise! * -0.5 - sumLogSigma! - 0.5 * Math.Log(2 * Math.PI) * count;
-        return logQ + prior.NegativeLogProb(samples);
+        return gradient.Attach(value!);
     }
 }

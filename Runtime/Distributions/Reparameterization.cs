@@ -3,13 +3,15 @@ using static TorchSharp.torch;
 namespace BnnDsl;
 
 /// <summary>
-/// One reparameterised draw w = μ + σ ⊙ ε from a mean-field Gaussian, with the σ and ε it was made from, so that
-/// log q(w) = Σ(−ε²/2 − log σ) − (n/2) log 2π needs no division.
+/// One reparameterised draw w = μ + σ ⊙ ε from a mean-field Gaussian, with the μ, σ and ε it was made from, so that
+/// log q(w) = Σ(−ε²/2 − log σ) − (n/2) log 2π needs no division. The sample is either part of the autograd graph
+/// (it feeds the likelihood) or detached (it serves a Monte Carlo KL only, which then gives μ and σ their gradients
+/// in closed form).
 /// </summary>
-public readonly record struct GaussianDraw(Tensor Sample, Tensor Sigma, Tensor Noise)
+public readonly record struct GaussianDraw(Tensor Sample, Tensor Mean, Tensor Sigma, Tensor Noise)
 {
     /// <summary>True when every tensor is still alive (not disposed with the scope of an earlier step).</summary>
-    public bool IsAlive => !Sample.IsInvalid && !Sigma.IsInvalid && !Noise.IsInvalid;
+    public bool IsAlive => !Sample.IsInvalid && !Mean.IsInvalid && !Sigma.IsInvalid && !Noise.IsInvalid;
 }
 
 /// <summary>Reparameterised draws from mean-field Gaussians, σ = softplus(ρ).</summary>
@@ -18,11 +20,15 @@ public static class Reparameterization
     /// <summary>Draws w = μ + softplus(ρ) ⊙ ε, ε ~ N(0, I), keeping σ and ε.</summary>
     public static GaussianDraw Draw(Tensor mu, Tensor rho) => DrawWithSigma(mu, Sigma(rho));
 
-    /// <summary>Draws w = μ + σ ⊙ ε, ε ~ N(0, I), for a σ already computed.</summary>
-    public static GaussianDraw DrawWithSigma(Tensor mu, Tensor sigma)
+    /// <summary>
+    /// Draws w = μ + σ ⊙ ε, ε ~ N(0, I), for a σ already computed; with <paramref name="differentiable"/> false the
+    /// sample is computed outside the autograd graph.
+    /// </summary>
+    public static GaussianDraw DrawWithSigma(Tensor mu, Tensor sigma, bool differentiable = true)
     {
         var noise = randn_like(mu);
-        return new GaussianDraw(mu + sigma * noise, sigma, noise);
+        using (differentiable ? null : no_grad())
+            return new GaussianDraw(mu + sigma * noise, mu, sigma, noise);
     }
 
     /// <summary>σ = softplus(ρ) = log(1 + e^ρ), positive and smooth.</summary>

@@ -115,7 +115,8 @@ public sealed class MeanFieldDense : nn.Module
         var (keptDraw, keptSigma) = (draw, sigma);
         (draw, sigma) = (null, null);
         if (keptDraw is { IsAlive: true } alive) return alive;
-        return keptSigma is { IsInvalid: false } ? Reparameterization.DrawWithSigma(mu, keptSigma) : Reparameterization.Draw(mu, rho);
+        // A draw for the KL alone stays out of the graph: the Monte Carlo KL then gives μ and σ their gradients directly.
+        return Reparameterization.DrawWithSigma(mu, keptSigma is { IsInvalid: false } ? keptSigma : Reparameterization.Sigma(rho), differentiable: false);
     }
 
     static Tensor TakeSigma(ref GaussianDraw? draw, ref Tensor? sigma, Tensor rho)
