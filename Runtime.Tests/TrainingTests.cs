@@ -46,7 +46,13 @@ public class TrainingTests
         Assert.Equal(4, fast.GaussianPriorPrecisions!.Count);
         Assert.All(fast.GaussianPriorPrecisions, p => Assert.Equal(1.0, p.Precision));
 
-        Trainer.Fit(fast, data, new FitOptions { Epochs = 30, BatchSize = N, LearningRate = 0.01 });
+        double initialPenalty;
+        using (no_grad()) initialPenalty = fast.Complexity().item<float>();
+        var epochs = Trainer.Fit(fast, data, new FitOptions { Epochs = 30, BatchSize = N, LearningRate = 0.01 });
+        // The report's penalty is −log p(θ) at each epoch's start (here one step per epoch), and the loss adds it / N.
+        Assert.Equal(initialPenalty, epochs[0].Complexity, 4);
+        Assert.Equal(epochs[0].Nll + initialPenalty / N, epochs[0].Loss, 4);
+        Assert.NotEqual(epochs[0].Complexity, epochs[1].Complexity);
         using var adam = optim.Adam(reference.parameters(), 0.01);
         for (int step = 0; step < 30; step++)
         {

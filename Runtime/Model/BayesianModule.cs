@@ -108,11 +108,10 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// The per-example negative ELBO of a minibatch (the class remarks define the scaling), with its NLL and
-    /// complexity terms. <paramref name="samples"/> posterior draws are averaged (one is usual for training).
-    /// With <paramref name="differentiateComplexity"/> false the complexity is computed without gradients, for an
-    /// optimiser that applies the prior's gradient itself (<see cref="GaussianPriorPrecisions"/>).
+    /// complexity terms. <paramref name="samples"/> posterior draws are averaged (one is usual for training); each
+    /// draw's complexity is evaluated right after its forward pass, so a Monte Carlo KL uses that pass's draw.
     /// </summary>
-    public LossTerms Loss(Tensor inputs, Tensor targets, long datasetSize, int samples = 1, bool differentiateComplexity = true)
+    public LossTerms Loss(Tensor inputs, Tensor targets, long datasetSize, int samples = 1)
     {
         if (datasetSize <= 0) throw new ArgumentOutOfRangeException(nameof(datasetSize), datasetSize, "The data set size N must be positive.");
         if (samples < 1) throw new ArgumentOutOfRangeException(nameof(samples), samples, "At least one posterior sample is needed.");
@@ -122,15 +121,30 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
         Tensor? nll = null, complexity = null;
         for (int s = 0; s < draws; s++)
         {
-            var sampleNll = LogLikelihood(forward(inputs), targets).mean().neg();
-            Tensor sampleComplexity;
-            using (differentiateComplexity ? null : no_grad()) sampleComplexity = Complexity();
+            var sampleNll = MeanNegativeLogLikelihood(forward(inputs), targets);
+            var sampleComplexity = Complexity();
             nll = nll is null ? sampleNll : nll + sampleNll;
             complexity = complexity is null ? sampleComplexity : complexity + sampleComplexity;
         }
         if (draws > 1) { nll = nll! / draws; complexity = complexity! / draws; }
         return new LossTerms(nll! + complexity! / datasetSize, nll!, complexity!);
     }
+
+    /// <summary>
+    /// The mean negative log likelihood of a minibatch under one forward pass, without the complexity term: what a
+    /// trainer differentiates when it applies the prior's gradient itself (<see cref="GaussianPriorPrecisions"/>).
+    /// </summary>
+    public Tensor NegativeLogLikelihood(Tensor inputs, Tensor targets)
+    {
+        CheckInput(inputs);
+        Mode = SampleMode.Sample;
+        return MeanNegativeLogLikelihood(forward(inputs), targets);
+    }
+
+    // Cross-entropy is log-softmax and the mean of the picked entries in one kernel.
+    Tensor MeanNegativeLogLikelihood(Tensor output, Tensor targets) => Likelihood == Likelihood.Categorical
+        ? nn.functional.cross_entropy(output, targets)
+        : LogLikelihood(output, targets).mean().neg();
 
     /// <summary>
     /// The posterior predictive for <paramref name="inputs"/>: class probabilities averaged over

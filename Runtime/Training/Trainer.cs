@@ -26,7 +26,10 @@ public sealed record FitOptions
 /// <param name="StepsPerEpoch">Steps in an epoch.</param>
 /// <param name="Loss">Running mean of the loss over this epoch's steps so far.</param>
 /// <param name="Nll">Running mean of the NLL term.</param>
-/// <param name="Complexity">Running mean of the complexity term (KL, or −log prior for MAP), in nats.</param>
+/// <param name="Complexity">
+/// Running mean of the complexity term (KL, or −log prior for MAP), in nats. A MAP fit whose prior gradient is applied
+/// as weight decay evaluates its penalty once, at the start of the epoch.
+/// </param>
 public readonly record struct TrainingProgress(int Epoch, int Step, int StepsPerEpoch, double Loss, double Nll, double Complexity);
 
 /// <summary>One finished epoch: its mean loss terms, wall time and the process's resident memory after it.</summary>
@@ -113,6 +116,8 @@ public sealed class TrainingSession : IDisposable
         int n = data.Count;
         int steps = (n + options.BatchSize - 1) / options.BatchSize;
         double loss = 0, nll = 0, complexity = 0;
+        // Under weight decay the prior's penalty only needs a value for the report: evaluated once, at the epoch's start.
+        double penalty = weightDecay is null ? 0 : EvaluatePenalty();
         using (var permutation = randperm(n, generator: order).to(data.Inputs.device))
         {
             for (int step = 0; step < steps; step++)
@@ -120,26 +125,37 @@ public sealed class TrainingSession : IDisposable
                 using var scope = NewDisposeScope();
                 int start = step * options.BatchSize;
                 var indices = permutation.narrow(0, start, Math.Min(options.BatchSize, n - start));
-                var terms = model.Loss(data.Inputs.index_select(0, indices), data.Targets.index_select(0, indices), n,
-                    options.TrainingSamples, differentiateComplexity: weightDecay is null);
-                double stepLoss = terms.Loss.item<float>();
-                if (!double.IsFinite(stepLoss))
-                    throw new TrainingDivergedException(epoch, step + 1, terms.Nll.item<float>(), terms.Complexity.item<float>());
+                var (inputs, targets) = (data.Inputs.index_select(0, indices), data.Targets.index_select(0, indices));
+                Tensor objective;
+                Tensor? stepNll = null, stepComplexity = null;
+                if (weightDecay is null) (objective, stepNll, stepComplexity) = model.Loss(inputs, targets, n, options.TrainingSamples);
+                else objective = model.NegativeLogLikelihood(inputs, targets);
+                double nllValue = (stepNll ?? objective).item<float>();
+                double complexityValue = stepComplexity?.item<float>() ?? penalty;
+                double stepLoss = stepNll is null ? nllValue + penalty / n : objective.item<float>();
+                if (!double.IsFinite(stepLoss)) throw new TrainingDivergedException(epoch, step + 1, nllValue, complexityValue);
                 optimizer.zero_grad();
-                terms.Loss.backward();
+                objective.backward();
                 if (weightDecay is not null)
                     using (no_grad())
                         foreach (var (parameter, rate) in weightDecay) parameter.grad!.add_(parameter, alpha: rate);
                 optimizer.step();
                 loss += stepLoss;
-                nll += terms.Nll.item<float>();
-                complexity += terms.Complexity.item<float>();
+                nll += nllValue;
+                complexity += complexityValue;
                 progress?.Report(new TrainingProgress(epoch, step + 1, steps, loss / (step + 1), nll / (step + 1), complexity / (step + 1)));
             }
         }
         clock.Stop();
         return new EpochSummary(epoch, loss / steps, nll / steps, complexity / steps, clock.Elapsed.TotalSeconds,
             Process.GetCurrentProcess().WorkingSet64);
+    }
+
+    double EvaluatePenalty()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        return model.Complexity().item<float>();
     }
 
     public void Dispose() => optimizer.Dispose();
