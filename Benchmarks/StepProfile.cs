@@ -12,9 +12,15 @@ namespace BnnDsl.Benchmarks;
 /// </summary>
 public static class StepProfile
 {
+    /// <summary>
+    /// Profiles <paramref name="steps"/> steps of <paramref name="loss"/>. Generated networks are updated by the runtime's
+    /// <see cref="Adam"/>, as the trainer does; any other module by TorchSharp's <c>optim.Adam</c>, as a user would.
+    /// </summary>
     public static void Print(string name, Func<Tensor, Tensor, Tensor> loss, nn.Module module, int steps = 200)
     {
-        using var optimizer = optim.Adam(module.parameters(), 1e-3);
+        using var optimizer = module is BayesianModule
+            ? new StepOptimizer(new Adam(module.parameters(), 1e-3))
+            : new StepOptimizer(optim.Adam(module.parameters(), 1e-3));
         var forward = new double[steps];
         var backward = new double[steps];
         var update = new double[steps];
@@ -27,10 +33,10 @@ public static class StepProfile
             var value = loss(inputs, targets);
             _ = value.item<float>();
             double t0 = clock.Elapsed.TotalMilliseconds;
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             value.backward();
             double t1 = clock.Elapsed.TotalMilliseconds;
-            optimizer.step();
+            optimizer.Step();
             double t2 = clock.Elapsed.TotalMilliseconds;
             if (s < 0) continue;
             forward[s] = t0;
@@ -41,5 +47,17 @@ public static class StepProfile
         double f = forward[steps / 2], b = backward[steps / 2], u = update[steps / 2];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name,-44} forward+loss {f,6:F2} ms  backward {b,6:F2} ms  Adam {u,6:F2} ms  total {f + b + u,6:F2} ms/step"));
+    }
+
+    /// <summary>Either optimiser behind one zero-grad/step interface.</summary>
+    sealed class StepOptimizer : IDisposable
+    {
+        readonly Adam? runtime;
+        readonly optim.Optimizer? torchSharp;
+        public StepOptimizer(Adam runtime) => this.runtime = runtime;
+        public StepOptimizer(optim.Optimizer torchSharp) => this.torchSharp = torchSharp;
+        public void ZeroGrad() { if (runtime is not null) runtime.ZeroGrad(); else torchSharp!.zero_grad(); }
+        public void Step() { if (runtime is not null) runtime.Step(); else torchSharp!.step(); }
+        public void Dispose() { runtime?.Dispose(); torchSharp?.Dispose(); }
     }
 }

@@ -78,7 +78,7 @@ public sealed class TrainingSession : IDisposable
     readonly BayesianModule model;
     readonly LabelledData data;
     readonly FitOptions options;
-    readonly optim.Optimizer optimizer;
+    readonly Adam optimizer;
     readonly Generator order;
     readonly (TorchSharp.Modules.Parameter Parameter, double Rate)[]? weightDecay;
     int epoch;
@@ -99,12 +99,11 @@ public sealed class TrainingSession : IDisposable
         order = new Generator((ulong)options.Seed);
         // A MAP fit under zero-mean Normal priors gets the prior's gradient as L2 weight decay, τθ/N added to each
         // gradient in place: the same update as differentiating −log p(θ)/N, without its per-tensor autograd kernels.
-        // (Not Adam's own weight_decay option: in TorchSharp it leaves a tensor per step to the finaliser, and resident
-        // memory doubled over two epochs.)
+        // Added before Adam's update, as PyTorch's Adam(weight_decay) does (L2, not AdamW's decoupled decay).
         weightDecay = model.Method == PosteriorMethod.MAP
             ? model.GaussianPriorPrecisions?.Select(p => (p.Parameter, p.Precision / data.Count)).ToArray()
             : null;
-        optimizer = optim.Adam(model.parameters(), options.LearningRate);
+        optimizer = new Adam(model.parameters(), options.LearningRate);
     }
 
     /// <summary>Runs the next epoch and reports it; throws <see cref="TrainingDivergedException"/> on a non-finite loss.</summary>
@@ -134,12 +133,12 @@ public sealed class TrainingSession : IDisposable
                 double complexityValue = stepComplexity?.item<float>() ?? penalty;
                 double stepLoss = stepNll is null ? nllValue + penalty / n : objective.item<float>();
                 if (!double.IsFinite(stepLoss)) throw new TrainingDivergedException(epoch, step + 1, nllValue, complexityValue);
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 objective.backward();
                 if (weightDecay is not null)
                     using (no_grad())
                         foreach (var (parameter, rate) in weightDecay) parameter.grad!.add_(parameter, alpha: rate);
-                optimizer.step();
+                optimizer.Step();
                 loss += stepLoss;
                 nll += nllValue;
                 complexity += complexityValue;

@@ -1,0 +1,61 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace BnnDsl;
+
+/// <summary>
+/// Adam (Kingma &amp; Ba 2015) as PyTorch defines it (β = 0.9, 0.999, ε = 1e-8, bias-corrected moments), written for
+/// the trainer's hot loop: the update makes six elementwise passes over each parameter instead of the eight of
+/// TorchSharp's <c>optim.Adam</c>, by folding the second moment's bias correction into the step size and ε:
+/// lr/b1 · m / (√v/√b2 + ε) = (lr √b2/b1) · m / (√v + ε √b2). <see cref="ZeroGrad"/> releases the gradients rather
+/// than zeroing them, so backward writes fresh ones instead of adding into zeros (PyTorch's <c>set_to_none</c>).
+/// </summary>
+public sealed class Adam : IDisposable
+{
+    readonly Parameter[] parameters;
+    readonly Tensor[] firstMoments, secondMoments;
+    readonly double learningRate, beta1, beta2, epsilon;
+    long steps;
+
+    public Adam(IEnumerable<Parameter> parameters, double learningRate, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
+    {
+        if (!(learningRate > 0)) throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "The learning rate must be positive.");
+        this.parameters = parameters.ToArray();
+        (this.learningRate, this.beta1, this.beta2, this.epsilon) = (learningRate, beta1, beta2, epsilon);
+        firstMoments = this.parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
+        secondMoments = this.parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
+    }
+
+    /// <summary>Releases every parameter's gradient; the next backward pass creates them afresh.</summary>
+    public void ZeroGrad()
+    {
+        foreach (var parameter in parameters) parameter.grad = null;
+    }
+
+    /// <summary>One update of every parameter that has a gradient.</summary>
+    public void Step()
+    {
+        steps++;
+        double firstCorrection = 1 - Math.Pow(beta1, steps);
+        double rootSecondCorrection = Math.Sqrt(1 - Math.Pow(beta2, steps));
+        double stepSize = learningRate * rootSecondCorrection / firstCorrection;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            var gradient = parameters[i].grad;
+            if (gradient is null) continue;
+            firstMoments[i].lerp_(gradient, 1 - beta1);
+            secondMoments[i].mul_(beta2).addcmul_(gradient, gradient, 1 - beta2);
+            parameters[i].addcdiv_(firstMoments[i], secondMoments[i].sqrt().add_(epsilon * rootSecondCorrection), -stepSize);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var moment in firstMoments.Concat(secondMoments)) moment.Dispose();
+    }
+}
