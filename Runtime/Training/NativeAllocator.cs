@@ -17,6 +17,9 @@ public static class NativeAllocator
     [DllImport("libc", EntryPoint = "mallopt")]
     static extern int MallOpt(int parameter, int value);
 
+    [DllImport("libc", EntryPoint = "malloc_trim")]
+    static extern int MallocTrim(nuint pad);
+
     /// <summary>Applies the thresholds once per process; does nothing off glibc.</summary>
     public static void KeepLargeBlocks()
     {
@@ -30,6 +33,22 @@ public static class NativeAllocator
         catch (Exception e) when (e is DllNotFoundException || e is EntryPointNotFoundException)
         {
             // musl and other C libraries: nothing to tune.
+        }
+    }
+
+    /// <summary>
+    /// Returns the heap's free pages to the kernel (glibc's malloc_trim), once per epoch: the raised thresholds keep
+    /// freed blocks for the next step, and without this the heap keeps the high-water mark of any fragmentation.
+    /// </summary>
+    public static void ReleaseFreeMemory()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        try
+        {
+            MallocTrim(0);
+        }
+        catch (Exception e) when (e is DllNotFoundException || e is EntryPointNotFoundException)
+        {
         }
     }
 }

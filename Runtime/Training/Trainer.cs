@@ -146,6 +146,7 @@ public sealed class TrainingSession : IDisposable
             }
         }
         clock.Stop();
+        NativeAllocator.ReleaseFreeMemory();
         return new EpochSummary(epoch, loss / steps, nll / steps, complexity / steps, clock.Elapsed.TotalSeconds,
             Process.GetCurrentProcess().WorkingSet64);
     }
