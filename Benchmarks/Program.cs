@@ -14,21 +14,24 @@ using static TorchSharp.torch;
 //   bnndsl-bench [--epochs N] [--data DIR] [--threads N]
 //   bnndsl-bench --profile        (milliseconds per step: forward, backward, Adam)
 //   bnndsl-bench --generator      (generator and analyzers against the compiler; incremental re-run)
+//   bnndsl-bench --matmul         (libtorch's matrix-product GFLOP/s at the MLP's shapes)
 int epochs = 6;
 string? dataDirectory = null;
 int threads = Environment.ProcessorCount;
 bool profile = false;
 bool generatorTiming = false;
+bool matmul = false;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
         case "--profile": profile = true; break;
         case "--generator": generatorTiming = true; break;
+        case "--matmul": matmul = true; break;
         case "--epochs": epochs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--data": dataDirectory = args[++i]; break;
         case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        default: Console.Error.WriteLine($"unknown option {args[i]}; usage: bnndsl-bench [--profile | --generator] [--epochs N] [--data DIR] [--threads N]"); return 2;
+        default: Console.Error.WriteLine($"unknown option {args[i]}; usage: bnndsl-bench [--profile | --generator | --matmul] [--epochs N] [--data DIR] [--threads N]"); return 2;
     }
 }
 if (generatorTiming)
@@ -38,6 +41,11 @@ if (generatorTiming)
 }
 set_num_threads(threads);
 NativeAllocator.KeepLargeBlocks();
+if (matmul)
+{
+    MatmulThroughput.Print();
+    return 0;
+}
 if (profile)
 {
     // Per-step breakdown on random minibatches: no data set needed.
