@@ -53,11 +53,11 @@ if (profile)
     using var plain = new HandWrittenMlp();
     StepProfile.Print("hand-written TorchSharp MLP", (x, y) => nn.functional.cross_entropy(plain.forward(x), y), plain);
     using (var unregularised = FashionJob.CreateNetwork("map"))
-        StepProfile.Print("map, prior term left out (trainer: weight decay)", (x, y) => unregularised.LogLikelihood(unregularised.forward(x), y).mean().neg(), unregularised);
+        StepProfile.Print("map, NLL alone (the trainer adds weight decay)", (x, y) => unregularised.NegativeLogLikelihood(x, y), unregularised);
     foreach (var method in new[] { "map", "peer-mf", "peer-mf-lrt", "mean-field" })
     {
         using var network = FashionJob.CreateNetwork(method);
-        StepProfile.Print($"{method} ({network.GetType().Name}{(method == "map" ? ", prior by autograd" : "")})", (x, y) => network.Loss(x, y, 60000).Loss, network);
+        StepProfile.Print($"{method} ({network.GetType().Name}{(method == "map" ? ", prior differentiated" : "")})", (x, y) => network.Loss(x, y, 60000).Loss, network);
     }
     return 0;
 }

@@ -9,7 +9,9 @@ namespace BnnDsl;
 /// full-size temporaries and backward kernels per operation — about 1.5 ms per 314k parameters for the Normal KL, as
 /// much as the layer's matrix products. Instead the value and each input's gradient g are computed directly, and the
 /// result is value + Σ ⟨x, g⟩ − stop_gradient(Σ ⟨x, g⟩): the same value, and exactly the gradient g for each input x,
-/// through one dot product per tensor forward and one scaling backward.
+/// through one dot product per tensor forward and one scaling backward. First order only: the gradients are
+/// constants to autograd, so a second derivative through such a term (a Hessian-vector product) sees none of its
+/// curvature; curvature methods use the priors' closed-form Hessians instead.
 /// </summary>
 public sealed class ExplicitGradient
 {

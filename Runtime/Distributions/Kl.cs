@@ -16,6 +16,7 @@ public static class Kl
     public static Tensor GaussianVsNormal(Tensor mu, Tensor sigma, double priorMean, double priorStd)
     {
         double precision = 1 / (priorStd * priorStd);
+        bool differentiate = is_grad_enabled();
         var gradient = new ExplicitGradient();
         Tensor value;
         using (no_grad())
@@ -24,8 +25,11 @@ public static class Kl
             var flatSigma = sigma.reshape(-1);
             value = (centred.dot(centred) + flatSigma.dot(flatSigma)) * (0.5 * precision) - flatSigma.log().sum()
                 + (Math.Log(priorStd) - 0.5) * mu.numel();
-            gradient.Add(mu, centred.view(mu.shape) * precision);
-            gradient.Add(sigma, sigma * precision - sigma.reciprocal());
+            if (differentiate)
+            {
+                gradient.Add(mu, centred.view(mu.shape) * precision);
+                gradient.Add(sigma, sigma * precision - sigma.reciprocal());
+            }
         }
         return gradient.Attach(value);
     }

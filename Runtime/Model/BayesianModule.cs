@@ -60,7 +60,8 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
     /// <summary>
     /// For a point estimate whose every prior is a zero-mean Normal: each parameter with its prior precision 1/s0².
     /// −log p(θ) is then Σ ½ τ θ² + const, whose gradient the trainer applies as the optimiser's L2 weight decay (τ/N)
-    /// rather than through autograd, where the per-tensor kernels cost ~15% of a step for a network of this size.
+    /// rather than by differentiating <see cref="Complexity"/>, whose value, gradient and surrogate cost ~15% of a MAP step
+    /// for a network of this size (<c>bnndsl-bench --profile</c>).
     /// Null for every other declaration.
     /// </summary>
     public virtual IReadOnlyList<(Parameter Parameter, double Precision)>? GaussianPriorPrecisions => null;
@@ -143,7 +144,7 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
 
     // Cross-entropy is log-softmax and the mean of the picked entries in one kernel.
     Tensor MeanNegativeLogLikelihood(Tensor output, Tensor targets) => Likelihood == Likelihood.Categorical
-        ? nn.functional.cross_entropy(output, targets)
+        ? nn.functional.cross_entropy(output, targets.view(-1))
         : LogLikelihood(output, targets).mean().neg();
 
     /// <summary>

@@ -18,7 +18,7 @@ public sealed class Adam : IDisposable
     readonly Parameter[] parameters;
     readonly Tensor[] firstMoments, secondMoments;
     readonly double learningRate, beta1, beta2, epsilon;
-    long steps;
+    readonly long[] steps; // per parameter, as in PyTorch: one without a gradient is not stepped
 
     public Adam(IEnumerable<Parameter> parameters, double learningRate, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
     {
@@ -27,6 +27,7 @@ public sealed class Adam : IDisposable
         (this.learningRate, this.beta1, this.beta2, this.epsilon) = (learningRate, beta1, beta2, epsilon);
         firstMoments = this.parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
         secondMoments = this.parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
+        steps = new long[this.parameters.Length];
     }
 
     /// <summary>Releases every parameter's gradient; the next backward pass creates them afresh.</summary>
@@ -38,16 +39,16 @@ public sealed class Adam : IDisposable
     /// <summary>One update of every parameter that has a gradient.</summary>
     public void Step()
     {
-        steps++;
-        double firstCorrection = 1 - Math.Pow(beta1, steps);
-        double rootSecondCorrection = Math.Sqrt(1 - Math.Pow(beta2, steps));
-        double stepSize = learningRate * rootSecondCorrection / firstCorrection;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         for (int i = 0; i < parameters.Length; i++)
         {
             var gradient = parameters[i].grad;
             if (gradient is null) continue;
+            long step = ++steps[i];
+            double firstCorrection = 1 - Math.Pow(beta1, step);
+            double rootSecondCorrection = Math.Sqrt(1 - Math.Pow(beta2, step));
+            double stepSize = learningRate * rootSecondCorrection / firstCorrection;
             firstMoments[i].lerp_(gradient, 1 - beta1);
             secondMoments[i].mul_(beta2).addcmul_(gradient, gradient, 1 - beta2);
             parameters[i].addcdiv_(firstMoments[i], secondMoments[i].sqrt().add_(epsilon * rootSecondCorrection), -stepSize);

@@ -32,7 +32,10 @@ public sealed record FitOptions
 /// </param>
 public readonly record struct TrainingProgress(int Epoch, int Step, int StepsPerEpoch, double Loss, double Nll, double Complexity);
 
-/// <summary>One finished epoch: its mean loss terms, wall time and the process's resident memory after it.</summary>
+/// <summary>
+/// One finished epoch: its mean loss terms (as <see cref="TrainingProgress"/> reports them), wall time and the
+/// process's resident memory after it.
+/// </summary>
 public sealed record EpochSummary(int Epoch, double Loss, double Nll, double Complexity, double Seconds, long ResidentBytes);
 
 /// <summary>Thrown when the loss stops being finite; the parameters are left as they were before the failing step.</summary>
@@ -145,8 +148,8 @@ public sealed class TrainingSession : IDisposable
                 progress?.Report(new TrainingProgress(epoch, step + 1, steps, loss / (step + 1), nll / (step + 1), complexity / (step + 1)));
             }
         }
+        NativeAllocator.ReleaseFreeMemory(); // timed with the epoch, as the page faults it causes are with the next
         clock.Stop();
-        NativeAllocator.ReleaseFreeMemory();
         return new EpochSummary(epoch, loss / steps, nll / steps, complexity / steps, clock.Elapsed.TotalSeconds,
             Process.GetCurrentProcess().WorkingSet64);
     }
