@@ -14,24 +14,24 @@ using static TorchSharp.torch;
 //   bnndsl-bench [--epochs N] [--data DIR] [--threads N]
 //   bnndsl-bench --profile        (milliseconds per step: forward, backward, Adam)
 //   bnndsl-bench --generator      (generator and analyzers against the compiler; incremental re-run)
-//   bnndsl-bench --matmul         (libtorch's matrix-product GFLOP/s at the MLP's shapes)
+//   bnndsl-bench --kernels        (libtorch's matrix-product GFLOP/s at the MLP's shapes; elementwise kernels)
 int epochs = 6;
 string? dataDirectory = null;
 int threads = Environment.ProcessorCount;
 bool profile = false;
 bool generatorTiming = false;
-bool matmul = false;
+bool kernels = false;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
         case "--profile": profile = true; break;
         case "--generator": generatorTiming = true; break;
-        case "--matmul": matmul = true; break;
+        case "--kernels": kernels = true; break;
         case "--epochs": epochs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--data": dataDirectory = args[++i]; break;
         case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        default: Console.Error.WriteLine($"unknown option {args[i]}; usage: bnndsl-bench [--profile | --generator | --matmul] [--epochs N] [--data DIR] [--threads N]"); return 2;
+        default: Console.Error.WriteLine($"unknown option {args[i]}; usage: bnndsl-bench [--profile | --generator | --kernels] [--epochs N] [--data DIR] [--threads N]"); return 2;
     }
 }
 if (generatorTiming)
@@ -41,9 +41,9 @@ if (generatorTiming)
 }
 set_num_threads(threads);
 NativeAllocator.KeepLargeBlocks();
-if (matmul)
+if (kernels)
 {
-    MatmulThroughput.Print();
+    KernelTimes.Print();
     return 0;
 }
 if (profile)

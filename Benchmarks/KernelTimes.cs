@@ -7,12 +7,19 @@ using static TorchSharp.torch;
 namespace BnnDsl.Benchmarks;
 
 /// <summary>
-/// libtorch's float32 matrix-product throughput at the shapes of one MLP training step, the same measurement as
-/// <c>../shared/peers/bench_matmul.py</c> makes in PyTorch: the floor under every epoch time.
+/// What one training step's kernels cost in libtorch: float32 matrix-product throughput at the MLP's shapes (the same
+/// measurement as <c>../shared/peers/bench_matmul.py</c> makes in PyTorch, the floor under every epoch time), and the
+/// elementwise kernels a mean-field step runs over all 478,410 weights and biases.
 /// </summary>
-public static class MatmulThroughput
+public static class KernelTimes
 {
     public static void Print()
+    {
+        PrintMatrixProducts();
+        PrintElementwise();
+    }
+
+    static void PrintMatrixProducts()
     {
         const int n = 2048, batch = 128;
         var a = randn(n, n);
@@ -31,6 +38,39 @@ public static class MatmulThroughput
                 $"weight gradient {GigaflopsPerSecond(() => g.t().matmul(x), flop, 50):F1}, " +
                 $"input gradient {GigaflopsPerSecond(() => g.matmul(w), flop, 50):F1} GFLOP/s (medians)"));
         }
+    }
+
+    static void PrintElementwise()
+    {
+        const int parameters = 478_410;
+        var rho = full(parameters, -6.0f);
+        var values = randn(parameters);
+        var positive = rho.exp();
+        foreach (var (name, kernel) in new (string, Func<Tensor>)[]
+        {
+            ("normal draw (randn)", () => randn(parameters)),
+            ("uniform draw (rand)", () => rand(parameters)),
+            ("softplus", () => nn.functional.softplus(rho)),
+            ("log", () => positive.log()),
+            ("multiply", () => values * values),
+            ("dot product", () => values.dot(values)),
+        })
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name} over {parameters:N0}: {Milliseconds(kernel, 50):F3} ms (median)"));
+    }
+
+    static double Milliseconds(Func<Tensor> kernel, int repetitions)
+    {
+        using (NewDisposeScope()) kernel();
+        var seconds = new List<double>();
+        for (int i = 0; i < repetitions; i++)
+        {
+            using var scope = NewDisposeScope();
+            var clock = Stopwatch.StartNew();
+            kernel();
+            seconds.Add(clock.Elapsed.TotalSeconds);
+        }
+        seconds.Sort();
+        return seconds[repetitions / 2] * 1e3;
     }
 
     static double GigaflopsPerSecond(Func<Tensor> product, double flop, int repetitions)
