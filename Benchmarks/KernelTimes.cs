@@ -58,7 +58,13 @@ public static class KernelTimes
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name} over {parameters:N0}: {Milliseconds(kernel, 50):F3} ms (median)"));
     }
 
-    static double Milliseconds(Func<Tensor> kernel, int repetitions)
+    static double Milliseconds(Func<Tensor> kernel, int repetitions) => MedianSeconds(kernel, repetitions) * 1e3;
+
+    static double GigaflopsPerSecond(Func<Tensor> product, double flop, int repetitions) =>
+        flop / MedianSeconds(product, repetitions) / 1e9;
+
+    /// <summary>The median wall time of <paramref name="repetitions"/> runs after one warm-up, each in its own dispose scope.</summary>
+    static double MedianSeconds(Func<Tensor> kernel, int repetitions)
     {
         using (NewDisposeScope()) kernel();
         var seconds = new List<double>();
@@ -70,21 +76,6 @@ public static class KernelTimes
             seconds.Add(clock.Elapsed.TotalSeconds);
         }
         seconds.Sort();
-        return seconds[repetitions / 2] * 1e3;
-    }
-
-    static double GigaflopsPerSecond(Func<Tensor> product, double flop, int repetitions)
-    {
-        using (NewDisposeScope()) product();
-        var seconds = new List<double>();
-        for (int i = 0; i < repetitions; i++)
-        {
-            using var scope = NewDisposeScope();
-            var clock = Stopwatch.StartNew();
-            product();
-            seconds.Add(clock.Elapsed.TotalSeconds);
-        }
-        seconds.Sort();
-        return flop / seconds[repetitions / 2] / 1e9;
+        return seconds[repetitions / 2];
     }
 }
