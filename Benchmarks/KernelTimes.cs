@@ -48,7 +48,8 @@ public static class KernelTimes
         var positive = rho.exp();
         foreach (var (name, kernel) in new (string, Func<Tensor>)[]
         {
-            ("normal draw (randn)", () => randn(parameters)),
+            ("normal draw (libtorch randn)", () => randn(parameters)),
+            ("normal draw (NormalNoise)", () => NormalNoise.Like(values)),
             ("uniform draw (rand)", () => rand(parameters)),
             ("softplus", () => nn.functional.softplus(rho)),
             ("log", () => positive.log()),

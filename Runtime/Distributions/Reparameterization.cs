@@ -26,7 +26,7 @@ public static class Reparameterization
     /// </summary>
     public static GaussianDraw DrawWithSigma(Tensor mu, Tensor sigma, bool differentiable = true)
     {
-        var noise = randn_like(mu);
+        var noise = NormalNoise.Like(mu);
         using (differentiable ? null : no_grad())
             return new GaussianDraw(mu + sigma * noise, mu, sigma, noise);
     }
@@ -42,6 +42,6 @@ public static class Reparameterization
     {
         var mean = nn.functional.linear(input, weightMu, biasMu);
         var variance = nn.functional.linear(input.square(), weightSigma.square(), biasSigma.square());
-        return mean + variance.sqrt() * randn_like(mean);
+        return mean + variance.sqrt() * NormalNoise.Like(mean);
     }
 }
