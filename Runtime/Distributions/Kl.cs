@@ -5,7 +5,9 @@ namespace BnnDsl;
 
 /// <summary>
 /// KL divergences between a mean-field Gaussian q = N(μ, σ²) and a prior, summed over weights. Values are computed
-/// without an autograd graph and carry their gradients in closed form (<see cref="ExplicitGradient"/>).
+/// without an autograd graph and carry their gradients in closed form (<see cref="ExplicitGradient"/>); for float32
+/// on the CPU the Normal KL and the Monte Carlo KL against a scale mixture run as single fused passes
+/// (<see cref="CpuKernels"/>), the libtorch operations below being the reference everywhere else.
 /// </summary>
 public static class Kl
 {
@@ -21,14 +23,27 @@ public static class Kl
         Tensor value;
         using (no_grad())
         {
-            var centred = (priorMean == 0 ? mu : mu - priorMean).reshape(-1);
-            var flatSigma = sigma.reshape(-1);
-            value = (centred.dot(centred) + flatSigma.dot(flatSigma)) * (0.5 * precision) - flatSigma.log().sum()
-                + (Math.Log(priorStd) - 0.5) * mu.numel();
-            if (differentiate)
+            if (CpuKernels.Apply(mu, sigma))
             {
-                gradient.Add(mu, centred.view(mu.shape) * precision);
-                gradient.Add(sigma, sigma * precision - sigma.reciprocal());
+                var (sum, muGradient, sigmaGradient) = CpuKernels.NormalKl(mu, sigma, priorMean, priorStd, differentiate);
+                value = tensor(sum, dtype: mu.dtype);
+                if (differentiate)
+                {
+                    gradient.Add(mu, muGradient!);
+                    gradient.Add(sigma, sigmaGradient!);
+                }
+            }
+            else
+            {
+                var centred = (priorMean == 0 ? mu : mu - priorMean).reshape(-1);
+                var flatSigma = sigma.reshape(-1);
+                value = (centred.dot(centred) + flatSigma.dot(flatSigma)) * (0.5 * precision) - flatSigma.log().sum()
+                    + (Math.Log(priorStd) - 0.5) * mu.numel();
+                if (differentiate)
+                {
+                    gradient.Add(mu, centred.view(mu.shape) * precision);
+                    gradient.Add(sigma, sigma * precision - sigma.reciprocal());
+                }
             }
         }
         return gradient.Attach(value);
@@ -51,6 +66,17 @@ public static class Kl
         {
             foreach (var draw in draws)
             {
+                if (prior is ScaleMixturePrior mixture && CpuKernels.Apply(draw.Sample, draw.Noise, draw.Sigma))
+                {
+                    bool detached = !draw.Sample.requires_grad;
+                    var (sum, fusedPriorGradient, fusedSigmaGradient) = CpuKernels.ScaleMixtureMonteCarloKl(draw, mixture, differentiate, noiseReachesSigma: detached);
+                    var fused = tensor(sum, dtype: draw.Sample.dtype);
+                    value = value is null ? fused : value + fused;
+                    if (!differentiate) continue;
+                    gradient.Add(detached ? draw.Mean : draw.Sample, fusedPriorGradient!);
+                    gradient.Add(draw.Sigma, fusedSigmaGradient!);
+                    continue;
+                }
                 var noise = draw.Noise.reshape(-1);
                 var (negativeLogPrior, priorGradient) = prior.NegativeLogProbAndGradient(draw.Sample, differentiate);
                 var term = noise.dot(noise) * -0.5 - draw.Sigma.log().sum() - 0.5 * Math.Log(2 * Math.PI) * noise.numel()

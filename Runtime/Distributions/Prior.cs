@@ -101,10 +101,11 @@ public sealed class ScaleMixturePrior : Prior
 
     // log(a e^{−r/2σ1²} + b e^{−r/2σ2²}) with r = w², a = π/(σ1√2π), b = (1 − π)/(σ2√2π), written as
     // log a − r/2σ1² + softplus(z), z = log(b/a) − r (1/2σ2² − 1/2σ1²): a stable softplus instead of logaddexp.
-    double LogA => Math.Log(Pi) - Math.Log(Sigma1) - 0.5 * Math.Log(2 * Math.PI);
+    internal double LogA => Math.Log(Pi) - Math.Log(Sigma1) - 0.5 * Math.Log(2 * Math.PI);
     double LogB => Math.Log(1 - Pi) - Math.Log(Sigma2) - 0.5 * Math.Log(2 * Math.PI);
-    double Wide => 0.5 / (Sigma1 * Sigma1);
-    double Gap => 0.5 / (Sigma2 * Sigma2) - Wide;
+    internal double LogRatio => LogB - LogA;
+    internal double Wide => 0.5 / (Sigma1 * Sigma1);
+    internal double Gap => 0.5 / (Sigma2 * Sigma2) - Wide;
 
     protected override double NegativeLogNormaliser => -LogA;
 
@@ -113,7 +114,7 @@ public sealed class ScaleMixturePrior : Prior
         var squared = w.square();
         // z runs to −10⁴ and below for weights away from 0; clamped at −80, exp(z) stays out of float32's subnormal
         // range, where x86 computes several times slower, and softplus(z) < 2·10⁻³⁵ changes no sum.
-        var z = (squared * -Gap + (LogB - LogA)).clamp_min_(-80);
+        var z = (squared * -Gap + LogRatio).clamp_min_(-80);
         var sum = squared.sum() * Wide - nn.functional.softplus(z).sum();
         // −d log p/dw = 2w (1/2σ1² + gap · sigmoid(z)): the narrow component's pull, weighted by its responsibility.
         return (sum, withGradient ? w * (z.sigmoid_() * (2 * Gap) + 2 * Wide) : null);

@@ -12,6 +12,7 @@ namespace BnnDsl;
 /// TorchSharp's <c>optim.Adam</c>, by folding the second moment's bias correction into the step size and ε:
 /// lr/b1 · m / (√v/√b2 + ε) = (lr √b2/b1) · m / (√v + ε √b2). <see cref="ZeroGrad"/> releases the gradients rather
 /// than zeroing them, so backward writes fresh ones instead of adding into zeros (PyTorch's <c>set_to_none</c>).
+/// For float32 on the CPU the six passes are one (<see cref="CpuKernels"/>).
 /// </summary>
 public sealed class Adam : IDisposable
 {
@@ -49,6 +50,12 @@ public sealed class Adam : IDisposable
             double firstCorrection = 1 - Math.Pow(beta1, step);
             double rootSecondCorrection = Math.Sqrt(1 - Math.Pow(beta2, step));
             double stepSize = learningRate * rootSecondCorrection / firstCorrection;
+            if (CpuKernels.Apply(parameters[i], gradient, firstMoments[i], secondMoments[i]))
+            {
+                CpuKernels.AdamStep(parameters[i], gradient, firstMoments[i], secondMoments[i],
+                    (float)beta1, (float)beta2, (float)stepSize, (float)(epsilon * rootSecondCorrection));
+                continue;
+            }
             firstMoments[i].lerp_(gradient, 1 - beta1);
             secondMoments[i].mul_(beta2).addcmul_(gradient, gradient, 1 - beta2);
             parameters[i].addcdiv_(firstMoments[i], secondMoments[i].sqrt().add_(epsilon * rootSecondCorrection), -stepSize);
