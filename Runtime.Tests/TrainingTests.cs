@@ -81,28 +81,30 @@ public class TrainingTests
     }
 
     [Theory]
-    [InlineData(1.0, true)]
-    [InlineData(1e-9, true)] // gradients near ε = 1e-8, where the place of ε in the denominator matters
-    [InlineData(1.0, false)] // the libtorch formulation, which runs on other devices
-    public void TheTrainersAdamMakesTorchSharpsAdamUpdates(double lossScale, bool fusedKernels)
+    [InlineData(1.0, 0.0, true)]
+    [InlineData(1e-9, 0.0, true)] // gradients near ε = 1e-8, where the place of ε in the denominator matters
+    [InlineData(1.0, 0.0, false)] // the libtorch formulation, which runs on other devices
+    [InlineData(1.0, 0.3, true)]  // L2 weight decay, as MAP under Normal priors uses it
+    [InlineData(1.0, 0.3, false)]
+    public void TheTrainersAdamMakesTorchSharpsAdamUpdates(double lossScale, double weightDecay, bool fusedKernels)
     {
         // Same parameters, same gradients each step, 60 steps of both optimisers; a second parameter has no gradient on
         // every other step, which neither optimiser counts as a step. The folded bias correction changes only rounding,
         // so the parameters agree to float32 precision over the whole run. 280 and 7 elements: the fused kernel's
         // vectorised loop and its scalar tail.
         CpuKernels.Enabled = fusedKernels;
-        try { AdamAgreesWithTorchSharpsAdam(lossScale); }
+        try { AdamAgreesWithTorchSharpsAdam(lossScale, weightDecay); }
         finally { CpuKernels.Enabled = true; }
     }
 
-    static void AdamAgreesWithTorchSharpsAdam(double lossScale)
+    static void AdamAgreesWithTorchSharpsAdam(double lossScale, double weightDecay)
     {
         random.manual_seed(8);
         var start = randn(40, 7);
         var ours = new[] { new TorchSharp.Modules.Parameter(start.clone()), new TorchSharp.Modules.Parameter(start[0].clone()) };
         var theirs = new[] { new TorchSharp.Modules.Parameter(start.clone()), new TorchSharp.Modules.Parameter(start[0].clone()) };
-        using var adam = new Adam(ours, 0.01);
-        using var reference = optim.Adam(theirs, 0.01);
+        using var adam = new Adam(ours, 0.01, weightDecay: ours.Select(p => (p, weightDecay)));
+        using var reference = optim.Adam(theirs, 0.01, weight_decay: weightDecay);
         var target = randn(40, 7);
         // A loss whose gradient changes sign and scale between steps and elements. Its frequencies stay low (a sine of
         // at most 3θ): a term like sin(60θ) would amplify the optimisers' last-bit rounding differences into 1e-4

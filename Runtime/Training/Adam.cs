@@ -20,11 +20,27 @@ public sealed class Adam : IDisposable
     readonly Tensor[] firstMoments, secondMoments;
     readonly double learningRate, beta1, beta2, epsilon;
     readonly long[] steps; // per parameter, as in PyTorch: one without a gradient is not stepped
+    readonly double[] weightDecays;
 
-    public Adam(IEnumerable<Parameter> parameters, double learningRate, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
+    /// <param name="parameters">The parameters to update.</param>
+    /// <param name="learningRate">Adam's step size.</param>
+    /// <param name="beta1">Decay of the first moment.</param>
+    /// <param name="beta2">Decay of the second moment.</param>
+    /// <param name="epsilon">Added to the root of the second moment.</param>
+    /// <param name="weightDecay">
+    /// L2 weight decay per parameter, as PyTorch's Adam applies it: rate · θ added to the gradient before the update
+    /// (not AdamW's decoupled decay). Parameters not listed have none.
+    /// </param>
+    public Adam(IEnumerable<Parameter> parameters, double learningRate, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8,
+        IEnumerable<(Parameter Parameter, double Rate)>? weightDecay = null)
     {
         if (!(learningRate > 0)) throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "The learning rate must be positive.");
         this.parameters = parameters.ToArray();
+        var decays = weightDecay?.ToArray() ?? Array.Empty<(Parameter Parameter, double Rate)>();
+        weightDecays = this.parameters.Select(p => decays.Where(d => ReferenceEquals(d.Parameter, p)).Sum(d => d.Rate)).ToArray();
+        foreach (var (parameter, _) in decays)
+            if (!this.parameters.Any(p => ReferenceEquals(p, parameter)))
+                throw new ArgumentException("Weight decay is given for a parameter the optimiser does not update.", nameof(weightDecay));
         (this.learningRate, this.beta1, this.beta2, this.epsilon) = (learningRate, beta1, beta2, epsilon);
         firstMoments = this.parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
         secondMoments = this.parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
@@ -53,9 +69,10 @@ public sealed class Adam : IDisposable
             if (CpuKernels.Apply(parameters[i], gradient, firstMoments[i], secondMoments[i]))
             {
                 CpuKernels.AdamStep(parameters[i], gradient, firstMoments[i], secondMoments[i],
-                    (float)beta1, (float)beta2, (float)stepSize, (float)(epsilon * rootSecondCorrection));
+                    (float)beta1, (float)beta2, (float)stepSize, (float)(epsilon * rootSecondCorrection), (float)weightDecays[i]);
                 continue;
             }
+            if (weightDecays[i] != 0) gradient = gradient.add(parameters[i], alpha: weightDecays[i]);
             firstMoments[i].lerp_(gradient, 1 - beta1);
             secondMoments[i].mul_(beta2).addcmul_(gradient, gradient, 1 - beta2);
             parameters[i].addcdiv_(firstMoments[i], secondMoments[i].sqrt().add_(epsilon * rootSecondCorrection), -stepSize);

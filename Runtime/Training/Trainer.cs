@@ -100,13 +100,13 @@ public sealed class TrainingSession : IDisposable
         NativeAllocator.KeepLargeBlocks();
         random.manual_seed(options.Seed);
         order = new Generator((ulong)options.Seed);
-        // A MAP fit under zero-mean Normal priors gets the prior's gradient as L2 weight decay, τθ/N added to each
-        // gradient in place: the same update as differentiating −log p(θ)/N, without its per-tensor autograd kernels.
-        // Added before Adam's update, as PyTorch's Adam(weight_decay) does (L2, not AdamW's decoupled decay).
+        // A MAP fit under zero-mean Normal priors gets the prior's gradient as Adam's L2 weight decay, τθ/N added to each
+        // gradient: the same update as differentiating −log p(θ)/N, without its per-tensor autograd kernels (and, on
+        // the CPU, inside Adam's fused pass).
         weightDecay = model.Method == PosteriorMethod.MAP
             ? model.GaussianPriorPrecisions?.Select(p => (p.Parameter, p.Precision / data.Count)).ToArray()
             : null;
-        optimizer = new Adam(model.parameters(), options.LearningRate);
+        optimizer = new Adam(model.parameters(), options.LearningRate, weightDecay: weightDecay);
     }
 
     /// <summary>Runs the next epoch and reports it; throws <see cref="TrainingDivergedException"/> on a non-finite loss.</summary>
@@ -138,9 +138,6 @@ public sealed class TrainingSession : IDisposable
                 if (!double.IsFinite(stepLoss)) throw new TrainingDivergedException(epoch, step + 1, nllValue, complexityValue);
                 optimizer.ZeroGrad();
                 objective.backward();
-                if (weightDecay is not null)
-                    using (no_grad())
-                        foreach (var (parameter, rate) in weightDecay) parameter.grad!.add_(parameter, alpha: rate);
                 optimizer.Step();
                 loss += stepLoss;
                 nll += nllValue;
