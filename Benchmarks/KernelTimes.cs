@@ -7,9 +7,10 @@ using static TorchSharp.torch;
 namespace BnnDsl.Benchmarks;
 
 /// <summary>
-/// What one training step's kernels cost in libtorch: float32 matrix-product throughput at the MLP's shapes (the same
+/// What one training step's kernels cost: libtorch's float32 matrix-product throughput at the MLP's shapes (the same
 /// measurement as <c>../shared/peers/bench_matmul.py</c> makes in PyTorch, the floor under every epoch time), and the
-/// elementwise kernels a mean-field step runs over all 478,410 weights and biases.
+/// elementwise kernels a mean-field step runs over all 478,410 weights and biases, libtorch's and the normal noise of
+/// <see cref="NormalNoise"/>.
 /// </summary>
 public static class KernelTimes
 {

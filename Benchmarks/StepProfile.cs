@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using BnnDsl;
@@ -14,12 +15,14 @@ public static class StepProfile
 {
     /// <summary>
     /// Profiles <paramref name="steps"/> steps of <paramref name="loss"/>. Generated networks are updated by the runtime's
-    /// <see cref="Adam"/>, as the trainer does; any other module by TorchSharp's <c>optim.Adam</c>, as a user would.
+    /// <see cref="Adam"/> (with <paramref name="weightDecay"/>), as the trainer does; any other module by TorchSharp's
+    /// <c>optim.Adam</c>, as a user would.
     /// </summary>
-    public static void Print(string name, Func<Tensor, Tensor, Tensor> loss, nn.Module module, int steps = 200)
+    public static void Print(string name, Func<Tensor, Tensor, Tensor> loss, nn.Module module, int steps = 200,
+        IEnumerable<(TorchSharp.Modules.Parameter Parameter, double Rate)>? weightDecay = null)
     {
         using var optimizer = module is BayesianModule
-            ? new StepOptimizer(new Adam(module.parameters(), 1e-3))
+            ? new StepOptimizer(new Adam(module.parameters(), 1e-3, weightDecay: weightDecay))
             : new StepOptimizer(optim.Adam(module.parameters(), 1e-3));
         var forward = new double[steps];
         var backward = new double[steps];

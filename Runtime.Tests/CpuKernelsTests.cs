@@ -6,31 +6,38 @@ namespace BnnDsl.Runtime.Tests;
 
 /// <summary>
 /// The fused float32 CPU kernels against the libtorch formulas evaluated in float64 (which <see cref="Kl"/> uses for
-/// every dtype but float32) on the same float32-representable inputs: values and the gradients that reach μ and ρ
-/// through autograd. The kernels accumulate their sums in double and round each elementwise operation to 2⁻²⁴ ≈ 6e-8
-/// relative, so the values agree to a few 1e-7 and the Normal KL's gradients to a few 1e-7 of the largest one: 1e-5
-/// leaves a wide margin and still catches any wrong term. The scale mixture's gradient is more sensitive: its
-/// exponent z = log(b/a) − w² gap is a difference of terms up to ~90 in size, rounded in float32 to ~5e-6 absolute,
-/// and g = 2w (wide + gap · sigmoid(z)) turns that into 2|w| gap · ¼ · 5e-6 ≈ 6e-3 at the weights where the mixture
-/// switches components (|w| ≈ 4e-3, gap ≈ 6e5), 2e-5 of the largest gradient here (~300): that comparison gets 1e-4.
+/// every dtype but float32) on the same float32-representable inputs: values, and the gradients that reach μ and ρ
+/// through autograd, element by element.
+/// <para>
+/// Tolerances. The kernels accumulate sums in double, so a value carries only the rounding of its float32 terms: 1e-5
+/// relative is ample. Each gradient element is a sum of a few float32 terms, each within a few units in the last place
+/// (2⁻²⁴ ≈ 6e-8): 1e-5 of the sum of the terms' magnitudes is ample and still catches any wrong term. The scale
+/// mixture adds one sensitivity: the float32 sample w = μ + σε is off by Δw of a few ulps of |μ| + |σε| (large against
+/// w when the two nearly cancel), its exponent z = log(b/a) − w² gap by Δz = 4 (w² gap + |log(b/a)|) 2⁻²⁴ + 2|w| gap Δw,
+/// and g = 2w (wide + gap · sigmoid(z)) by 2|w| gap sigmoid′(z) Δz + (2 wide + 2 gap sigmoid(z)) Δw — large only where
+/// the mixture switches components (|w| ≈ 4e-3, gap ≈ 6e5). That bound is computed per element and added.
+/// </para>
 /// </summary>
 public class CpuKernelsTests
 {
-    const double Tolerance = 1e-5;
-    const double MixtureGradientTolerance = 1e-4;
+    const double Relative = 1e-5;
 
     [Theory]
     [InlineData(0.0, 1.0)]
     [InlineData(0.2, 0.1)]
     public void FusedNormalKlEqualsTheFormula(double priorMean, double priorStd)
     {
-        // 1003 weights: the vectorised loop and its scalar tail both run.
+        // 1003 weights: whole blocks of eight and a partial last block.
         var (mu, rho) = Parameters(1003, seed: 21);
-        var (value32, muGrad32, rhoGrad32) = Evaluate(ScalarType.Float32, mu, rho, (m, r) => Kl.GaussianVsNormal(m, Reparameterization.Sigma(r), priorMean, priorStd));
-        var (value64, muGrad64, rhoGrad64) = Evaluate(ScalarType.Float64, mu, rho, (m, r) => Kl.GaussianVsNormal(m, Reparameterization.Sigma(r), priorMean, priorStd));
-        AssertClose(value64, value32, "KL");
-        AssertClose(muGrad64, muGrad32, "∂KL/∂μ");
-        AssertClose(rhoGrad64, rhoGrad32, "∂KL/∂ρ");
+        Tensor KlOf(Tensor m, Tensor r) => Kl.GaussianVsNormal(m, Reparameterization.Sigma(r), priorMean, priorStd);
+        var fused = Evaluate(ScalarType.Float32, mu, rho, KlOf);
+        var reference = Evaluate(ScalarType.Float64, mu, rho, KlOf);
+        // ∂/∂μ = (μ − m0)/s0²; ∂/∂ρ = (σ/s0² − 1/σ) sigmoid(ρ).
+        var sigma = Reparameterization.Sigma(rho);
+        double precision = 1 / (priorStd * priorStd);
+        AssertClose(reference.Value, fused.Value, "KL");
+        AssertClose(reference.MuGradient, fused.MuGradient, Relative * (mu - priorMean).abs() * precision, "∂KL/∂μ");
+        AssertClose(reference.RhoGradient, fused.RhoGradient, Relative * (sigma * precision + sigma.reciprocal()) * rho.sigmoid(), "∂KL/∂ρ");
     }
 
     [Theory]
@@ -41,45 +48,114 @@ public class CpuKernelsTests
         var (mu, rho) = Parameters(1003, seed: 22);
         random.manual_seed(23);
         var noise = Representable(randn(1003, dtype: ScalarType.Float64));
+        var fused = Evaluate(ScalarType.Float32, mu, rho, (m, r) => MixtureKl(m, r, noise, sampleInGraph));
+        var reference = Evaluate(ScalarType.Float64, mu, rho, (m, r) => MixtureKl(m, r, noise, sampleInGraph));
+        AssertClose(reference.Value, fused.Value, "Monte Carlo KL");
+        AssertMixtureGradientsClose(reference, fused, mu, rho, noise, factor: 1);
+    }
+
+    [Fact]
+    public void WithoutGradientsTheFusedKernelsGiveTheSameValues()
+    {
+        var (mu, rho) = Parameters(1003, seed: 26);
+        random.manual_seed(27);
+        var noise = Representable(randn(1003, dtype: ScalarType.Float64)).to(ScalarType.Float32);
+        var m = mu.to(ScalarType.Float32);
+        var sigma = Reparameterization.Sigma(rho.to(ScalarType.Float32));
+        var draw = new GaussianDraw(m + sigma * noise, m, sigma, noise);
         var prior = Prior.ScaleMixture(0.25, 1, 0.0009);
-        Tensor KlOf(Tensor m, Tensor r)
+        double normalKl = Kl.GaussianVsNormal(m, sigma, 0, 1).item<float>();
+        double mixtureKl = Kl.MonteCarlo(prior, draw).item<float>();
+        using (no_grad())
         {
-            var sigma = Reparameterization.Sigma(r);
-            var e = noise.to(m.dtype);
-            Tensor sample;
-            using (sampleInGraph ? null : no_grad()) sample = m + sigma * e;
-            return Kl.MonteCarlo(prior, new GaussianDraw(sample, m, sigma, e));
+            Assert.Equal(normalKl, Kl.GaussianVsNormal(m, sigma, 0, 1).item<float>());
+            Assert.Equal(mixtureKl, Kl.MonteCarlo(prior, draw).item<float>());
         }
-        var (value32, muGrad32, rhoGrad32) = Evaluate(ScalarType.Float32, mu, rho, KlOf);
-        var (value64, muGrad64, rhoGrad64) = Evaluate(ScalarType.Float64, mu, rho, KlOf);
-        AssertClose(value64, value32, "Monte Carlo KL");
-        AssertClose(muGrad64, muGrad32, "∂KL/∂μ", MixtureGradientTolerance);
-        AssertClose(rhoGrad64, rhoGrad32, "∂KL/∂ρ", MixtureGradientTolerance);
+    }
+
+    [Fact]
+    public void NonContiguousTensorsTakeTheLibTorchPathWithTheSameResult()
+    {
+        var (mu, rho) = Parameters(40 * 25, seed: 28);
+        var m = mu.to(ScalarType.Float32).view(40, 25);
+        var sigma = Reparameterization.Sigma(rho.to(ScalarType.Float32)).view(40, 25);
+        double contiguous = Kl.GaussianVsNormal(m, sigma, 0, 1).item<float>();
+        double transposed = Kl.GaussianVsNormal(m.t(), sigma.t(), 0, 1).item<float>();
+        Assert.True(Math.Abs(contiguous - transposed) <= Relative * Math.Abs(contiguous), $"{transposed} against {contiguous}");
     }
 
     [Fact]
     public void DisabledKernelsGiveTheLibTorchOperationsInFloat32()
     {
         var (mu, rho) = Parameters(1003, seed: 24);
-        var prior = Prior.ScaleMixture(0.5, 1, 0.01);
-        Tensor KlOf(Tensor m, Tensor r)
-        {
-            random.manual_seed(25);
-            return Kl.MonteCarlo(prior, Reparameterization.Draw(m, r)) + Kl.GaussianVsNormal(m, Reparameterization.Sigma(r), 0, 1);
-        }
+        random.manual_seed(25);
+        var noise = Representable(randn(1003, dtype: ScalarType.Float64));
+        Tensor KlOf(Tensor m, Tensor r) => MixtureKl(m, r, noise, sampleInGraph: true) + Kl.GaussianVsNormal(m, Reparameterization.Sigma(r), 0, 1);
         var fused = Evaluate(ScalarType.Float32, mu, rho, KlOf);
         CpuKernels.Enabled = false;
         try
         {
             var separate = Evaluate(ScalarType.Float32, mu, rho, KlOf);
             AssertClose(separate.Value, fused.Value, "KL");
-            AssertClose(separate.MuGradient, fused.MuGradient, "∂KL/∂μ", MixtureGradientTolerance);
-            AssertClose(separate.RhoGradient, fused.RhoGradient, "∂KL/∂ρ", MixtureGradientTolerance);
+            // Both paths round z in float32, each in its own way: twice the bound of one.
+            AssertMixtureGradientsClose(separate, fused, mu, rho, noise, factor: 2);
         }
         finally
         {
             CpuKernels.Enabled = true;
         }
+    }
+
+    [Fact]
+    public void DisabledKernelsDrawLibTorchsNoise()
+    {
+        CpuKernels.Enabled = false;
+        try
+        {
+            random.manual_seed(29);
+            var ours = NormalNoise.Like(empty(300));
+            random.manual_seed(29);
+            Assert.True(ours.eq(randn(300)).all().item<bool>());
+        }
+        finally
+        {
+            CpuKernels.Enabled = true;
+        }
+    }
+
+    static readonly (double Pi, double Sigma1, double Sigma2) Mixture = (0.25, 1, 0.0009);
+
+    static Tensor MixtureKl(Tensor m, Tensor r, Tensor noise, bool sampleInGraph)
+    {
+        var sigma = Reparameterization.Sigma(r);
+        var e = noise.to(m.dtype);
+        Tensor sample;
+        using (sampleInGraph ? null : no_grad()) sample = m + sigma * e;
+        return Kl.MonteCarlo(Prior.ScaleMixture(Mixture.Pi, Mixture.Sigma1, Mixture.Sigma2), new GaussianDraw(sample, m, sigma, e));
+    }
+
+    /// <summary>The per-element bounds of the class comment for the scale mixture's gradients, times <paramref name="factor"/>.</summary>
+    static void AssertMixtureGradientsClose((double Value, Tensor MuGradient, Tensor RhoGradient) expected,
+        (double Value, Tensor MuGradient, Tensor RhoGradient) actual, Tensor mu, Tensor rho, Tensor noise, double factor)
+    {
+        var (pi, s1, s2) = Mixture;
+        double wide = 0.5 / (s1 * s1), gap = 0.5 / (s2 * s2) - wide;
+        double logRatio = Math.Log((1 - pi) / s2) - Math.Log(pi / s1);
+        var sigma = Reparameterization.Sigma(rho);
+        var w = mu + sigma * noise;
+        var z = (logRatio - w.square() * gap).clamp_min(-80);
+        var responsibility = z.sigmoid();
+        var g = w * (responsibility * (2 * gap) + 2 * wide);
+        // w = μ + σε itself carries float32 rounding: σ = softplus(ρ) within ~2 ulps, the product and the sum within
+        // half an ulp each, and when μ and σε nearly cancel that is large against w — exactly where the mixture switches.
+        var wError = ((sigma * noise).abs() + w.abs()) * (3 * Math.Pow(2, -24));
+        var zError = (w.square() * gap + Math.Abs(logRatio)) * (4 * Math.Pow(2, -24)) + w.abs() * (2 * gap) * wError;
+        var gError = w.abs() * (2 * gap) * responsibility * (1 - responsibility) * zError + (responsibility * (2 * gap) + 2 * wide) * wError;
+        // ∂/∂μ = g (+ nothing else); ∂/∂ρ = (g ε − 1/σ) sigmoid(ρ): the terms' magnitudes, and g's error carried along.
+        var muTolerance = (Relative * g.abs() + gError) * factor;
+        var rhoTolerance = (Relative * ((g * noise).abs() + sigma.reciprocal()) + gError * noise.abs()) * rho.sigmoid() * factor;
+        AssertClose(expected.MuGradient, actual.MuGradient, muTolerance, "∂KL/∂μ");
+        AssertClose(expected.RhoGradient, actual.RhoGradient, rhoTolerance, "∂KL/∂ρ");
     }
 
     /// <summary>μ over three scales (weights the narrow component holds, ordinary ones, far ones) and ρ over σ from 0.0003 to 0.7.</summary>
@@ -99,17 +175,17 @@ public class CpuKernelsTests
         var r = rho.to(dtype).requires_grad_();
         var value = term(m, r);
         value.backward();
-        return (value.to(ScalarType.Float64).item<double>(),
-            m.grad!.to(ScalarType.Float64), r.grad!.to(ScalarType.Float64));
+        return (value.to(ScalarType.Float64).item<double>(), m.grad!.to(ScalarType.Float64), r.grad!.to(ScalarType.Float64));
     }
 
     static void AssertClose(double expected, double actual, string what) =>
-        Assert.True(Math.Abs(actual - expected) <= Tolerance * Math.Max(1, Math.Abs(expected)), $"{what}: {actual} against {expected}");
+        Assert.True(Math.Abs(actual - expected) <= Relative * Math.Max(1, Math.Abs(expected)), $"{what}: {actual} against {expected}");
 
-    static void AssertClose(Tensor expected, Tensor actual, string what, double tolerance = Tolerance)
+    static void AssertClose(Tensor expected, Tensor actual, Tensor tolerance, string what)
     {
-        double scale = expected.abs().max().item<double>();
-        double error = (actual - expected).abs().max().item<double>();
-        Assert.True(error <= tolerance * scale, $"{what}: largest difference {error} against a largest gradient of {scale}");
+        var excess = (actual - expected).abs() - tolerance;
+        long worst = excess.argmax().item<long>();
+        Assert.True(excess[worst].item<double>() <= 0,
+            $"{what}, element {worst}: {actual[worst].item<double>()} against {expected[worst].item<double>()}, tolerance {tolerance[worst].item<double>()}");
     }
 }

@@ -89,8 +89,27 @@ public class NormalNoiseTests
     {
         random.manual_seed(10);
         var noise = NormalNoise.Like(empty(new long[] { 4, 5 }, ScalarType.Float64));
-        Assert.Equal(ScalarType.Float64, noise.dtype);
-        Assert.Equal(new long[] { 4, 5 }, noise.shape);
+        random.manual_seed(10);
+        Assert.True(noise.eq(randn(new long[] { 4, 5 }, ScalarType.Float64)).all().item<bool>());
+    }
+
+    [Fact]
+    public void TheReferenceSeedsWithSplitMix64()
+    {
+        // The first outputs of SplitMix64 from state 0, as published with Vigna's reference implementation.
+        ulong state = 0;
+        Assert.Equal(0xE220A8397B1DCDAFUL, SplitMix64(ref state));
+        Assert.Equal(0x6E789E6AA1B965F4UL, SplitMix64(ref state));
+        Assert.Equal(0x06C45D188009454FUL, SplitMix64(ref state));
+    }
+
+    static ulong SplitMix64(ref ulong state)
+    {
+        state += 0x9E3779B97F4A7C15UL;
+        var z = state;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
     }
 
     /// <summary>Eight scalar xoshiro128+ generators seeded by SplitMix64, and the Box–Muller transform in doubles.</summary>
@@ -100,11 +119,7 @@ public class NormalNoiseTests
         var seeder = key;
         for (var i = 0; i < 16; i++)
         {
-            seeder += 0x9E3779B97F4A7C15UL;
-            var z = seeder;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            z ^= z >> 31;
+            var z = SplitMix64(ref seeder);
             words[2 * i] = (uint)z;
             words[2 * i + 1] = (uint)(z >> 32);
         }

@@ -103,8 +103,11 @@ public class TrainingTests
         var start = randn(40, 7);
         var ours = new[] { new TorchSharp.Modules.Parameter(start.clone()), new TorchSharp.Modules.Parameter(start[0].clone()) };
         var theirs = new[] { new TorchSharp.Modules.Parameter(start.clone()), new TorchSharp.Modules.Parameter(start[0].clone()) };
-        using var adam = new Adam(ours, 0.01, weightDecay: ours.Select(p => (p, weightDecay)));
-        using var reference = optim.Adam(theirs, 0.01, weight_decay: weightDecay);
+        // Weight decay on the first parameter only; Adam treats parameters independently, so the reference is one
+        // TorchSharp Adam per parameter, with and without decay.
+        using var adam = new Adam(ours, 0.01, weightDecay: new[] { (ours[0], weightDecay) });
+        using var referenceDecayed = optim.Adam(new[] { theirs[0] }, 0.01, weight_decay: weightDecay);
+        using var referencePlain = optim.Adam(new[] { theirs[1] }, 0.01);
         var target = randn(40, 7);
         // A loss whose gradient changes sign and scale between steps and elements. Its frequencies stay low (a sine of
         // at most 3θ): a term like sin(60θ) would amplify the optimisers' last-bit rounding differences into 1e-4
@@ -116,12 +119,12 @@ public class TrainingTests
         {
             using var scope = NewDisposeScope();
             adam.ZeroGrad();
-            reference.zero_grad();
             foreach (var p in theirs) p.grad = null; // TorchSharp zeroes in place; a skipped parameter needs no gradient
             Loss(ours, step).backward();
             Loss(theirs, step).backward();
             adam.Step();
-            reference.step();
+            referenceDecayed.step();
+            referencePlain.step();
         }
         for (int i = 0; i < ours.Length; i++)
         {
@@ -130,6 +133,17 @@ public class TrainingTests
         }
         adam.ZeroGrad();
         Assert.Null(ours[0].grad);
+    }
+
+    [Fact]
+    public void AdamRejectsWeightDecayItCannotApply()
+    {
+        var owned = new TorchSharp.Modules.Parameter(zeros(3));
+        var stranger = new TorchSharp.Modules.Parameter(zeros(3));
+        Assert.Throws<ArgumentException>(() => new Adam(new[] { owned }, 0.01, weightDecay: new[] { (stranger, 0.1) }));
+        Assert.Throws<ArgumentException>(() => new Adam(new[] { owned }, 0.01, weightDecay: new[] { (owned, 0.1), (owned, 0.2) }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Adam(new[] { owned }, 0.01, weightDecay: new[] { (owned, -0.1) }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Adam(new[] { owned }, 0.01, weightDecay: new[] { (owned, double.NaN) }));
     }
 
     [Fact]

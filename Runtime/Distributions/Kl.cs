@@ -23,11 +23,12 @@ public static class Kl
         Tensor value;
         using (no_grad())
         {
-            if (CpuKernels.Apply(mu, sigma))
+            if (CpuKernels.CanRun(mu.numel(), mu, sigma))
             {
-                var (sum, muGradient, sigmaGradient) = CpuKernels.NormalKl(mu, sigma, priorMean, priorStd, differentiate);
-                value = tensor(sum, dtype: mu.dtype);
-                if (differentiate)
+                bool withGradient = differentiate && (mu.requires_grad || sigma.requires_grad);
+                var (centredSquares, sigmaSquares, logSigmas, muGradient, sigmaGradient) = CpuKernels.NormalKl(mu, sigma, priorMean, priorStd, withGradient);
+                value = tensor((centredSquares + sigmaSquares) * (0.5 * precision) - logSigmas + (Math.Log(priorStd) - 0.5) * mu.numel(), dtype: mu.dtype);
+                if (withGradient)
                 {
                     gradient.Add(mu, muGradient!);
                     gradient.Add(sigma, sigmaGradient!);
@@ -66,15 +67,10 @@ public static class Kl
         {
             foreach (var draw in draws)
             {
-                if (prior is ScaleMixturePrior mixture && CpuKernels.Apply(draw.Sample, draw.Noise, draw.Sigma))
+                if (prior is ScaleMixturePrior mixture && CpuKernels.CanRun(draw.Sample.numel(), draw.Sample, draw.Noise, draw.Sigma))
                 {
-                    bool detached = !draw.Sample.requires_grad;
-                    var (sum, fusedPriorGradient, fusedSigmaGradient) = CpuKernels.ScaleMixtureMonteCarloKl(draw, mixture, differentiate, noiseReachesSigma: detached);
-                    var fused = tensor(sum, dtype: draw.Sample.dtype);
+                    var fused = FusedMonteCarloTerm(mixture, draw, differentiate, gradient);
                     value = value is null ? fused : value + fused;
-                    if (!differentiate) continue;
-                    gradient.Add(detached ? draw.Mean : draw.Sample, fusedPriorGradient!);
-                    gradient.Add(draw.Sigma, fusedSigmaGradient!);
                     continue;
                 }
                 var noise = draw.Noise.reshape(-1);
@@ -94,5 +90,24 @@ public static class Kl
             }
         }
         return gradient.Attach(value!);
+    }
+
+    /// <summary>One draw's term of <see cref="MonteCarlo"/> against a scale mixture, from one fused pass (<see cref="CpuKernels"/>).</summary>
+    static Tensor FusedMonteCarloTerm(ScaleMixturePrior prior, GaussianDraw draw, bool differentiate, ExplicitGradient gradient)
+    {
+        bool detached = !draw.Sample.requires_grad;
+        bool withGradient = differentiate && (draw.Sample.requires_grad || draw.Mean.requires_grad || draw.Sigma.requires_grad);
+        var (noiseSquares, logSigmas, squares, softpluses, priorGradient, sigmaGradient) =
+            CpuKernels.ScaleMixtureMonteCarloKl(draw, prior, withGradient, noiseReachesSigma: detached);
+        // The libtorch path's formula: log q = −½ Σε² − Σ log σ − (n/2) log 2π, and −log p as ScaleMixturePrior has it.
+        long n = draw.Sample.numel();
+        double logQ = -0.5 * noiseSquares - logSigmas - 0.5 * Math.Log(2 * Math.PI) * n;
+        double negativeLogPrior = prior.Wide * squares - softpluses - prior.LogA * n;
+        if (withGradient)
+        {
+            gradient.Add(detached ? draw.Mean : draw.Sample, priorGradient!);
+            gradient.Add(draw.Sigma, sigmaGradient!);
+        }
+        return tensor(logQ + negativeLogPrior, dtype: draw.Sample.dtype);
     }
 }

@@ -18,36 +18,78 @@ namespace BnnDsl;
 /// thread competes with them for the other core: splitting these kernels over two threads made the default
 /// declaration's step slower, 7.3 → 8.8 ms (<c>bnndsl-bench --profile</c>).
 /// </para>
+/// <para>
+/// They write through the tensors' memory, past autograd's version counters: a graph that saved a parameter and is
+/// run backward again after <see cref="Adam.Step"/> sees the new values without libtorch's "modified by an inplace
+/// operation" error. Training builds a new graph every step, so this never arises there.
+/// </para>
 /// </summary>
 public static partial class CpuKernels
 {
     /// <summary>
-    /// Whether the fused kernels are used where they apply (default true). Turning them off runs the same terms as
-    /// separate libtorch operations, which benchmarks use to measure the difference.
+    /// Whether the fused kernels and <see cref="NormalNoise"/>'s generator are used where they apply (default true).
+    /// Turned off, everything runs as separate libtorch operations with libtorch's <c>randn</c>, as on other devices:
+    /// benchmarks use this as the baseline, and a user can rule the kernels out when results look wrong.
     /// </summary>
     public static bool Enabled { get; set; } = true;
 
-    /// <summary>True when every tensor is a contiguous float32 CPU tensor and the kernels are enabled.</summary>
-    internal static bool Apply(params Tensor[] tensors)
+    /// <summary>
+    /// True when the kernels are enabled and accelerated here (256-bit vectors in hardware; elsewhere the libtorch
+    /// formulations are faster) and every tensor is a contiguous float32 CPU tensor of <paramref name="length"/>
+    /// elements, addressable as one span.
+    /// </summary>
+    internal static bool CanRun(long length, params Tensor[] tensors)
     {
-        if (!Enabled) return false;
+        if (!Enabled || !Vector256.IsHardwareAccelerated || length > int.MaxValue / sizeof(float)) return false;
         foreach (var t in tensors)
-            if (t.device_type != TorchSharp.DeviceType.CPU || t.dtype != ScalarType.Float32 || !t.is_contiguous()) return false;
+            if (t.device_type != TorchSharp.DeviceType.CPU || t.dtype != ScalarType.Float32 || !t.is_contiguous() || t.numel() != length)
+                return false;
         return true;
     }
 
-    /// <summary>Up to four sums a kernel accumulates, in double.</summary>
-    readonly record struct Sums(double A, double B, double C, double D)
+    /// <summary>
+    /// The lanes of the block of eight starting at <paramref name="start"/> that hold elements: all eight inside the
+    /// span, the first <c>length − start</c> in the last, partial block.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static int Lanes(int length, int start) => Math.Min(8, length - start);
+
+    /// <summary>Eight elements from <paramref name="start"/>; lanes past the end hold <paramref name="padding"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Load(ReadOnlySpan<float> values, int start, int lanes, float padding = 0)
     {
-        public static Sums operator +(Sums x, Sums y) => new(x.A + y.A, x.B + y.B, x.C + y.C, x.D + y.D);
+        if (lanes == 8) return Vector256.Create(values.Slice(start, 8));
+        Span<float> block = stackalloc float[8];
+        block.Fill(padding);
+        values.Slice(start, lanes).CopyTo(block);
+        return Vector256.Create<float>(block);
     }
 
+    /// <summary>Stores the first <paramref name="lanes"/> lanes at <paramref name="start"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Accumulate(ref Vector256<double> sum, Vector256<float> values)
+    static void Store(Vector256<float> values, Span<float> destination, int start, int lanes)
     {
+        if (lanes == 8)
+        {
+            values.CopyTo(destination.Slice(start, 8));
+            return;
+        }
+        Span<float> block = stackalloc float[8];
+        values.CopyTo(block);
+        block[..lanes].CopyTo(destination.Slice(start, lanes));
+    }
+
+    /// <summary>Adds the first <paramref name="lanes"/> lanes to a double-precision sum (a partial block's padding is left out).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Accumulate(ref Vector256<double> sum, Vector256<float> values, int lanes)
+    {
+        if (lanes < 8) values = Vector256.ConditionalSelect(LaneMask(lanes), values, Vector256<float>.Zero);
         var (lower, upper) = Vector256.Widen(values);
         sum += lower + upper;
     }
+
+    static Vector256<float> LaneMask(int lanes) =>
+        Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(lanes)).AsSingle();
 
     static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 }

@@ -12,7 +12,8 @@ namespace BnnDsl;
 /// TorchSharp's <c>optim.Adam</c>, by folding the second moment's bias correction into the step size and ε:
 /// lr/b1 · m / (√v/√b2 + ε) = (lr √b2/b1) · m / (√v + ε √b2). <see cref="ZeroGrad"/> releases the gradients rather
 /// than zeroing them, so backward writes fresh ones instead of adding into zeros (PyTorch's <c>set_to_none</c>).
-/// For float32 on the CPU the six passes are one (<see cref="CpuKernels"/>).
+/// For float32 on the CPU they are one pass (<see cref="CpuKernels"/>), weight decay included; elsewhere weight decay
+/// adds a seventh.
 /// </summary>
 public sealed class Adam : IDisposable
 {
@@ -29,18 +30,23 @@ public sealed class Adam : IDisposable
     /// <param name="epsilon">Added to the root of the second moment.</param>
     /// <param name="weightDecay">
     /// L2 weight decay per parameter, as PyTorch's Adam applies it: rate · θ added to the gradient before the update
-    /// (not AdamW's decoupled decay). Parameters not listed have none.
+    /// (not AdamW's decoupled decay). Parameters are matched by reference (the instances in
+    /// <paramref name="parameters"/>); those not listed have none; each may be listed once, with a rate ≥ 0.
     /// </param>
     public Adam(IEnumerable<Parameter> parameters, double learningRate, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8,
         IEnumerable<(Parameter Parameter, double Rate)>? weightDecay = null)
     {
         if (!(learningRate > 0)) throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "The learning rate must be positive.");
         this.parameters = parameters.ToArray();
-        var decays = weightDecay?.ToArray() ?? Array.Empty<(Parameter Parameter, double Rate)>();
-        weightDecays = this.parameters.Select(p => decays.Where(d => ReferenceEquals(d.Parameter, p)).Sum(d => d.Rate)).ToArray();
-        foreach (var (parameter, _) in decays)
-            if (!this.parameters.Any(p => ReferenceEquals(p, parameter)))
-                throw new ArgumentException("Weight decay is given for a parameter the optimiser does not update.", nameof(weightDecay));
+        weightDecays = new double[this.parameters.Length];
+        foreach (var (parameter, rate) in weightDecay ?? Array.Empty<(Parameter, double)>())
+        {
+            int index = Array.FindIndex(this.parameters, p => ReferenceEquals(p, parameter));
+            if (index < 0) throw new ArgumentException("Weight decay is given for a parameter the optimiser does not update.", nameof(weightDecay));
+            if (!(rate >= 0) || double.IsInfinity(rate)) throw new ArgumentOutOfRangeException(nameof(weightDecay), rate, "A weight decay rate must be finite and ≥ 0.");
+            if (weightDecays[index] != 0) throw new ArgumentException("Weight decay is given twice for one parameter.", nameof(weightDecay));
+            weightDecays[index] = rate;
+        }
         (this.learningRate, this.beta1, this.beta2, this.epsilon) = (learningRate, beta1, beta2, epsilon);
         firstMoments = this.parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
         secondMoments = this.parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
@@ -66,7 +72,7 @@ public sealed class Adam : IDisposable
             double firstCorrection = 1 - Math.Pow(beta1, step);
             double rootSecondCorrection = Math.Sqrt(1 - Math.Pow(beta2, step));
             double stepSize = learningRate * rootSecondCorrection / firstCorrection;
-            if (CpuKernels.Apply(parameters[i], gradient, firstMoments[i], secondMoments[i]))
+            if (CpuKernels.CanRun(parameters[i].numel(), parameters[i], gradient, firstMoments[i], secondMoments[i]))
             {
                 CpuKernels.AdamStep(parameters[i], gradient, firstMoments[i], secondMoments[i],
                     (float)beta1, (float)beta2, (float)stepSize, (float)(epsilon * rootSecondCorrection), (float)weightDecays[i]);
