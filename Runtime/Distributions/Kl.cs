@@ -6,8 +6,8 @@ namespace BnnDsl;
 /// <summary>
 /// KL divergences between a mean-field Gaussian q = N(μ, σ²) and a prior, summed over weights. Values are computed
 /// without an autograd graph and carry their gradients in closed form (<see cref="ExplicitGradient"/>); for float32
-/// on the CPU the Normal KL and the Monte Carlo KL against a scale mixture run as single fused passes
-/// (<see cref="CpuKernels"/>), the libtorch operations below being the reference everywhere else.
+/// on the CPU the Monte Carlo KL against a scale mixture runs as one fused pass (<see cref="CpuKernels"/>), the
+/// libtorch operations below being the reference everywhere else.
 /// </summary>
 public static class Kl
 {
@@ -23,28 +23,14 @@ public static class Kl
         Tensor value;
         using (no_grad())
         {
-            if (CpuKernels.CanRun(mu.numel(), mu, sigma))
+            var centred = (priorMean == 0 ? mu : mu - priorMean).reshape(-1);
+            var flatSigma = sigma.reshape(-1);
+            value = (centred.dot(centred) + flatSigma.dot(flatSigma)) * (0.5 * precision) - flatSigma.log().sum()
+                + (Math.Log(priorStd) - 0.5) * mu.numel();
+            if (differentiate)
             {
-                bool withGradient = differentiate && (mu.requires_grad || sigma.requires_grad);
-                var (centredSquares, sigmaSquares, logSigmas, muGradient, sigmaGradient) = CpuKernels.NormalKl(mu, sigma, priorMean, priorStd, withGradient);
-                value = tensor((centredSquares + sigmaSquares) * (0.5 * precision) - logSigmas + (Math.Log(priorStd) - 0.5) * mu.numel(), dtype: mu.dtype);
-                if (withGradient)
-                {
-                    gradient.Add(mu, muGradient!);
-                    gradient.Add(sigma, sigmaGradient!);
-                }
-            }
-            else
-            {
-                var centred = (priorMean == 0 ? mu : mu - priorMean).reshape(-1);
-                var flatSigma = sigma.reshape(-1);
-                value = (centred.dot(centred) + flatSigma.dot(flatSigma)) * (0.5 * precision) - flatSigma.log().sum()
-                    + (Math.Log(priorStd) - 0.5) * mu.numel();
-                if (differentiate)
-                {
-                    gradient.Add(mu, centred.view(mu.shape) * precision);
-                    gradient.Add(sigma, sigma * precision - sigma.reciprocal());
-                }
+                gradient.Add(mu, centred.view(mu.shape) * precision);
+                gradient.Add(sigma, sigma * precision - sigma.reciprocal());
             }
         }
         return gradient.Attach(value);

@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using static TorchSharp.torch;
@@ -20,23 +21,31 @@ public static partial class CpuKernels
         var g = Floats(gradient);
         var m = Floats(firstMoment);
         var v = Floats(secondMoment);
+        int count = p.Length;
         var oneMinusBeta1 = Vector256.Create(1 - beta1);
         var oneMinusBeta2 = Vector256.Create(1 - beta2);
         var b2 = Vector256.Create(beta2);
         var step = Vector256.Create(stepSize);
         var eps = Vector256.Create(epsilon);
         var decay = Vector256.Create(weightDecay);
-        for (int i = 0; i < p.Length; i += 8)
+        int i = 0;
+        for (; i <= count - 8; i += 8)
         {
-            int lanes = Lanes(p.Length, i);
-            var pi = Load(p, i, lanes);
-            var gi = Load(g, i, lanes) + decay * pi;
-            var previous = Load(m, i, lanes);
-            var mi = Vector256.FusedMultiplyAdd(oneMinusBeta1, gi - previous, previous); // as libtorch's lerp
-            var vi = b2 * Load(v, i, lanes) + oneMinusBeta2 * gi * gi;
-            Store(mi, m, i, lanes);
-            Store(vi, v, i, lanes);
-            Store(pi - step * mi / (Vector256.Sqrt(vi) + eps), p, i, lanes);
+            var pi = Vector256.Create<float>(p.Slice(i, 8));
+            var gi = Vector256.Create<float>(g.Slice(i, 8)) + decay * pi;
+            var mi = Vector256.Create<float>(m.Slice(i, 8));
+            mi = Vector256.FusedMultiplyAdd(oneMinusBeta1, gi - mi, mi); // as libtorch's lerp
+            var vi = b2 * Vector256.Create<float>(v.Slice(i, 8)) + oneMinusBeta2 * gi * gi;
+            mi.CopyTo(m[i..]);
+            vi.CopyTo(v[i..]);
+            (pi - step * mi / (Vector256.Sqrt(vi) + eps)).CopyTo(p[i..]);
+        }
+        for (; i < count; i++) // the same formula for the last, partial block (see the class remarks)
+        {
+            float gi = g[i] + weightDecay * p[i];
+            m[i] = MathF.FusedMultiplyAdd(1 - beta1, gi - m[i], m[i]);
+            v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
+            p[i] -= stepSize * m[i] / (MathF.Sqrt(v[i]) + epsilon);
         }
     }
 }

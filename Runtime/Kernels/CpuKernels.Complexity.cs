@@ -1,43 +1,17 @@
+using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using static TorchSharp.torch;
 
 namespace BnnDsl;
 
-/// <summary>The sums behind the complexity terms of <see cref="Kl"/>, fused (METHODS.md §2–3); <see cref="Kl"/> assembles the values.</summary>
+/// <summary>
+/// The sums behind the Monte Carlo KL of <see cref="Kl"/> against a scale mixture, fused (METHODS.md §2–3); <see cref="Kl"/>
+/// assembles the value. The closed-form Normal KL has no fused kernel: it is four passes in libtorch, which spreads
+/// them over both cores, and a fused single-threaded pass measured 0.4–1.1 ms against libtorch's 0.4 for 478k weights.
+/// </summary>
 public static partial class CpuKernels
 {
-    /// <summary>
-    /// For KL(N(μ, σ²) ‖ N(m0, s0²)): Σ(μ − m0)², Σσ² and Σ log σ, and, when asked, ∂/∂μ = (μ − m0)/s0² and
-    /// ∂/∂σ = σ/s0² − 1/σ.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static (double CentredSquares, double SigmaSquares, double LogSigmas, Tensor? MuGradient, Tensor? SigmaGradient) NormalKl(
-        Tensor mu, Tensor sigma, double priorMean, double priorStd, bool withGradient)
-    {
-        var (muGradient, sigmaGradient) = withGradient ? (empty_like(mu), empty_like(sigma)) : (null, null);
-        var means = Floats(mu);
-        var sigmas = Floats(sigma);
-        var gMu = withGradient ? Floats(muGradient!) : default;
-        var gSigma = withGradient ? Floats(sigmaGradient!) : default;
-        var m = Vector256.Create((float)priorMean);
-        var precision = Vector256.Create((float)(1 / (priorStd * priorStd)));
-        Vector256<double> centredSquares = default, sigmaSquares = default, logSigmas = default;
-        for (int i = 0; i < means.Length; i += 8)
-        {
-            int lanes = Lanes(means.Length, i);
-            var c = Load(means, i, lanes) - m;
-            var s = Load(sigmas, i, lanes, padding: 1);
-            Accumulate(ref centredSquares, c * c, lanes);
-            Accumulate(ref sigmaSquares, s * s, lanes);
-            Accumulate(ref logSigmas, Vector256.Log(s), lanes);
-            if (!withGradient) continue;
-            Store(c * precision, gMu, i, lanes);
-            Store(s * precision - Vector256<float>.One / s, gSigma, i, lanes);
-        }
-        return (Vector256.Sum(centredSquares), Vector256.Sum(sigmaSquares), Vector256.Sum(logSigmas), muGradient, sigmaGradient);
-    }
-
     /// <summary>
     /// For one draw's Monte Carlo KL against a scale mixture (<see cref="ScaleMixturePrior"/>): Σε², Σ log σ, Σw² and
     /// Σ softplus(z) with z = log(b/a) − w² (1/2σ2² − 1/2σ1²) clamped at −80, and, when asked, the prior's gradient
@@ -54,33 +28,45 @@ public static partial class CpuKernels
         var sigmas = Floats(draw.Sigma);
         var gPrior = withGradient ? Floats(priorGradient!) : default;
         var gSigma = withGradient ? Floats(sigmaGradient!) : default;
-        var logRatio = Vector256.Create((float)prior.LogRatio);
-        var gap = Vector256.Create((float)prior.Gap);
-        var twiceGap = Vector256.Create((float)(2 * prior.Gap));
-        var twiceWide = Vector256.Create((float)(2 * prior.Wide));
+        float logRatio = (float)prior.LogRatio, gap = (float)prior.Gap, wide = (float)prior.Wide;
         Vector256<double> noiseSquares = default, logSigmas = default, squares = default, softpluses = default;
-        for (int i = 0; i < samples.Length; i += 8)
+        int n = samples.Length, i = 0;
+        for (; i <= n - 8; i += 8)
         {
-            int lanes = Lanes(samples.Length, i);
-            var e = Load(noises, i, lanes);
-            var s = Load(sigmas, i, lanes, padding: 1);
-            var w = Load(samples, i, lanes);
+            var e = Vector256.Create<float>(noises.Slice(i, 8));
+            var s = Vector256.Create<float>(sigmas.Slice(i, 8));
+            var w = Vector256.Create<float>(samples.Slice(i, 8));
             var r = w * w;
-            var z = Vector256.Max(logRatio - r * gap, Vector256.Create(-80f));
+            var z = Vector256.Max(Vector256.Create(logRatio) - r * Vector256.Create(gap), Vector256.Create(-80f));
             // softplus(z) = max(z, 0) + log(1 + e^−|z|); sigmoid(z) from the same exponential.
             var expNegAbs = Vector256.Exp(-Vector256.Abs(z));
             var onePlus = Vector256<float>.One + expNegAbs;
-            Accumulate(ref noiseSquares, e * e, lanes);
-            Accumulate(ref logSigmas, Vector256.Log(s), lanes);
-            Accumulate(ref squares, r, lanes);
-            Accumulate(ref softpluses, Vector256.Max(z, Vector256<float>.Zero) + Vector256.Log(onePlus), lanes);
+            Accumulate(ref noiseSquares, e * e);
+            Accumulate(ref logSigmas, Vector256.Log(s));
+            Accumulate(ref squares, r);
+            Accumulate(ref softpluses, Vector256.Max(z, Vector256<float>.Zero) + Vector256.Log(onePlus));
             if (!withGradient) continue;
             var sigmoid = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(z, Vector256<float>.Zero), Vector256<float>.One, expNegAbs) / onePlus;
-            var g = w * (sigmoid * twiceGap + twiceWide);
-            Store(g, gPrior, i, lanes);
+            var g = w * (sigmoid * Vector256.Create(2 * gap) + Vector256.Create(2 * wide));
+            g.CopyTo(gPrior.Slice(i, 8));
             var logQGradient = -(Vector256<float>.One / s);
-            Store(noiseReachesSigma ? logQGradient + g * e : logQGradient, gSigma, i, lanes);
+            (noiseReachesSigma ? logQGradient + g * e : logQGradient).CopyTo(gSigma.Slice(i, 8));
         }
-        return (Vector256.Sum(noiseSquares), Vector256.Sum(logSigmas), Vector256.Sum(squares), Vector256.Sum(softpluses), priorGradient, sigmaGradient);
+        double ee = Vector256.Sum(noiseSquares), ls = Vector256.Sum(logSigmas), rr = Vector256.Sum(squares), sp = Vector256.Sum(softpluses);
+        for (; i < n; i++) // the same formula for the last, partial block (see the class remarks)
+        {
+            float e = noises[i], s = sigmas[i], w = samples[i], r = w * w;
+            float z = MathF.Max(logRatio - r * gap, -80f);
+            float expNegAbs = MathF.Exp(-MathF.Abs(z)), onePlus = 1 + expNegAbs;
+            ee += e * e;
+            ls += MathF.Log(s);
+            rr += r;
+            sp += MathF.Max(z, 0) + MathF.Log(onePlus);
+            if (!withGradient) continue;
+            float g = w * ((z >= 0 ? 1 : expNegAbs) / onePlus * 2 * gap + 2 * wide);
+            gPrior[i] = g;
+            gSigma[i] = noiseReachesSigma ? g * e - 1 / s : -1 / s;
+        }
+        return (ee, ls, rr, sp, priorGradient, sigmaGradient);
     }
 }
