@@ -12,8 +12,8 @@ namespace BnnDsl;
 /// TorchSharp's <c>optim.Adam</c>, by folding the second moment's bias correction into the step size and ε:
 /// lr/b1 · m / (√v/√b2 + ε) = (lr √b2/b1) · m / (√v + ε √b2). <see cref="ZeroGrad"/> releases the gradients rather
 /// than zeroing them, so backward writes fresh ones instead of adding into zeros (PyTorch's <c>set_to_none</c>).
-/// For float32 on the CPU they are one pass (<see cref="CpuKernels"/>), weight decay included; elsewhere weight decay
-/// adds a seventh.
+/// For float32 on the CPU the whole update, weight decay included, is one fused pass (<see cref="CpuKernels"/>);
+/// elsewhere weight decay adds a seventh pass.
 /// </summary>
 public sealed class Adam : IDisposable
 {
