@@ -9,8 +9,8 @@ namespace BnnDsl;
 /// <summary>
 /// Elementwise formulas fused into one pass over memory for float32 tensors on the CPU. libtorch runs each elementwise
 /// operation as its own pass: the Monte Carlo KL against a scale mixture is some fifteen passes over every weight, an
-/// Adam step six, and on a small network those passes cost as much as the matrix products. Each kernel here reads its inputs once, accumulates sums in double precision and writes its results
-/// once. The libtorch formulations (<see cref="Kl"/>, <see cref="ScaleMixturePrior"/>, <see cref="Adam"/>) stay the
+/// Adam step six, and on a small network those passes cost as much as the matrix products. Each kernel here reads its
+/// inputs once, accumulates sums in double precision and writes its results once. The libtorch formulations (<see cref="Kl"/>, <see cref="ScaleMixturePrior"/>, <see cref="Adam"/>) stay the
 /// reference, and what runs on other devices and dtypes; tests hold the two to each other.
 /// <para>
 /// The kernels run on the calling thread. libtorch's OpenMP workers keep spinning between operations, so a second .NET
