@@ -57,7 +57,7 @@ if (profile)
             weightDecay: decayed.GaussianPriorPrecisions!.Select(p => (p.Parameter, p.Precision / 60000)));
     foreach (var fused in new[] { true, false })
     {
-        // The same steps with the fused CPU kernels off: the complexity terms and Adam as separate libtorch passes.
+        // The same steps with CpuKernels off: the Monte Carlo KL and Adam as separate libtorch passes, libtorch's noise.
         CpuKernels.Enabled = fused;
         foreach (var method in new[] { "map", "peer-mf", "peer-mf-lrt", "mean-field" })
         {
