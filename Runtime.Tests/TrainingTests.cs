@@ -147,6 +147,40 @@ public class TrainingTests
     }
 
     [Fact]
+    public void TheCosineScheduleIsPyTorchsCosineAnnealingSteppedPerMinibatch()
+    {
+        // The reference: TorchSharp's CosineAnnealingLR(T_max = T, eta_min = 0) stepped after every update, which
+        // computes the same curve by a recursion; they agree to rounding.
+        const int total = 50;
+        var options = new FitOptions { LearningRate = 0.003, Schedule = LearningRateSchedule.Cosine };
+        var parameter = new TorchSharp.Modules.Parameter(zeros(1));
+        using var sgd = optim.SGD(new[] { parameter }, 0.003);
+        var scheduler = optim.lr_scheduler.CosineAnnealingLR(sgd, total);
+        for (int step = 0; step < total; step++)
+        {
+            double expected = sgd.ParamGroups.First().LearningRate;
+            Assert.True(Math.Abs(options.LearningRateAt(step, total) - expected) <= 1e-12 * 0.003, $"step {step}: {options.LearningRateAt(step, total)} vs {expected}");
+            sgd.step();
+            scheduler.step();
+        }
+        Assert.Equal(0.003, options.LearningRateAt(0, total));
+        Assert.Equal(options.LearningRateAt(total - 1, total), options.LearningRateAt(total + 7, total)); // no rise after the plan
+        Assert.Equal(0.003, new FitOptions { LearningRate = 0.003 }.LearningRateAt(total - 1, total));
+    }
+
+    [Fact]
+    public void AdamRejectsALearningRateItCannotUse()
+    {
+        var parameter = new TorchSharp.Modules.Parameter(zeros(3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Adam(new[] { parameter }, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Adam(new[] { parameter }, double.PositiveInfinity));
+        using var adam = new Adam(new[] { parameter }, 0.01);
+        Assert.Throws<ArgumentOutOfRangeException>(() => adam.LearningRate = double.NaN);
+        adam.LearningRate = 0.5;
+        Assert.Equal(0.5, adam.LearningRate);
+    }
+
+    [Fact]
     public void ACheckpointRoundTripsAndIsWrittenAtomically()
     {
         string directory = Directory.CreateTempSubdirectory("bnndsl-checkpoint-").FullName;

@@ -22,6 +22,7 @@ public sealed record Options
     public int? TrainSize { get; init; }
     public int BatchSize { get; init; } = 128;
     public double? LearningRate { get; init; }
+    public LearningRateSchedule? Schedule { get; init; }
 
     public const string Usage = """
         Usage: bnndsl [fashion|toy-regression] [options]
@@ -43,6 +44,8 @@ public sealed record Options
           --train-size N   use only the first N training examples
           --batch-size N   minibatch size (default 128)
           --lr X           Adam learning rate (fashion: 0.001; toy-regression: 0.01)
+          --schedule NAME  constant or cosine: the learning rate's course over the epochs (fashion:
+                           cosine, constant for the peer-* rows; toy-regression: constant)
           --out DIR        where metrics.json, the PNGs and the checkpoint go (default ./out)
         """;
 
@@ -73,6 +76,7 @@ public sealed record Options
                 "--train-size" => options with { TrainSize = Int(name, Value(), 1) },
                 "--batch-size" => options with { BatchSize = Int(name, Value(), 1) },
                 "--lr" => options with { LearningRate = Positive(name, Value()) },
+                "--schedule" => options with { Schedule = Choice(name, Value(), "constant", "cosine") == "cosine" ? LearningRateSchedule.Cosine : LearningRateSchedule.Constant },
                 "--out" => options with { Out = Value() },
                 _ => throw new UsageException($"Unknown option '{name}'."),
             };

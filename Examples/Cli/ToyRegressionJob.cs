@@ -52,7 +52,8 @@ public static class ToyRegressionJob
         using var model = new ToyRegressionNetwork();
         AnsiConsole.MarkupLine($"[bold]Network:[/] {Markup.Escape(model.Summary)}");
         int epochs = options.Epochs ?? 1500;
-        var fit = new FitOptions { Epochs = epochs, BatchSize = options.BatchSize, LearningRate = options.LearningRate ?? 1e-2, Seed = options.Seed };
+        var fit = new FitOptions { Epochs = epochs, BatchSize = options.BatchSize, LearningRate = options.LearningRate ?? 1e-2,
+            Schedule = options.Schedule ?? LearningRateSchedule.Constant, Seed = options.Seed };
         IReadOnlyList<EpochSummary> run = Array.Empty<EpochSummary>();
         AnsiConsole.Status().Start($"training {epochs} epochs on {TrainCount} points", _ => run = Trainer.Fit(model, train, fit));
         var last = run.Count > 0 ? run[^1] : null;

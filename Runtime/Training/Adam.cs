@@ -19,7 +19,8 @@ public sealed class Adam : IDisposable
 {
     readonly Parameter[] parameters;
     readonly Tensor[] firstMoments, secondMoments;
-    readonly double learningRate, beta1, beta2, epsilon;
+    readonly double beta1, beta2, epsilon;
+    double learningRate;
     readonly long[] steps; // per parameter, as in PyTorch: one without a gradient is not stepped
     readonly double[] weightDecays;
 
@@ -36,7 +37,8 @@ public sealed class Adam : IDisposable
     public Adam(IEnumerable<Parameter> parameters, double learningRate, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8,
         IEnumerable<(Parameter Parameter, double Rate)>? weightDecay = null)
     {
-        if (!(learningRate > 0)) throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "The learning rate must be positive.");
+        if (!(learningRate > 0 && double.IsFinite(learningRate)))
+            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "The learning rate must be positive and finite.");
         this.parameters = parameters.ToArray();
         weightDecays = new double[this.parameters.Length];
         foreach (var (parameter, rate) in weightDecay ?? Array.Empty<(Parameter, double)>())
@@ -47,10 +49,20 @@ public sealed class Adam : IDisposable
             if (weightDecays[index] != 0) throw new ArgumentException("Weight decay is given twice for one parameter.", nameof(weightDecay));
             weightDecays[index] = rate;
         }
-        (this.learningRate, this.beta1, this.beta2, this.epsilon) = (learningRate, beta1, beta2, epsilon);
+        LearningRate = learningRate;
+        (this.beta1, this.beta2, this.epsilon) = (beta1, beta2, epsilon);
         firstMoments = this.parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
         secondMoments = this.parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
         steps = new long[this.parameters.Length];
+    }
+
+    /// <summary>Adam's step size, which a schedule may change between steps (<see cref="LearningRateSchedule"/>).</summary>
+    public double LearningRate
+    {
+        get => learningRate;
+        set => learningRate = value > 0 && double.IsFinite(value)
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "The learning rate must be positive and finite.");
     }
 
     /// <summary>Releases every parameter's gradient; the next backward pass creates them afresh.</summary>

@@ -12,12 +12,35 @@ public sealed record FitOptions
     public int Epochs { get; init; } = 20;
     public int BatchSize { get; init; } = 128;
     public double LearningRate { get; init; } = 1e-3;
+    /// <summary>How the learning rate moves over the run's steps; constant by default, as in the peers' setting.</summary>
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
+
+    /// <summary>The learning rate of step <paramref name="step"/> (0-based, counted over the whole fit) of <paramref name="totalSteps"/>.</summary>
+    public double LearningRateAt(long step, long totalSteps) => Schedule switch
+    {
+        // Past the planned steps (a session run for extra epochs) the cosine stays at its last value instead of rising.
+        LearningRateSchedule.Cosine when totalSteps > 0 => LearningRate * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(step, totalSteps - 1) / totalSteps)),
+        _ => LearningRate,
+    };
     /// <summary>Posterior samples per training step (averaged in the loss).</summary>
     public int TrainingSamples { get; init; } = 1;
     /// <summary>Seeds the minibatch order and every posterior draw; with a fixed thread count a CPU run repeats bit for bit.</summary>
     public long Seed { get; init; } = 0;
     /// <summary>libtorch CPU threads for the run (null: leave the process setting alone). Results repeat bit for bit only at the same count.</summary>
     public int? Threads { get; init; }
+}
+
+/// <summary>How Adam's learning rate moves over the <see cref="FitOptions.Epochs"/> of a fit.</summary>
+public enum LearningRateSchedule
+{
+    /// <summary><see cref="FitOptions.LearningRate"/> at every step.</summary>
+    Constant,
+    /// <summary>
+    /// Cosine annealing without restarts (Loshchilov &amp; Hutter 2017; PyTorch's <c>CosineAnnealingLR</c> stepped per
+    /// minibatch, floor 0): step t of T gets lr · ½ (1 + cos(π t / T)), from the full rate at the first step to nearly
+    /// zero at the last. The late small steps let the minibatch noise of the gradient average out.
+    /// </summary>
+    Cosine,
 }
 
 /// <summary>What the trainer reports after each minibatch and each epoch.</summary>
@@ -138,6 +161,7 @@ public sealed class TrainingSession : IDisposable
                 if (!double.IsFinite(stepLoss)) throw new TrainingDivergedException(epoch, step + 1, nllValue, complexityValue);
                 optimizer.ZeroGrad();
                 objective.backward();
+                optimizer.LearningRate = options.LearningRateAt((epoch - 1) * steps + step, options.Epochs * steps);
                 optimizer.Step();
                 loss += stepLoss;
                 nll += nllValue;
