@@ -28,8 +28,10 @@ public class TrainingTests
             Assert.All(model.parameters().Zip(before), pair => Assert.True(pair.First.eq(pair.Second).all().item<bool>()));
     }
 
-    [Fact]
-    public void MapUnderNormalPriorsTrainsAsWithTheFullLossDifferentiated()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // under the cosine schedule, against TorchSharp's CosineAnnealingLR stepped after every update
+    public void MapUnderNormalPriorsTrainsAsWithTheFullLossDifferentiated(bool cosine)
     {
         // The trainer applies a zero-mean Normal prior's gradient as weight decay τ/N; the reference differentiates the
         // full loss, −log p(θ)/N included (its gradient checked against autograd of the formula in KlTests), and steps
@@ -49,12 +51,14 @@ public class TrainingTests
 
         double initialPenalty;
         using (no_grad()) initialPenalty = fast.Complexity().item<float>();
-        var epochs = Trainer.Fit(fast, data, new FitOptions { Epochs = 30, BatchSize = N, LearningRate = 0.01 });
+        var schedule = cosine ? LearningRateSchedule.Cosine : LearningRateSchedule.Constant;
+        var epochs = Trainer.Fit(fast, data, new FitOptions { Epochs = 30, BatchSize = N, LearningRate = 0.01, Schedule = schedule });
         // The report's penalty is −log p(θ) at each epoch's start (here one step per epoch), and the loss adds it / N.
         Assert.Equal(initialPenalty, epochs[0].Complexity, 4);
         Assert.Equal(epochs[0].Nll + initialPenalty / N, epochs[0].Loss, 4);
         Assert.NotEqual(epochs[0].Complexity, epochs[1].Complexity);
         using var adam = optim.Adam(reference.parameters(), 0.01);
+        var annealing = cosine ? optim.lr_scheduler.CosineAnnealingLR(adam, 30) : null;
         for (int step = 0; step < 30; step++)
         {
             using var scope = NewDisposeScope();
@@ -62,6 +66,7 @@ public class TrainingTests
             adam.zero_grad();
             loss.backward();
             adam.step();
+            annealing?.step();
         }
         foreach (var (a, b) in fast.parameters().Zip(reference.parameters()))
             Assert.True((a - b).abs().max().item<float>() < 1e-5f, "parameters differ between weight decay and autograd");

@@ -147,8 +147,24 @@ internal sealed class MeanFieldEmitter : PosteriorEmitter
     public override string Construct(NetworkModel network, LayerModel layer) =>
         $"new {ParameterType}({layer.Inputs}, {layer.Outputs}, initialRho: {CodeWriter.Number(network.PosteriorOf(layer).InitialRho)}, device)";
 
-    public override string Describe(NetworkModel network) =>
-        $"mean-field Gaussian, {Describe(network.Posterior)}{(network.Layers.Any(l => l.Posterior is not null) ? " (some layers override it)" : "")}";
+    public override string Describe(NetworkModel network)
+    {
+        // Layers that declare their own options are listed with what differs from the network's.
+        var overrides = network.Layers.Where(l => l.Posterior is not null)
+            .Select(l => (l.Name, Difference: DescribeDifference(network.Posterior, l.Posterior!)))
+            .Where(o => o.Difference.Length > 0)
+            .Select(o => $"{o.Name}: {o.Difference}")
+            .ToArray();
+        return $"mean-field Gaussian, {Describe(network.Posterior)}{(overrides.Length == 0 ? "" : $" ({string.Join(", ", overrides)})")}";
+    }
+
+    static string DescribeDifference(PosteriorModel network, PosteriorModel layer) => string.Join(" and ", new[]
+    {
+        layer.Method == network.Method ? null : layer.Method.ToString(),
+        layer.LocalReparameterization == network.LocalReparameterization ? null
+            : layer.LocalReparameterization ? "local reparameterisation" : "per-weight sampling",
+        layer.InitialRho == network.InitialRho ? null : $"ρ0 = {CodeWriter.Number(layer.InitialRho)}",
+    }.Where(part => part is not null));
 
     static string Describe(PosteriorModel posterior) =>
         $"{(posterior.LocalReparameterization ? "local reparameterisation" : "per-weight sampling")}, ρ0 = {CodeWriter.Number(posterior.InitialRho)}";
