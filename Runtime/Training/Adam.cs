@@ -13,7 +13,8 @@ namespace BnnDsl;
 /// lr/b1 · m / (√v/√b2 + ε) = (lr √b2/b1) · m / (√v + ε √b2). <see cref="ZeroGrad"/> releases the gradients rather
 /// than zeroing them, so backward writes fresh ones instead of adding into zeros (PyTorch's <c>set_to_none</c>).
 /// For float32 on the CPU the whole update, weight decay included, is one fused pass (<see cref="CpuKernels"/>);
-/// elsewhere weight decay adds a seventh pass.
+/// elsewhere weight decay adds a seventh pass. The update runs with subnormal numbers flushed to zero
+/// (<see cref="SubnormalFlush"/>).
 /// </summary>
 public sealed class Adam : IDisposable
 {
@@ -76,6 +77,7 @@ public sealed class Adam : IDisposable
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        using var flush = SubnormalFlush.Begin(); // weights decaying towards 0 would otherwise slow the pass (SubnormalFlush)
         for (int i = 0; i < parameters.Length; i++)
         {
             var gradient = parameters[i].grad;
