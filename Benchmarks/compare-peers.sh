@@ -2,13 +2,15 @@
 # Times BnnDsl against the PyTorch reference scripts in ../shared/peers (or $PEERS_DIR) on the full Fashion-MNIST,
 # alternating the two programs round by round so that machine noise falls on both, and prints the median epoch
 # time of each over all rounds. Needs the peers' machine set-up (python3-torch, OpenBLAS, dataset-fashion-mnist).
-#   Benchmarks/compare-peers.sh [rounds] [epochs-per-run]
+#   Benchmarks/compare-peers.sh [rounds] [epochs-per-run] [pair ...]   (pairs: map mean-field mean-field-peer-setting; default all)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 peers="${PEERS_DIR:-$root/../shared/peers}"
 rounds="${1:-3}"
 epochs="${2:-5}"
+shift $(( $# < 2 ? $# : 2 ))
+selected=("$@")
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
@@ -27,6 +29,7 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else pr
 
 pair() { # name, peer script and args, our method
   local name="$1" script="$2" method="$3"
+  if [ ${#selected[@]} -gt 0 ] && [[ " ${selected[*]} " != *" $name "* ]]; then return; fi
   : > "$work/$name.peer"; : > "$work/$name.ours"
   for r in $(seq "$rounds"); do
     "$peers/run.sh" $script 2>&1 | peer_epochs >> "$work/$name.peer"

@@ -20,6 +20,6 @@ print("| --- | --- | --- | --- | --- | --- | --- | --- |")
 for method in ("map", "peer-mf", "peer-mf-lrt", "mean-field"):
     m = json.load(open(os.path.join(out, method, "metrics.json")))
     r = m["resident_mib"]
-    print(f"| {method} ({m['declaration']}) | {m['seconds_per_epoch']:.2f} | {m['test_error']:.2%} | {m['nll']:.3f} | "
+    print(f"| {method} ({m['declaration']}; Adam {m['learning_rate']:g}, {m['schedule']} schedule) | {m['seconds_per_epoch']:.2f} | {m['test_error']:.2%} | {m['nll']:.3f} | "
           f"{m['brier']:.3f} | {m['ece']:.3f} | {m['ood_auroc']:.3f} | {r[0]:.0f} → {r[-1]:.0f} |")
 PY

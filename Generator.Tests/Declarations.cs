@@ -27,11 +27,9 @@ public static class Declarations
         [Posterior(MeanField, InitialRho = -6, LocalReparameterization = true)]
         public partial class FashionMlp
         {
-            [Dense(784, 400, ReLU), Posterior(MeanField, InitialRho = -7, LocalReparameterization = true)]
-            private partial torch.Tensor Hidden1(torch.Tensor input);
+            [Dense(784, 400, ReLU), Posterior(MeanField, InitialRho = -7)] private partial torch.Tensor Hidden1(torch.Tensor input);
             [Dense(400, 400, ReLU), Prior(Normal, 0, 0.5)] private partial torch.Tensor Hidden2(torch.Tensor input);
-            [Dense(400, 10), Prior(Normal, 0, 1), Posterior(MeanField, InitialRho = -3, LocalReparameterization = true)]
-            private partial torch.Tensor Output(torch.Tensor input);
+            [Dense(400, 10), Prior(Normal, 0, 1), Posterior(MeanField, InitialRho = -3)] private partial torch.Tensor Output(torch.Tensor input);
         }
         """;
 

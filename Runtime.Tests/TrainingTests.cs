@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using Xunit;
@@ -171,6 +172,77 @@ public class TrainingTests
         Assert.Equal(0.003, options.LearningRateAt(0, total));
         Assert.Equal(options.LearningRateAt(total - 1, total), options.LearningRateAt(total + 7, total)); // no rise after the plan
         Assert.Equal(0.003, new FitOptions { LearningRate = 0.003 }.LearningRateAt(total - 1, total));
+    }
+
+    // Read at run time: constant operands would be multiplied by the compiler, not under the thread's MXCSR.
+    static float smallestSubnormal = float.Epsilon, two = 2f;
+
+    [Fact]
+    public void SubnormalsAreFlushedInsideTheScopeAndOnlyThere()
+    {
+        Assert.Equal(OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture
+            == System.Runtime.InteropServices.Architecture.X64, SubnormalFlush.IsSupported);
+        Assert.Equal(2 * float.Epsilon, smallestSubnormal * two);
+        float inside;
+        using (SubnormalFlush.Begin()) inside = smallestSubnormal * two;
+        Assert.Equal(SubnormalFlush.IsSupported ? 0f : 2 * float.Epsilon, inside);
+        Assert.Equal(2 * float.Epsilon, smallestSubnormal * two); // restored
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void AdamStoresNoSubnormalNumbers(bool fusedKernels)
+    {
+        // Weights with no data gradient under weight decay shrink geometrically towards 0 (once |g| is far below Adam's
+        // ε each step overshoots 0 by a constant factor), about 1e-28 after 1,000 steps from 1e-3, and would go on
+        // through the subnormal range. With subnormals flushed during the update none is ever stored; the weights stop
+        // where the update's products underflow (a contribution of order 1e-30 to any sum they enter).
+        CpuKernels.Enabled = fusedKernels;
+        try
+        {
+            random.manual_seed(3);
+            var weight = new TorchSharp.Modules.Parameter(randn(100) * 1e-3f);
+            using var adam = new Adam(new[] { weight }, 1e-3, weightDecay: new[] { (weight, 1.0 / 60000) });
+            long subnormalsStored = 0;
+            for (int step = 0; step < 1500; step++)
+            {
+                using var scope = NewDisposeScope();
+                adam.ZeroGrad();
+                (weight * 0).sum().backward();
+                adam.Step();
+                var magnitude = weight.detach().abs();
+                subnormalsStored += magnitude.lt(1.1754944e-38f).logical_and(magnitude.gt(0)).sum().item<long>();
+            }
+            if (SubnormalFlush.IsSupported) Assert.Equal(0, subnormalsStored);
+            Assert.True(weight.abs().max().item<float>() < 1e-25f, "the weights decay towards 0");
+        }
+        finally { CpuKernels.Enabled = true; }
+    }
+
+    [Fact]
+    public void TheTrainerStepsTheScheduleOncePerMinibatchAcrossEpochs()
+    {
+        // 10 examples in batches of 4: three steps an epoch, the last one short; a schedule planned over three epochs,
+        // then a fourth run beyond the plan, which keeps the last rate.
+        random.manual_seed(2);
+        using var data = new LabelledData(randn(10, 4), randint(0, 3, new long[] { 10 }), "random");
+        using var model = new TinyMapClassifier();
+        var options = new FitOptions { Epochs = 3, BatchSize = 4, LearningRate = 0.01, Schedule = LearningRateSchedule.Cosine };
+        var reported = new ProgressRecorder();
+        using (var session = new TrainingSession(model, data, options))
+            for (int epoch = 0; epoch < 4; epoch++) session.RunEpoch(reported);
+        var expected = Enumerable.Range(0, 9).Select(step => options.LearningRateAt(step, 9)).Concat(Enumerable.Repeat(options.LearningRateAt(8, 9), 3));
+        Assert.Equal(expected, reported.Reports.Select(r => r.LearningRate));
+        Assert.Equal(new[] { 1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3 }, reported.Reports.Select(r => r.Step));
+        Assert.True(reported.Reports[8].LearningRate < 0.01 * 0.05, "the last planned step runs near zero");
+    }
+
+    /// <summary>Keeps every report, on the training thread (<see cref="Progress{T}"/> would post them elsewhere).</summary>
+    sealed class ProgressRecorder : IProgress<TrainingProgress>
+    {
+        public List<TrainingProgress> Reports { get; } = new();
+        public void Report(TrainingProgress value) => Reports.Add(value);
     }
 
     [Fact]

@@ -34,5 +34,6 @@ public sealed class ConsoleProgress(ProgressContext? context, string complexityL
     }
 
     string Describe(TrainingProgress value) => string.Format(CultureInfo.InvariantCulture,
-        "epoch {0,2}  loss {1:F4}  nll {2:F4}  {3} {4:F0}", value.Epoch, value.Loss, value.Nll, complexityLabel, value.Complexity);
+        "epoch {0,2}  loss {1:F4}  nll {2:F4}  {3} {4:F0}  lr {5:0.0e+0}", value.Epoch, value.Loss, value.Nll, complexityLabel, value.Complexity,
+        value.LearningRate);
 }

@@ -79,6 +79,8 @@ public static class ToyRegressionJob
             ["declaration"] = model.Summary,
             ["train_size"] = TrainCount,
             ["epochs"] = epochs,
+            ["learning_rate"] = fit.LearningRate,
+            ["schedule"] = fit.Schedule.ToString().ToLowerInvariant(),
             ["rmse"] = metrics.Rmse,
             ["nll"] = metrics.Nll,
             ["coverage_95"] = metrics.Coverage95,

@@ -151,7 +151,7 @@ internal sealed class MeanFieldEmitter : PosteriorEmitter
     {
         // Layers that declare their own options are listed with what differs from the network's.
         var overrides = network.Layers.Where(l => l.Posterior is not null)
-            .Select(l => (l.Name, Difference: DescribeDifference(network.Posterior, l.Posterior!)))
+            .Select(l => (l.Name, Difference: DescribeDifference(network.Posterior, network.PosteriorOf(l))))
             .Where(o => o.Difference.Length > 0)
             .Select(o => $"{o.Name}: {o.Difference}")
             .ToArray();

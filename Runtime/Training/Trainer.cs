@@ -53,7 +53,9 @@ public enum LearningRateSchedule
 /// Running mean of the complexity term (KL, or −log prior for MAP), in nats. A MAP fit whose prior gradient is applied
 /// as weight decay evaluates its penalty once, at the start of the epoch.
 /// </param>
-public readonly record struct TrainingProgress(int Epoch, int Step, int StepsPerEpoch, double Loss, double Nll, double Complexity);
+/// <param name="LearningRate">The learning rate of this step (<see cref="FitOptions.Schedule"/>).</param>
+public readonly record struct TrainingProgress(int Epoch, int Step, int StepsPerEpoch, double Loss, double Nll, double Complexity,
+    double LearningRate);
 
 /// <summary>
 /// One finished epoch: its mean loss terms (as <see cref="TrainingProgress"/> reports them), wall time and the
@@ -112,6 +114,7 @@ public sealed class TrainingSession : IDisposable
     public TrainingSession(BayesianModule model, LabelledData data, FitOptions options)
     {
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "The batch size must be positive.");
+        if (!Enum.IsDefined(options.Schedule)) throw new ArgumentOutOfRangeException(nameof(options), options.Schedule, "Unknown learning-rate schedule.");
         if (options.Threads is int threads)
         {
             if (threads < 1) throw new ArgumentOutOfRangeException(nameof(options), "The thread count must be positive.");
@@ -132,7 +135,10 @@ public sealed class TrainingSession : IDisposable
         optimizer = new Adam(model.parameters(), options.LearningRate, weightDecay: weightDecay);
     }
 
-    /// <summary>Runs the next epoch and reports it; throws <see cref="TrainingDivergedException"/> on a non-finite loss.</summary>
+    /// <summary>
+    /// Runs the next epoch and reports it; throws <see cref="TrainingDivergedException"/> on a non-finite loss. The
+    /// schedule spans <see cref="FitOptions.Epochs"/> epochs; epochs run beyond them keep its last learning rate.
+    /// </summary>
     public EpochSummary RunEpoch(IProgress<TrainingProgress>? progress = null)
     {
         epoch++;
@@ -161,12 +167,13 @@ public sealed class TrainingSession : IDisposable
                 if (!double.IsFinite(stepLoss)) throw new TrainingDivergedException(epoch, step + 1, nllValue, complexityValue);
                 optimizer.ZeroGrad();
                 objective.backward();
-                optimizer.LearningRate = options.LearningRateAt((epoch - 1) * steps + step, options.Epochs * steps);
+                optimizer.LearningRate = options.LearningRateAt((long)(epoch - 1) * steps + step, (long)options.Epochs * steps);
                 optimizer.Step();
                 loss += stepLoss;
                 nll += nllValue;
                 complexity += complexityValue;
-                progress?.Report(new TrainingProgress(epoch, step + 1, steps, loss / (step + 1), nll / (step + 1), complexity / (step + 1)));
+                progress?.Report(new TrainingProgress(epoch, step + 1, steps, loss / (step + 1), nll / (step + 1), complexity / (step + 1),
+                    optimizer.LearningRate));
             }
         }
         NativeAllocator.ReleaseFreeMemory(); // timed with the epoch, as the page faults it causes are with the next
