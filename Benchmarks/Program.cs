@@ -67,6 +67,21 @@ if (profile)
         }
     }
     CpuKernels.Enabled = true;
+    // Adam's pass once weights have decayed for five epochs of real minibatches, with and without flushing subnormals
+    // (SubnormalFlush): the weights the data never moves sink through the subnormal range only after some epochs.
+    // Alternating, twice each, as the machine drifts.
+    var (trainDirectory, _) = DataSources.Fashion(dataDirectory);
+    using var trainingData = ImageData.Read(DataSources.File(trainDirectory, "train-images-idx3-ubyte"), DataSources.File(trainDirectory, "train-labels-idx1-ubyte"));
+    foreach (var flush in new[] { false, true, false, true })
+    {
+        SubnormalFlush.Enabled = flush;
+        random.manual_seed(1);
+        using var trained = FashionJob.CreateNetwork("map");
+        StepProfile.Print($"map after 5 epochs ({(flush ? "subnormals flushed" : "subnormals kept")})", (x, y) => trained.NegativeLogLikelihood(x, y), trained,
+            weightDecay: trained.GaussianPriorPrecisions!.Select(p => (p.Parameter, p.Precision / trainingData.Count)),
+            data: trainingData, warmUpSteps: 5 * trainingData.Count / 128);
+    }
+    SubnormalFlush.Enabled = true;
     return 0;
 }
 var (directory, description) = DataSources.Fashion(dataDirectory);
@@ -91,6 +106,14 @@ Compare("mean-field (default declaration)", meanFieldEpoch, "generated MAP", map
 Compare("mean-field (peers' setting, local reparameterisation)", peerLrtEpoch, "generated MAP", mapEpoch, epochs, goal: "≤ 3");
 Compare("mean-field (peers' setting, per-weight sampling)", peerEpoch, "generated MAP", mapEpoch, epochs, goal: "≤ 3");
 Compare("mean-field (default declaration)", meanFieldEpoch, "the same with the fused CPU kernels off", WithoutFusedKernels(meanFieldEpoch), epochs, goal: "< 1");
+// Two fresh MAP networks from the same start, so that both reach the later epochs where weights decayed towards 0 pass
+// through the subnormal range (SubnormalFlush).
+random.manual_seed(1);
+using var mapFlushed = FashionJob.CreateNetwork("map");
+random.manual_seed(1);
+using var mapUnflushed = FashionJob.CreateNetwork("map");
+Compare("generated MAP", EpochRunner.ForNetwork(mapFlushed, train), "the same without flushing subnormals",
+    WithoutSubnormalFlush(EpochRunner.ForNetwork(mapUnflushed, train)), epochs, goal: "< 1");
 return 0;
 
 // An epoch with the complexity terms and Adam run as separate libtorch operations (CpuKernels), the baseline that
@@ -100,6 +123,14 @@ static Func<double> WithoutFusedKernels(Func<double> epoch) => () =>
     CpuKernels.Enabled = false;
     try { return epoch(); }
     finally { CpuKernels.Enabled = true; }
+};
+
+// An epoch whose Adam updates keep subnormal numbers (SubnormalFlush off).
+static Func<double> WithoutSubnormalFlush(Func<double> epoch) => () =>
+{
+    SubnormalFlush.Enabled = false;
+    try { return epoch(); }
+    finally { SubnormalFlush.Enabled = true; }
 };
 
 static void Compare(string nameA, Func<double> epochA, string nameB, Func<double> epochB, int epochs, string goal)

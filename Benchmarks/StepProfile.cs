@@ -18,8 +18,10 @@ public static class StepProfile
     /// <see cref="Adam"/> (with <paramref name="weightDecay"/>), as the trainer does; any other module by TorchSharp's
     /// <c>optim.Adam</c>, as a user would.
     /// </summary>
+    /// <param name="data">Minibatches taken in order from this data set instead of one random minibatch.</param>
+    /// <param name="warmUpSteps">Steps run before timing starts (training the module with the same optimiser).</param>
     public static void Print(string name, Func<Tensor, Tensor, Tensor> loss, nn.Module module, int steps = 200,
-        IEnumerable<(TorchSharp.Modules.Parameter Parameter, double Rate)>? weightDecay = null)
+        IEnumerable<(TorchSharp.Modules.Parameter Parameter, double Rate)>? weightDecay = null, LabelledData? data = null, int warmUpSteps = 20)
     {
         using var optimizer = module is BayesianModule
             ? new StepOptimizer(new Adam(module.parameters(), 1e-3, weightDecay: weightDecay))
@@ -29,9 +31,14 @@ public static class StepProfile
         var update = new double[steps];
         var inputs = rand(128, 784);
         var targets = randint(0, 10, new long[] { 128 });
-        for (int s = -20; s < steps; s++) // 20 warm-up steps
+        for (int s = -warmUpSteps; s < steps; s++)
         {
             using var scope = NewDisposeScope();
+            if (data is not null)
+            {
+                long start = (long)(s + warmUpSteps) * 128 % (data.Count - 127);
+                (inputs, targets) = (data.Inputs.narrow(0, start, 128), data.Targets.narrow(0, start, 128));
+            }
             var clock = Stopwatch.StartNew();
             var value = loss(inputs, targets);
             _ = value.item<float>();

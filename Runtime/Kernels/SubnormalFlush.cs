@@ -12,8 +12,8 @@ namespace BnnDsl;
 /// Why <see cref="Adam"/> needs it: under weight decay a weight the data never moves (fed by a pixel that is 0 in
 /// most images) shrinks geometrically towards 0 and passes through the subnormal range, and so do its moments and the
 /// products of its update. After five MAP epochs on Fashion-MNIST the first layer held some 1.6k subnormal weights
-/// and 5.6k subnormal first moments, and the fused Adam pass had slowed from 0.19 to 0.26 ms a step; inside this
-/// scope it stays at 0.18–0.19 ms, as fast as without weight decay. What changes: such a weight stops shrinking once
+/// and 5.6k subnormal first moments, and the fused Adam pass took 0.27–0.51 ms a step against 0.17 inside this scope
+/// (<c>bnndsl-bench --profile</c>, the rows "map after 5 epochs"), as fast as a step without weight decay. What changes: such a weight stops shrinking once
 /// the products of its update underflow, near 1e-30 instead of passing on through the subnormals to 0; its
 /// contribution to any sum is of that order, far below float32's resolution of the sums it enters.
 /// </para>
@@ -50,8 +50,11 @@ public static class SubnormalFlush
     /// <summary>Whether a scope switches anything on this machine (x86-64 Linux with a C library that has the calls).</summary>
     public static bool IsSupported { get; } = Probe();
 
+    /// <summary>Whether scopes switch the flush on (default true); benchmarks turn it off to measure what it saves.</summary>
+    public static bool Enabled { get; set; } = true;
+
     /// <summary>Opens a scope on the calling thread; dispose it on the same thread to restore the previous state.</summary>
-    public static Scope Begin() => new(IsSupported);
+    public static Scope Begin() => new(Enabled && IsSupported);
 
     static bool Probe()
     {
