@@ -14,6 +14,12 @@ public sealed record FitOptions
     public double LearningRate { get; init; } = 1e-3;
     /// <summary>How the learning rate moves over the run's steps; constant by default, as in the peers' setting.</summary>
     public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
+    /// <summary>Posterior samples per training step (averaged in the loss).</summary>
+    public int TrainingSamples { get; init; } = 1;
+    /// <summary>Seeds the minibatch order and every posterior draw; with a fixed thread count a CPU run repeats bit for bit.</summary>
+    public long Seed { get; init; } = 0;
+    /// <summary>libtorch CPU threads for the run (null: leave the process setting alone). Results repeat bit for bit only at the same count.</summary>
+    public int? Threads { get; init; }
 
     /// <summary>The learning rate of step <paramref name="step"/> (0-based, counted over the whole fit) of <paramref name="totalSteps"/>.</summary>
     public double LearningRateAt(long step, long totalSteps) => Schedule switch
@@ -22,12 +28,6 @@ public sealed record FitOptions
         LearningRateSchedule.Cosine when totalSteps > 0 => LearningRate * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(step, totalSteps - 1) / totalSteps)),
         _ => LearningRate,
     };
-    /// <summary>Posterior samples per training step (averaged in the loss).</summary>
-    public int TrainingSamples { get; init; } = 1;
-    /// <summary>Seeds the minibatch order and every posterior draw; with a fixed thread count a CPU run repeats bit for bit.</summary>
-    public long Seed { get; init; } = 0;
-    /// <summary>libtorch CPU threads for the run (null: leave the process setting alone). Results repeat bit for bit only at the same count.</summary>
-    public int? Threads { get; init; }
 }
 
 /// <summary>How Adam's learning rate moves over the <see cref="FitOptions.Epochs"/> of a fit.</summary>
