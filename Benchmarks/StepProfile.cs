@@ -9,7 +9,8 @@ namespace BnnDsl.Benchmarks;
 
 /// <summary>
 /// Where a training step's time goes: milliseconds for the forward pass and loss, the backward pass and the optimiser
-/// step, each the median over many steps on fixed random minibatches (no data loading).
+/// step, each the median over many steps on a fixed random minibatch, or on minibatches taken in order from a data set
+/// (no shuffling, no data loading timed).
 /// </summary>
 public static class StepProfile
 {

@@ -13,14 +13,18 @@ namespace BnnDsl;
 /// most images) shrinks geometrically towards 0 and passes through the subnormal range, and so do its moments and the
 /// products of its update. After five MAP epochs on Fashion-MNIST the first layer held some 1.6k subnormal weights
 /// and 5.6k subnormal first moments, and the fused Adam pass took 0.27–0.51 ms a step against 0.17 inside this scope
-/// (<c>bnndsl-bench --profile</c>, the rows "map after 5 epochs"), as fast as a step without weight decay. What changes: such a weight stops shrinking once
+/// (<c>bnndsl-bench --profile</c>, the rows "map after 5 epochs"). What changes: such a weight stops shrinking once
 /// the products of its update underflow, near 1e-30 instead of passing on through the subnormals to 0; its
 /// contribution to any sum is of that order, far below float32's resolution of the sums it enters.
 /// </para>
 /// <para>
-/// On x86-64 Linux the switch is the MXCSR register, set and restored through the C library's <c>fegetenv</c> and
-/// <c>fesetenv</c> (glibc and musl both keep MXCSR at byte 28 of <c>fenv_t</c>, after the x87 environment).
-/// Elsewhere a scope does nothing and arithmetic keeps its subnormals.
+/// On x86-64 Linux with glibc the switch is the MXCSR register, set and restored through libm's <c>fegetenv</c> and
+/// <c>fesetenv</c> (MXCSR is at byte 28 of <c>fenv_t</c>, after the x87 environment). Elsewhere (other processors,
+/// Windows, musl, whose libm has another name) a scope does nothing and arithmetic keeps its subnormals.
+/// </para>
+/// <para>
+/// The register is per thread: a scope covers what runs on the calling thread, which is all of the fused kernels; a
+/// libtorch operation large enough for libtorch to split over its worker threads runs partly unflushed.
 /// </para>
 /// </summary>
 public static class SubnormalFlush
@@ -70,7 +74,10 @@ public static class SubnormalFlush
         }
     }
 
-    /// <summary>The thread's floating-point environment as it was before <see cref="Begin"/>; restored on dispose.</summary>
+    /// <summary>
+    /// The thread's floating-point environment as it was before <see cref="Begin"/>; restored on dispose (once; use
+    /// the scope itself, not a copy, which would restore again).
+    /// </summary>
     public struct Scope : IDisposable
     {
         Environment saved;
