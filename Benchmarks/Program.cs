@@ -71,7 +71,7 @@ if (profile)
     // (SubnormalFlush): the weights the data never moves sink through the subnormal range only after some epochs.
     // Alternating, twice each, as the machine drifts.
     var (trainDirectory, _) = DataSources.Fashion(dataDirectory);
-    using var trainingData = ImageData.Read(DataSources.File(trainDirectory, "train-images-idx3-ubyte"), DataSources.File(trainDirectory, "train-labels-idx1-ubyte"));
+    using var trainingData = DataSources.Read(trainDirectory, "train");
     foreach (var flush in new[] { false, true, false, true })
     {
         SubnormalFlush.Enabled = flush;
@@ -85,7 +85,7 @@ if (profile)
     return 0;
 }
 var (directory, description) = DataSources.Fashion(dataDirectory);
-using var train = ImageData.Read(DataSources.File(directory, "train-images-idx3-ubyte"), DataSources.File(directory, "train-labels-idx1-ubyte"));
+using var train = DataSources.Read(directory, "train");
 Console.WriteLine($"data: {description}; {train.Count} training images; {get_num_threads()} threads; {epochs} epochs per contender, alternating");
 
 random.manual_seed(1);
@@ -105,7 +105,7 @@ Compare("generated MAP", mapEpoch, "hand-written TorchSharp MLP", handWrittenEpo
 Compare("mean-field (default declaration)", meanFieldEpoch, "generated MAP", mapEpoch, epochs, goal: "≤ 3");
 Compare("mean-field (peers' setting, local reparameterisation)", peerLrtEpoch, "generated MAP", mapEpoch, epochs, goal: "≤ 3");
 Compare("mean-field (peers' setting, per-weight sampling)", peerEpoch, "generated MAP", mapEpoch, epochs, goal: "≤ 3");
-Compare("mean-field (default declaration)", meanFieldEpoch, "the same with the fused CPU kernels off", WithoutFusedKernels(meanFieldEpoch), epochs, goal: "< 1");
+Compare("mean-field (default declaration)", meanFieldEpoch, "the same with the fused CPU kernels off", WithSwitchOff(on => CpuKernels.Enabled = on, meanFieldEpoch), epochs, goal: "< 1");
 // Two fresh MAP networks from the same start, each trained five epochs untimed first: weights decayed towards 0 reach
 // the subnormal range only after some epochs (SubnormalFlush).
 random.manual_seed(1);
@@ -113,26 +113,18 @@ using var mapFlushed = FashionJob.CreateNetwork("map");
 random.manual_seed(1);
 using var mapUnflushed = FashionJob.CreateNetwork("map");
 var flushedEpoch = EpochRunner.ForNetwork(mapFlushed, train);
-var unflushedEpoch = WithoutSubnormalFlush(EpochRunner.ForNetwork(mapUnflushed, train));
+var unflushedEpoch = WithSwitchOff(on => SubnormalFlush.Enabled = on, EpochRunner.ForNetwork(mapUnflushed, train));
 for (int e = 0; e < 5; e++) { flushedEpoch(); unflushedEpoch(); }
 Compare("generated MAP, after 5 epochs", flushedEpoch, "the same without flushing subnormals", unflushedEpoch, epochs, goal: "< 1");
 return 0;
 
-// An epoch with the complexity terms and Adam run as separate libtorch operations (CpuKernels), the baseline that
-// shows what fusing them saves.
-static Func<double> WithoutFusedKernels(Func<double> epoch) => () =>
+// An epoch run with a process-wide switch off (CpuKernels.Enabled, SubnormalFlush.Enabled), the baseline that shows
+// what the switched feature saves; the switch is back on afterwards.
+static Func<double> WithSwitchOff(Action<bool> setSwitch, Func<double> epoch) => () =>
 {
-    CpuKernels.Enabled = false;
+    setSwitch(false);
     try { return epoch(); }
-    finally { CpuKernels.Enabled = true; }
-};
-
-// An epoch whose Adam updates keep subnormal numbers (SubnormalFlush off).
-static Func<double> WithoutSubnormalFlush(Func<double> epoch) => () =>
-{
-    SubnormalFlush.Enabled = false;
-    try { return epoch(); }
-    finally { SubnormalFlush.Enabled = true; }
+    finally { setSwitch(true); }
 };
 
 static void Compare(string nameA, Func<double> epochA, string nameB, Func<double> epochB, int epochs, string goal)

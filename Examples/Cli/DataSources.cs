@@ -24,6 +24,13 @@ public static class DataSources
         return (EmbeddedDirectory, "embedded default: Fashion-MNIST subset (first 6,000 train / 2,000 test images)");
     }
 
+    /// <summary>
+    /// The labelled images <c>{prefix}-images-idx3-ubyte</c> and <c>{prefix}-labels-idx1-ubyte</c> in
+    /// <paramref name="directory"/> (<c>train</c>, <c>t10k</c>, <c>ood</c>), gzip-compressed or not.
+    /// </summary>
+    public static LabelledData Read(string directory, string prefix) =>
+        ImageData.Read(File(directory, $"{prefix}-images-idx3-ubyte"), File(directory, $"{prefix}-labels-idx1-ubyte"));
+
     /// <summary>The file <paramref name="stem"/> in <paramref name="directory"/>, gzip-compressed or not.</summary>
     public static string File(string directory, string stem)
     {

@@ -32,14 +32,14 @@ public static class FashionJob
     {
         var (dataDirectory, dataDescription) = DataSources.Fashion(options.Data);
         AnsiConsole.MarkupLine($"[bold]Data:[/] {Markup.Escape(dataDescription)}");
-        using var fullTrain = ImageData.Read(DataSources.File(dataDirectory, "train-images-idx3-ubyte"), DataSources.File(dataDirectory, "train-labels-idx1-ubyte"));
-        using var test = ImageData.Read(DataSources.File(dataDirectory, "t10k-images-idx3-ubyte"), DataSources.File(dataDirectory, "t10k-labels-idx1-ubyte"));
+        using var fullTrain = DataSources.Read(dataDirectory, "train");
+        using var test = DataSources.Read(dataDirectory, "t10k");
         var train = options.TrainSize is int size ? fullTrain.Take(size) : fullTrain;
         LabelledData? ood = null;
         string oodDirectory = options.Ood ?? DataSources.EmbeddedDirectory;
         if (options.Ood != "none")
         {
-            ood = ImageData.Read(DataSources.File(oodDirectory, "ood-images-idx3-ubyte"), DataSources.File(oodDirectory, "ood-labels-idx1-ubyte"));
+            ood = DataSources.Read(oodDirectory, "ood");
             AnsiConsole.MarkupLine($"[bold]Out of distribution:[/] {ood.Count} MNIST digits from {Markup.Escape(oodDirectory)}");
         }
         AnsiConsole.MarkupLine($"[bold]Train / test:[/] {train.Count} / {test.Count} images");
@@ -53,7 +53,7 @@ public static class FashionJob
         var fit = new FitOptions { Epochs = epochs, Seed = options.Seed, BatchSize = options.BatchSize, LearningRate = options.LearningRate ?? 1e-3,
             Schedule = options.Schedule ?? DefaultSchedule(options.Method), Threads = options.Threads };
         AnsiConsole.MarkupLine(string.Format(CultureInfo.InvariantCulture, "[bold]Training:[/] {0} epochs, Adam {1} ({2}), batch {3}, seed {4}",
-            epochs, fit.LearningRate, fit.Schedule.ToString().ToLowerInvariant(), fit.BatchSize, fit.Seed));
+            epochs, fit.LearningRate, fit.Schedule.Name(), fit.BatchSize, fit.Seed));
         string complexityLabel = model.IsStochastic ? "kl" : "-log prior";
         IReadOnlyList<EpochSummary> epochsRun = Array.Empty<EpochSummary>();
         try
@@ -108,7 +108,7 @@ public static class FashionJob
             ["test_size"] = test.Count,
             ["epochs"] = epochs,
             ["learning_rate"] = fit.LearningRate,
-            ["schedule"] = fit.Schedule.ToString().ToLowerInvariant(),
+            ["schedule"] = fit.Schedule.Name(),
             ["test_error"] = metrics.Error,
             ["nll"] = metrics.Nll,
             ["brier"] = metrics.Brier,

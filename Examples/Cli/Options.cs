@@ -76,7 +76,7 @@ public sealed record Options
                 "--train-size" => options with { TrainSize = Int(name, Value(), 1) },
                 "--batch-size" => options with { BatchSize = Int(name, Value(), 1) },
                 "--lr" => options with { LearningRate = Positive(name, Value()) },
-                "--schedule" => options with { Schedule = Choice(name, Value(), "constant", "cosine") == "cosine" ? LearningRateSchedule.Cosine : LearningRateSchedule.Constant },
+                "--schedule" => options with { Schedule = Enum.Parse<LearningRateSchedule>(Choice(name, Value(), "constant", "cosine"), ignoreCase: true) },
                 "--out" => options with { Out = Value() },
                 _ => throw new UsageException($"Unknown option '{name}'."),
             };
@@ -96,4 +96,11 @@ public sealed record Options
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double parsed) && parsed > 0 && double.IsFinite(parsed)
             ? parsed
             : throw new UsageException($"{name} needs a positive number; got '{value}'.");
+}
+
+/// <summary>Names of the option values as the command line and metrics.json spell them.</summary>
+public static class OptionNames
+{
+    /// <summary>"constant" or "cosine", as <c>--schedule</c> takes them.</summary>
+    public static string Name(this LearningRateSchedule schedule) => schedule.ToString().ToLowerInvariant();
 }

@@ -80,7 +80,7 @@ public static class ToyRegressionJob
             ["train_size"] = TrainCount,
             ["epochs"] = epochs,
             ["learning_rate"] = fit.LearningRate,
-            ["schedule"] = fit.Schedule.ToString().ToLowerInvariant(),
+            ["schedule"] = fit.Schedule.Name(),
             ["rmse"] = metrics.Rmse,
             ["nll"] = metrics.Nll,
             ["coverage_95"] = metrics.Coverage95,
