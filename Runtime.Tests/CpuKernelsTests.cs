@@ -1,4 +1,6 @@
 using System;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -77,6 +79,16 @@ public class CpuKernelsTests
         {
             CpuKernels.Enabled = true;
         }
+    }
+
+    [Fact]
+    public void TheCompiledKernelsLoadOnLinuxX64()
+    {
+        // Where the build compiles them (Linux x86-64 with g++) and the processor has x86-64-v3, a silent fallback to
+        // the libtorch formulations would only show as a slower run: fail instead.
+        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64
+            || !(Avx2.IsSupported && Fma.IsSupported && Bmi1.IsSupported && Bmi2.IsSupported && Lzcnt.IsSupported)) return;
+        Assert.True(CpuKernels.IsNative, "libbnndsl_kernels.so did not load; the build compiles it with g++ into the output folder");
     }
 
     [Fact]

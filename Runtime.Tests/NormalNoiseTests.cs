@@ -12,14 +12,14 @@ namespace BnnDsl.Runtime.Tests;
 public class NormalNoiseTests
 {
     [Fact]
-    public void FillIsTheBoxMullerTransformOfEightXoshiroStreams()
+    public void FillIsTheBoxMullerTransformOfItsDocumentedStreams()
     {
         // Reference: the streams of NormalNoise.Fill's documentation computed one lane at a time in 64-bit
         // arithmetic. The vectorised float32 path rounds a logarithm, a square root, a polynomial sine/cosine
         // (error < 1e-7) and two products, each within a few units in the last place (2⁻²⁴ ≈ 6e-8 relative):
         // 1e-6 relative to max(1, |z|) is some 16 ulps, ample for those and far below any wrong formula.
         const ulong key = 0x0123456789ABCDEFUL;
-        var length = 16 * 500 + 7; // a partial last block
+        var length = 2 * NormalNoise.StreamLength + 16 * 20 + 7; // three streams, the last ending in a partial block
         var actual = new float[length];
         NormalNoise.Fill(actual, key);
 
@@ -27,6 +27,24 @@ public class NormalNoiseTests
         for (var i = 0; i < length; i++)
             Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-6 * Math.Max(1, Math.Abs(expected[i])),
                 $"element {i}: {actual[i]} against {expected[i]}");
+    }
+
+    [Fact]
+    public void TheValuesDoNotDependOnTheThreadCount()
+    {
+        // Streams, not elements, are what the threads share: one thread and two must write the same values.
+        int threads = get_num_threads();
+        try
+        {
+            var single = new float[5 * NormalNoise.StreamLength + 3];
+            var pair = new float[single.Length];
+            set_num_threads(1);
+            NormalNoise.Fill(single, 42);
+            set_num_threads(2);
+            NormalNoise.Fill(pair, 42);
+            Assert.Equal(single, pair);
+        }
+        finally { set_num_threads(threads); }
     }
 
     [Fact]
@@ -112,11 +130,26 @@ public class NormalNoiseTests
         return z ^ (z >> 31);
     }
 
-    /// <summary>Eight scalar xoshiro128+ generators seeded by SplitMix64, and the Box–Muller transform in doubles.</summary>
+    /// <summary>
+    /// Per stream of <see cref="NormalNoise.StreamLength"/> values, eight scalar xoshiro128+ generators seeded by
+    /// SplitMix64 from the key XOR the stream's multiple of 0xD1B54A32D192ED03, and the Box–Muller transform in doubles.
+    /// </summary>
     static double[] ReferenceStreams(ulong key, int length)
     {
+        var values = new double[length];
+        for (var start = 0; start < length; start += NormalNoise.StreamLength)
+        {
+            var stream = ReferenceStream(key ^ ((ulong)(start / NormalNoise.StreamLength) * 0xD1B54A32D192ED03UL),
+                Math.Min(NormalNoise.StreamLength, length - start));
+            stream.CopyTo(values, start);
+        }
+        return values;
+    }
+
+    static double[] ReferenceStream(ulong seed, int length)
+    {
         var words = new uint[32];
-        var seeder = key;
+        var seeder = seed;
         for (var i = 0; i < 16; i++)
         {
             var z = SplitMix64(ref seeder);

@@ -23,8 +23,10 @@ namespace BnnDsl;
 /// Windows, musl, whose libm has another name) a scope does nothing and arithmetic keeps its subnormals.
 /// </para>
 /// <para>
-/// The register is per thread: a scope covers what runs on the calling thread, which is all of the fused kernels; a
-/// libtorch operation large enough for libtorch to split over its worker threads runs partly unflushed.
+/// The register is per thread: a scope covers what runs on the calling thread; the compiled Adam kernel, which runs on
+/// libtorch's worker threads too, sets the same modes on each of them while <see cref="Enabled"/> (<see cref="CpuKernels"/>).
+/// A libtorch operation large enough for libtorch to split over its workers (Adam's fallback without the kernels) runs
+/// partly unflushed.
 /// </para>
 /// </summary>
 public static class SubnormalFlush

@@ -13,8 +13,8 @@ namespace BnnDsl;
 /// lr/b1 · m / (√v/√b2 + ε) = (lr √b2/b1) · m / (√v + ε √b2). <see cref="ZeroGrad"/> releases the gradients rather
 /// than zeroing them, so backward writes fresh ones instead of adding into zeros (PyTorch's <c>set_to_none</c>).
 /// For float32 on the CPU the whole update, weight decay included, is one fused pass (<see cref="CpuKernels"/>);
-/// elsewhere weight decay adds a seventh pass. The update runs with subnormal numbers flushed to zero on the calling
-/// thread (<see cref="SubnormalFlush"/>), which covers the fused pass.
+/// elsewhere weight decay adds a seventh pass. The update runs with subnormal numbers flushed to zero
+/// (<see cref="SubnormalFlush"/>): on the calling thread, and on each thread of the fused pass.
 /// </summary>
 public sealed class Adam : IDisposable
 {
@@ -89,7 +89,8 @@ public sealed class Adam : IDisposable
             if (CpuKernels.CanRun(parameters[i].numel(), parameters[i], gradient, firstMoments[i], secondMoments[i]))
             {
                 CpuKernels.AdamStep(parameters[i], gradient, firstMoments[i], secondMoments[i],
-                    (float)beta1, (float)beta2, (float)stepSize, (float)(epsilon * rootSecondCorrection), (float)weightDecays[i]);
+                    (float)beta1, (float)beta2, (float)stepSize, (float)(epsilon * rootSecondCorrection), (float)weightDecays[i],
+                    SubnormalFlush.Enabled);
                 continue;
             }
             if (weightDecays[i] != 0) gradient = gradient.add(parameters[i], alpha: weightDecays[i]);

@@ -1,0 +1,243 @@
+// The runtime's fused CPU kernels (CpuKernels in C#), compiled at build time for x86-64-v3 (AVX2, FMA) with OpenMP.
+//
+// Why native: libtorch runs its operations on an OpenMP thread pool whose workers spin between operations, so a
+// kernel written in C# runs on one core while the other spins idle; a second .NET thread only competes with the
+// spinner. Compiled against OpenMP, these kernels run on that same pool (libtorch's libgomp, which the loader
+// supplies for this library's libgomp.so.1 since libtorch is loaded first) and use both cores.
+//
+// Reproducibility: every loop is split statically (the same elements on the same thread for a given thread count)
+// and sums are kept per thread in double precision and added in thread order, so a result depends on the thread
+// count only, as libtorch's do.
+#include <cmath>
+#include <cstdint>
+#include <algorithm>
+#include <cstring>
+#include <utility>
+#include <immintrin.h>
+#include <omp.h>
+
+namespace {
+
+constexpr unsigned FlushToZero = 1u << 15, DenormalsAreZero = 1u << 6;
+
+// Sets flush-to-zero and denormals-are-zero on the calling thread for its lifetime when asked (see SubnormalFlush in
+// C#): each OpenMP thread has its own MXCSR, so every thread of a parallel region sets its own.
+struct SubnormalScope {
+    unsigned saved;
+    bool active;
+    explicit SubnormalScope(bool flush) : saved(_mm_getcsr()), active(flush) {
+        if (active) _mm_setcsr(saved | FlushToZero | DenormalsAreZero);
+    }
+    ~SubnormalScope() { if (active) _mm_setcsr(saved); }
+};
+
+inline float as_float(int32_t bits) { float f; std::memcpy(&f, &bits, 4); return f; }
+inline int32_t as_int(float f) { int32_t i; std::memcpy(&i, &f, 4); return i; }
+
+// e^x for x in [-87.3, 0] (all the kernels need): Cephes' expf, x = n ln 2 + r, |r| <= ln 2 / 2, a degree-7
+// polynomial for e^r, 2^n built in the exponent bits. Branch-free, so loops calling it vectorise.
+inline float exp_nonpositive(float x) {
+    x = x < -87.3f ? -87.3f : x;
+    float n = std::nearbyint(x * 1.44269504088896341f);
+    float r = std::fma(n, -0.693359375f, x);
+    r = std::fma(n, 2.12194440e-4f, r);
+    float p = 1.9875691500e-4f;
+    p = std::fma(p, r, 1.3981999507e-3f);
+    p = std::fma(p, r, 8.3334519073e-3f);
+    p = std::fma(p, r, 4.1665795894e-2f);
+    p = std::fma(p, r, 1.6666665459e-1f);
+    p = std::fma(p, r, 5.0000001201e-1f);
+    p = std::fma(p, r * r, r) + 1.0f;
+    return p * as_float((static_cast<int32_t>(n) + 127) << 23);
+}
+
+// ln x for normal positive x: Cephes' logf, x = 2^e m with m in [sqrt(1/2), sqrt(2)), a degree-9 polynomial in m - 1.
+inline float log_positive(float x) {
+    int32_t bits = as_int(x);
+    float e = static_cast<float>((bits >> 23) - 126);
+    float m = as_float((bits & 0x007FFFFF) | 0x3F000000); // in [1/2, 1)
+    bool low = m < 0.707106781186547524f;
+    e = low ? e - 1.0f : e;
+    m = low ? m + m - 1.0f : m - 1.0f;
+    float z = m * m;
+    float p = 7.0376836292e-2f;
+    p = std::fma(p, m, -1.1514610310e-1f);
+    p = std::fma(p, m, 1.1676998740e-1f);
+    p = std::fma(p, m, -1.2420140846e-1f);
+    p = std::fma(p, m, 1.4249322787e-1f);
+    p = std::fma(p, m, -1.6668057665e-1f);
+    p = std::fma(p, m, 2.0000714765e-1f);
+    p = std::fma(p, m, -2.4999993993e-1f);
+    p = std::fma(p, m, 3.3333331174e-1f);
+    float y = p * m * z;
+    y = std::fma(e, -2.12194440e-4f, y);
+    y = std::fma(z, -0.5f, y);
+    return std::fma(e, 0.693359375f, m + y);
+}
+
+
+// sin and cos of 2 pi turns for turns in [0, 1) (see NormalNoise in C#): a quadrant k = round(4 turns), an angle in
+// [-pi/4, pi/4], Cephes' single-precision polynomials, and a rotation by k quarter turns (k = 4 is a full turn).
+inline void sincos_of_turns(float turns, float& sine, float& cosine) {
+    int32_t quadrant = static_cast<int32_t>(turns * 4.0f + 0.5f);
+    float angle = (turns - static_cast<float>(quadrant) * 0.25f) * 6.28318530717958648f;
+    float z = angle * angle;
+    float s = angle + angle * z * (-1.6666654611e-1f + z * (8.3321608736e-3f + z * -1.9515295891e-4f));
+    float c = 1.0f - 0.5f * z + z * z * (4.166664568298827e-2f + z * (-1.388731625493765e-3f + z * 2.443315711809948e-5f));
+    bool odd = (quadrant & 1) != 0;
+    float rotated_sin = odd ? c : s, rotated_cos = odd ? s : c;
+    int32_t sin_sign = ((quadrant >> 1) & 1) << 31, cos_sign = ((quadrant ^ (quadrant >> 1)) & 1) << 31;
+    sine = as_float(as_int(rotated_sin) ^ sin_sign);
+    cosine = as_float(as_int(rotated_cos) ^ cos_sign);
+}
+
+inline uint64_t split_mix64(uint64_t& state) {
+    uint64_t z = state += 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+constexpr int64_t NoiseChunk = 4096; // values per independent stream: the unit of work split over threads
+
+// One chunk of bnndsl_normal_fill: eight xoshiro128+ lanes seeded by SplitMix64 from seed; per block of 16 values,
+// lane j's two outputs give u1 (top 24 bits, plus one, so in (0, 1]) and u2 (in [0, 1)), and the block holds
+// r cos(2 pi u2) at j and r sin(2 pi u2) at 8 + j with r = sqrt(-2 ln u1).
+void normal_chunk(float* destination, int64_t length, uint64_t seed) {
+    typedef uint32_t lanes __attribute__((vector_size(32))); // the eight generators side by side
+    uint32_t words[32];
+    for (int i = 0; i < 16; i++) {
+        uint64_t word = split_mix64(seed);
+        words[2 * i] = static_cast<uint32_t>(word);
+        words[2 * i + 1] = static_cast<uint32_t>(word >> 32);
+    }
+    lanes s0, s1, s2, s3;
+    std::memcpy(&s0, words, 32); std::memcpy(&s1, words + 8, 32);
+    std::memcpy(&s2, words + 16, 32); std::memcpy(&s3, words + 24, 32);
+    auto next = [&]() {
+        lanes result = s0 + s3, shifted = s1 << 9;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= shifted;
+        s3 = (s3 << 11) | (s3 >> 21);
+        return result;
+    };
+    for (int64_t start = 0; start < length; start += 16) {
+        uint32_t bits[2][8];
+        lanes first = next(), second = next();
+        std::memcpy(bits[0], &first, 32);
+        std::memcpy(bits[1], &second, 32);
+        float block[16];
+        for (int j = 0; j < 8; j++) {
+            float u1 = static_cast<float>((bits[0][j] >> 8) + 1) * (1.0f / (1 << 24));
+            float u2 = static_cast<float>(bits[1][j] >> 8) * (1.0f / (1 << 24));
+            float radius = std::sqrt(-2.0f * log_positive(u1));
+            float sine, cosine;
+            sincos_of_turns(u2, sine, cosine);
+            block[j] = radius * cosine;
+            block[8 + j] = radius * sine;
+        }
+        int64_t count = std::min<int64_t>(16, length - start);
+        std::memcpy(destination + start, block, count * sizeof(float));
+    }
+}
+
+constexpr int MaxThreads = 256;
+
+// Thread t's share [begin, end) of n elements split into equal contiguous blocks, as OpenMP's static schedule does.
+inline std::pair<int64_t, int64_t> share(int64_t n, int t, int threads) {
+    int64_t size = (n + threads - 1) / threads;
+    int64_t begin = std::min(n, size * t);
+    return {begin, std::min(n, begin + size)};
+}
+
+// One thread's part of bnndsl_scale_mixture_kl, the gradient branches resolved at compile time.
+template <bool WithGradient, bool NoiseReachesSigma>
+void scale_mixture_kl(const float* sample, const float* noise, const float* sigma, int64_t begin, int64_t end,
+                      float log_ratio, float gap, float wide, float* prior_gradient, float* sigma_gradient,
+                      double* sums) {
+    double ee = 0, ls = 0, rr = 0, sp = 0;
+    #pragma omp simd reduction(+ : ee, ls, rr, sp)
+    for (int64_t i = begin; i < end; i++) {
+        float e = noise[i], s = sigma[i], w = sample[i], r = w * w;
+        float z = log_ratio - r * gap;
+        z = z < -80.0f ? -80.0f : z;
+        // softplus(z) = max(z, 0) + log(1 + e^-|z|); sigmoid(z) from the same exponential.
+        float exp_neg_abs = exp_nonpositive(-std::fabs(z));
+        float one_plus = 1.0f + exp_neg_abs;
+        ee += e * e;
+        ls += log_positive(s);
+        rr += r;
+        sp += (z > 0.0f ? z : 0.0f) + log_positive(one_plus);
+        if (WithGradient) {
+            float sigmoid = (z >= 0.0f ? 1.0f : exp_neg_abs) / one_plus;
+            float g = w * (sigmoid * (2 * gap) + 2 * wide);
+            prior_gradient[i] = g;
+            sigma_gradient[i] = NoiseReachesSigma ? g * e - 1.0f / s : -1.0f / s;
+        }
+    }
+    sums[0] = ee; sums[1] = ls; sums[2] = rr; sums[3] = sp;
+}
+
+} // namespace
+
+extern "C" {
+
+// One Adam update in place (see CpuKernels.AdamStep): g += decay p; m += (1 - beta1)(g - m);
+// v = beta2 v + (1 - beta2) g^2; p -= step m / (sqrt(v) + eps).
+void bnndsl_adam_step(float* parameter, const float* gradient, float* first, float* second, int64_t n,
+                      float beta1, float beta2, float step, float epsilon, float decay, int flush) {
+    #pragma omp parallel
+    {
+        SubnormalScope scope(flush != 0);
+        #pragma omp for simd schedule(static)
+        for (int64_t i = 0; i < n; i++) {
+            float g = gradient[i] + decay * parameter[i];
+            float m = std::fma(1 - beta1, g - first[i], first[i]);
+            float v = beta2 * second[i] + (1 - beta2) * g * g;
+            first[i] = m;
+            second[i] = v;
+            parameter[i] -= step * m / (std::sqrt(v) + epsilon);
+        }
+    }
+}
+
+// The sums of one draw's Monte Carlo KL against a scale mixture and, when gradients are given, its gradients (see
+// CpuKernels.ScaleMixtureMonteCarloKl): sums[0..3] = sum e^2, sum log s, sum w^2, sum softplus(z) with
+// z = max(log_ratio - w^2 gap, -80); prior_gradient = 2w (wide + gap sigmoid(z)); sigma_gradient = -1/s, plus
+// prior_gradient * e when noise_reaches_sigma.
+void bnndsl_scale_mixture_kl(const float* sample, const float* noise, const float* sigma, int64_t n,
+                             float log_ratio, float gap, float wide, float* prior_gradient, float* sigma_gradient,
+                             int noise_reaches_sigma, double* sums) {
+    double partial[MaxThreads][4] = {};
+    int threads = 1;
+    #pragma omp parallel
+    {
+        int t = omp_get_thread_num();
+        #pragma omp single
+        threads = omp_get_num_threads();
+        auto [begin, end] = share(n, t, omp_get_num_threads());
+        if (t < MaxThreads) {
+            if (prior_gradient == nullptr)
+                scale_mixture_kl<false, false>(sample, noise, sigma, begin, end, log_ratio, gap, wide, nullptr, nullptr, partial[t]);
+            else if (noise_reaches_sigma)
+                scale_mixture_kl<true, true>(sample, noise, sigma, begin, end, log_ratio, gap, wide, prior_gradient, sigma_gradient, partial[t]);
+            else
+                scale_mixture_kl<true, false>(sample, noise, sigma, begin, end, log_ratio, gap, wide, prior_gradient, sigma_gradient, partial[t]);
+        }
+    }
+    for (int k = 0; k < 4; k++) sums[k] = 0;
+    for (int t = 0; t < threads && t < MaxThreads; t++)
+        for (int k = 0; k < 4; k++) sums[k] += partial[t][k];
+}
+
+// n standard normal draws determined by key alone (see NormalNoise.Fill): chunk c of 4096 values is the stream of
+// normal_chunk seeded with key XOR c * 0xD1B54A32D192ED03 (chunk 0 with the key itself), so the values do not depend
+// on how the chunks are shared among threads.
+void bnndsl_normal_fill(float* destination, int64_t n, uint64_t key) {
+    int64_t chunks = (n + NoiseChunk - 1) / NoiseChunk;
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < chunks; c++)
+        normal_chunk(destination + c * NoiseChunk, std::min(NoiseChunk, n - c * NoiseChunk),
+                     key ^ (static_cast<uint64_t>(c) * 0xD1B54A32D192ED03ULL));
+}
+
+} // extern "C"
