@@ -39,6 +39,40 @@ public class CpuKernelsTests
     }
 
     [Fact]
+    public void FusedClosedFormKlEqualsTheFormula()
+    {
+        // Against the libtorch formulation in float64 on the same float32-representable inputs, a shifted prior:
+        // ∂/∂μ = (μ − m0)/s0² has the terms μ and m0 (m0 itself rounded to float32); ∂/∂ρ = (σ/s0² − 1/σ) sigmoid(ρ)
+        // two, each within a few ulps.
+        var (mu, rho) = Parameters(2 * NormalNoise.StreamLength + 9, seed: 32);
+        Tensor KlOf(Tensor m, Tensor r) => Kl.GaussianVsNormal(m, Reparameterization.Sigma(r), 0.02, 0.3);
+        var fused = Evaluate(ScalarType.Float32, mu, rho, KlOf);
+        var reference = Evaluate(ScalarType.Float64, mu, rho, KlOf);
+        AssertClose(reference.Value, fused.Value, "closed-form KL");
+        var sigma = Reparameterization.Sigma(rho);
+        double precision = 1 / (0.3 * 0.3);
+        AssertClose(reference.MuGradient, fused.MuGradient, Relative * ((mu.abs() + 0.02) * precision), "∂KL/∂μ");
+        AssertClose(reference.RhoGradient, fused.RhoGradient, Relative * (sigma * precision + sigma.reciprocal()) * rho.sigmoid(), "∂KL/∂ρ");
+    }
+
+    [Fact]
+    public void ADeferredDrawIsMadeInsideTheKernelFromTheNoiseOfItsKey()
+    {
+        // The kernel makes a deferred draw from the noise NormalNoise writes for the same key: reseeding libtorch gives
+        // that key again, and the reference evaluates the realised draw in float64, as above. Three streams and a part.
+        int n = 3 * NormalNoise.StreamLength + 5;
+        var (mu, rho) = Parameters(n, seed: 30);
+        var prior = Prior.ScaleMixture(Mixture.Pi, Mixture.Sigma1, Mixture.Sigma2);
+        random.manual_seed(31);
+        var fused = Evaluate(ScalarType.Float32, mu, rho, (m, r) => Kl.MonteCarlo(prior, GaussianDraw.Deferred(m, Reparameterization.Sigma(r))));
+        random.manual_seed(31);
+        var noise = NormalNoise.Like(empty(n)).to(ScalarType.Float64);
+        var reference = Evaluate(ScalarType.Float64, mu, rho, (m, r) => MixtureKl(m, r, noise, sampleInGraph: false));
+        AssertClose(reference.Value, fused.Value, "Monte Carlo KL");
+        AssertMixtureGradientsClose(reference, fused, mu, rho, noise, factor: 1);
+    }
+
+    [Fact]
     public void WithoutGradientsTheFusedKernelGivesTheSameValue()
     {
         var draw = FloatDraw(1003, seed: 26);

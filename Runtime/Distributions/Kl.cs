@@ -18,22 +18,33 @@ public static class Kl
     public static Tensor GaussianVsNormal(Tensor mu, Tensor sigma, double priorMean, double priorStd)
     {
         double precision = 1 / (priorStd * priorStd);
-        bool differentiate = is_grad_enabled();
+        bool differentiate = is_grad_enabled() && (mu.requires_grad || sigma.requires_grad);
         var gradient = new ExplicitGradient();
         Tensor value;
         using (no_grad())
         {
-            var centred = (priorMean == 0 ? mu : mu - priorMean).reshape(-1);
-            var flatSigma = sigma.reshape(-1);
-            value = (centred.dot(centred) + flatSigma.dot(flatSigma)) * (0.5 * precision) - flatSigma.log().sum()
-                + (Math.Log(priorStd) - 0.5) * mu.numel();
+            var (centredSquares, sigmaSquares, logSigmas, muGradient, sigmaGradient) = CpuKernels.CanRun(mu.numel(), mu, sigma)
+                ? CpuKernels.GaussianKl(mu, sigma, priorMean, precision, differentiate)
+                : GaussianKlTerms(mu, sigma, priorMean, precision, differentiate);
             if (differentiate)
             {
-                gradient.Add(mu, centred.view(mu.shape) * precision);
-                gradient.Add(sigma, sigma * precision - sigma.reciprocal());
+                gradient.Add(mu, muGradient!);
+                gradient.Add(sigma, sigmaGradient!);
             }
+            value = ((centredSquares + sigmaSquares) * (0.5 * precision) - logSigmas + (Math.Log(priorStd) - 0.5) * mu.numel()).to(mu.dtype);
         }
         return gradient.Attach(value);
+    }
+
+    /// <summary>The libtorch formulation of <see cref="CpuKernels.GaussianKl"/>: the three sums as scalar tensors, and the gradients.</summary>
+    static (Tensor CentredSquares, Tensor SigmaSquares, Tensor LogSigmas, Tensor? MuGradient, Tensor? SigmaGradient)
+        GaussianKlTerms(Tensor mu, Tensor sigma, double priorMean, double precision, bool withGradient)
+    {
+        var centred = (priorMean == 0 ? mu : mu - priorMean).reshape(-1);
+        var flatSigma = sigma.reshape(-1);
+        return (centred.dot(centred), flatSigma.dot(flatSigma), flatSigma.log().sum(),
+            withGradient ? centred.view(mu.shape) * precision : null,
+            withGradient ? sigma * precision - sigma.reciprocal() : null);
     }
 
     /// <summary>
@@ -51,14 +62,17 @@ public static class Kl
         Tensor? value = null;
         using (no_grad())
         {
-            foreach (var draw in draws)
+            foreach (var candidate in draws)
             {
-                if (prior is ScaleMixturePrior mixture && CpuKernels.CanRun(draw.Sample.numel(), draw.Sample, draw.Noise, draw.Sigma))
+                if (prior is ScaleMixturePrior mixture && (candidate.IsDeferred
+                        ? CpuKernels.CanRun(candidate.Mean.numel(), candidate.Mean, candidate.Sigma)
+                        : CpuKernels.CanRun(candidate.Sample.numel(), candidate.Sample, candidate.Noise, candidate.Sigma)))
                 {
-                    var fused = FusedMonteCarloTerm(mixture, draw, differentiate, gradient);
+                    var fused = FusedMonteCarloTerm(mixture, candidate, differentiate, gradient);
                     value = value is null ? fused : value + fused;
                     continue;
                 }
+                var draw = candidate.Realize();
                 var noise = draw.Noise.reshape(-1);
                 var (negativeLogPrior, priorGradient) = prior.NegativeLogProbAndGradient(draw.Sample, differentiate);
                 var term = noise.dot(noise) * -0.5 - draw.Sigma.log().sum() - 0.5 * Math.Log(2 * Math.PI) * noise.numel()
@@ -78,15 +92,18 @@ public static class Kl
         return gradient.Attach(value!);
     }
 
-    /// <summary>One draw's term of <see cref="MonteCarlo"/> against a scale mixture, from one fused pass (<see cref="CpuKernels"/>).</summary>
+    /// <summary>
+    /// One draw's term of <see cref="MonteCarlo"/> against a scale mixture, from one fused pass (<see cref="CpuKernels"/>),
+    /// which for a deferred draw also makes the draw.
+    /// </summary>
     static Tensor FusedMonteCarloTerm(ScaleMixturePrior prior, GaussianDraw draw, bool differentiate, ExplicitGradient gradient)
     {
-        bool detached = !draw.Sample.requires_grad;
-        bool withGradient = differentiate && (draw.Sample.requires_grad || draw.Mean.requires_grad || draw.Sigma.requires_grad);
+        bool detached = draw.IsDeferred || !draw.Sample.requires_grad;
+        bool withGradient = differentiate && (!detached || draw.Mean.requires_grad || draw.Sigma.requires_grad);
         var (noiseSquares, logSigmas, squares, softpluses, priorGradient, sigmaGradient) =
             CpuKernels.ScaleMixtureMonteCarloKl(draw, prior, withGradient, noiseReachesSigma: detached);
         // The libtorch path's formula: log q = −½ Σε² − Σ log σ − (n/2) log 2π, and −log p as ScaleMixturePrior has it.
-        long n = draw.Sample.numel();
+        long n = draw.Mean.numel();
         double logQ = -0.5 * noiseSquares - logSigmas - 0.5 * Math.Log(2 * Math.PI) * n;
         double negativeLogPrior = prior.Wide * squares - softpluses - prior.LogA * n;
         if (withGradient)
@@ -94,6 +111,6 @@ public static class Kl
             gradient.Add(detached ? draw.Mean : draw.Sample, priorGradient!);
             gradient.Add(draw.Sigma, sigmaGradient!);
         }
-        return tensor(logQ + negativeLogPrior, dtype: draw.Sample.dtype);
+        return tensor(logQ + negativeLogPrior, dtype: draw.Mean.dtype);
     }
 }

@@ -51,7 +51,7 @@ public static class NormalNoise
     }
 
     /// <summary>A key from libtorch's default generator (63 random bits), so that its seed fixes this noise too.</summary>
-    static ulong NextKey()
+    internal static ulong NextKey()
     {
         using var draw = randint(long.MaxValue, new long[] { 1 }, dtype: ScalarType.Int64);
         return (ulong)draw.item<long>();

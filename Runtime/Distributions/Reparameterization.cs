@@ -10,8 +10,21 @@ namespace BnnDsl;
 /// </summary>
 public readonly record struct GaussianDraw(Tensor Sample, Tensor Mean, Tensor Sigma, Tensor Noise)
 {
+    /// <summary>
+    /// A draw from N(μ, σ²) for a Monte Carlo KL alone, not made yet: <see cref="Kl.MonteCarlo"/> makes it where it is
+    /// used, which on the CPU means inside the fused kernel, without storing the noise or the sample. Its
+    /// <see cref="Sample"/> and <see cref="Noise"/> are null until <see cref="Realize"/>.
+    /// </summary>
+    public static GaussianDraw Deferred(Tensor mean, Tensor sigma) => new(null!, mean, sigma, null!);
+
+    /// <summary>True for a <see cref="Deferred"/> draw.</summary>
+    public bool IsDeferred => Sample is null;
+
+    /// <summary>This draw, or for a deferred one a draw w = μ + σ ⊙ ε made now, outside the autograd graph.</summary>
+    public GaussianDraw Realize() => IsDeferred ? Reparameterization.DrawWithSigma(Mean, Sigma, differentiable: false) : this;
+
     /// <summary>True when every tensor is still alive (not disposed with the scope of an earlier step).</summary>
-    public bool IsAlive => !Sample.IsInvalid && !Mean.IsInvalid && !Sigma.IsInvalid && !Noise.IsInvalid;
+    public bool IsAlive => !Mean.IsInvalid && !Sigma.IsInvalid && (IsDeferred || (!Sample.IsInvalid && !Noise.IsInvalid));
 }
 
 /// <summary>Reparameterised draws from mean-field Gaussians, σ = softplus(ρ).</summary>

@@ -5,28 +5,59 @@ using static TorchSharp.torch;
 namespace BnnDsl;
 
 /// <summary>
-/// The sums behind the Monte Carlo KL of <see cref="Kl"/> against a scale mixture, fused (METHODS.md §2–3); <see cref="Kl"/>
-/// assembles the value. The closed-form Normal KL has no fused kernel: it is four passes in libtorch over both cores.
+/// The sums behind the KL terms of <see cref="Kl"/> and their gradients, fused (METHODS.md §2–3); <see cref="Kl"/>
+/// assembles the values.
 /// </summary>
 public static partial class CpuKernels
 {
     /// <summary>
+    /// For the closed-form KL against Normal(m0, s0) with precision 1/s0²: Σ(μ − m0)², Σσ², Σ log σ, and, when asked,
+    /// ∂/∂μ = (μ − m0)/s0² and ∂/∂σ = σ/s0² − 1/σ, in one pass instead of libtorch's seven.
+    /// </summary>
+    /// <remarks>The sums come back as float64 scalar tensors, as the libtorch formulation's do in its dtype.</remarks>
+    internal static (Tensor CentredSquares, Tensor SigmaSquares, Tensor LogSigmas, Tensor? MuGradient, Tensor? SigmaGradient)
+        GaussianKl(Tensor mu, Tensor sigma, double priorMean, double precision, bool withGradient)
+    {
+        var (muGradient, sigmaGradient) = withGradient ? (empty_like(mu), empty_like(sigma)) : (null, null);
+        var sums = new double[3];
+        NativeGaussianKl(ref First(mu), ref First(sigma), mu.numel(), (float)priorMean, (float)precision,
+            ref First(muGradient), ref First(sigmaGradient), sums);
+        return (tensor(sums[0]), tensor(sums[1]), tensor(sums[2]), muGradient, sigmaGradient);
+    }
+
+    [DllImport(Library, EntryPoint = "bnndsl_gaussian_kl")]
+    static extern void NativeGaussianKl(ref float mu, ref float sigma, long count, float priorMean, float precision,
+        ref float muGradient, ref float sigmaGradient, double[] sums);
+
+    /// <summary>
     /// For one draw's Monte Carlo KL against a scale mixture (<see cref="ScaleMixturePrior"/>): Σε², Σ log σ, Σw² and
     /// Σ softplus(z) with z = log(b/a) − w² (1/2σ2² − 1/2σ1²) clamped at −80, and, when asked, the prior's gradient
     /// g = −d log p/dw = 2w (1/2σ1² + gap · sigmoid(z)) and the σ gradient of log q − log p: −1/σ, plus g ε when the
-    /// draw is not part of the graph (<see cref="Kl.MonteCarlo"/>). The kernel's exponential and logarithm are
+    /// draw is not part of the graph (<see cref="Kl.MonteCarlo"/>). A <see cref="GaussianDraw.Deferred"/> draw is made
+    /// in the same pass from a fresh key of <see cref="NormalNoise"/>. The kernel's exponential and logarithm are
     /// Cephes' single-precision polynomials, within 2 units in the last place (tests hold them to libtorch's).
     /// </summary>
     internal static (double NoiseSquares, double LogSigmas, double Squares, double Softpluses, Tensor? PriorGradient, Tensor? SigmaGradient)
         ScaleMixtureMonteCarloKl(GaussianDraw draw, ScaleMixturePrior prior, bool withGradient, bool noiseReachesSigma)
     {
-        var (priorGradient, sigmaGradient) = withGradient ? (empty_like(draw.Sample), empty_like(draw.Sigma)) : (null, null);
+        var (priorGradient, sigmaGradient) = withGradient ? (empty_like(draw.Mean), empty_like(draw.Sigma)) : (null, null);
         var sums = new double[4];
+        if (draw.IsDeferred)
+        {
+            // The draw is made here: the noise NormalNoise.Fill writes for a fresh key, stream by stream, never stored.
+            NativeScaleMixtureKlDrawn(ref First(draw.Mean), ref First(draw.Sigma), draw.Mean.numel(), NormalNoise.NextKey(),
+                (float)prior.LogRatio, (float)prior.Gap, (float)prior.Wide, ref First(priorGradient), ref First(sigmaGradient), sums);
+            return (sums[0], sums[1], sums[2], sums[3], priorGradient, sigmaGradient);
+        }
         NativeScaleMixtureKl(ref First(draw.Sample), ref First(draw.Noise), ref First(draw.Sigma), draw.Sample.numel(),
             (float)prior.LogRatio, (float)prior.Gap, (float)prior.Wide, ref First(priorGradient), ref First(sigmaGradient),
             noiseReachesSigma ? 1 : 0, sums);
         return (sums[0], sums[1], sums[2], sums[3], priorGradient, sigmaGradient);
     }
+
+    [DllImport(Library, EntryPoint = "bnndsl_scale_mixture_kl_drawn")]
+    static extern void NativeScaleMixtureKlDrawn(ref float mean, ref float sigma, long count, ulong key,
+        float logRatio, float gap, float wide, ref float meanGradient, ref float sigmaGradient, double[] sums);
 
     [DllImport(Library, EntryPoint = "bnndsl_scale_mixture_kl")]
     static extern void NativeScaleMixtureKl(ref float sample, ref float noise, ref float sigma, long count,

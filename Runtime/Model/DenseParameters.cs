@@ -115,8 +115,9 @@ public sealed class MeanFieldDense : nn.Module
         var (keptDraw, keptSigma) = (draw, sigma);
         (draw, sigma) = (null, null);
         if (keptDraw is { IsAlive: true } alive) return alive;
-        // A draw for the KL alone stays out of the graph: the Monte Carlo KL then gives μ and σ their gradients directly.
-        return Reparameterization.DrawWithSigma(mu, keptSigma is { IsInvalid: false } ? keptSigma : Reparameterization.Sigma(rho), differentiable: false);
+        // A draw for the KL alone stays out of the graph (the Monte Carlo KL then gives μ and σ their gradients
+        // directly) and is made by the KL itself (GaussianDraw.Deferred).
+        return GaussianDraw.Deferred(mu, keptSigma is { IsInvalid: false } ? keptSigma : Reparameterization.Sigma(rho));
     }
 
     static Tensor TakeSigma(ref GaussianDraw? draw, ref Tensor? sigma, Tensor rho)

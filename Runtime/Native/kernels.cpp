@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstring>
 #include <utility>
+#include <vector>
 #include <immintrin.h>
 #include <omp.h>
 
@@ -98,55 +99,82 @@ inline uint64_t split_mix64(uint64_t& state) {
     return z ^ (z >> 31);
 }
 
-constexpr int64_t NoiseChunk = 4096; // values per independent stream: the unit of work split over threads
-
-// One chunk of bnndsl_normal_fill: eight xoshiro128+ lanes seeded by SplitMix64 from seed; per block of 16 values,
+// A stream of standard normal draws, 16 at a time: eight xoshiro128+ lanes seeded by SplitMix64 from seed; per block,
 // lane j's two outputs give u1 (top 24 bits, plus one, so in (0, 1]) and u2 (in [0, 1)), and the block holds
 // r cos(2 pi u2) at j and r sin(2 pi u2) at 8 + j with r = sqrt(-2 ln u1).
-void normal_chunk(float* destination, int64_t length, uint64_t seed) {
+struct NormalStream {
     typedef uint32_t lanes __attribute__((vector_size(32))); // the eight generators side by side
-    uint32_t words[32];
-    for (int i = 0; i < 16; i++) {
-        uint64_t word = split_mix64(seed);
-        words[2 * i] = static_cast<uint32_t>(word);
-        words[2 * i + 1] = static_cast<uint32_t>(word >> 32);
-    }
     lanes s0, s1, s2, s3;
-    std::memcpy(&s0, words, 32); std::memcpy(&s1, words + 8, 32);
-    std::memcpy(&s2, words + 16, 32); std::memcpy(&s3, words + 24, 32);
-    auto next = [&]() {
+
+    explicit NormalStream(uint64_t seed) {
+        uint32_t words[32];
+        for (int i = 0; i < 16; i++) {
+            uint64_t word = split_mix64(seed);
+            words[2 * i] = static_cast<uint32_t>(word);
+            words[2 * i + 1] = static_cast<uint32_t>(word >> 32);
+        }
+        std::memcpy(&s0, words, 32); std::memcpy(&s1, words + 8, 32);
+        std::memcpy(&s2, words + 16, 32); std::memcpy(&s3, words + 24, 32);
+    }
+
+    lanes next() {
         lanes result = s0 + s3, shifted = s1 << 9;
         s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= shifted;
         s3 = (s3 << 11) | (s3 >> 21);
         return result;
-    };
-    for (int64_t start = 0; start < length; start += 16) {
+    }
+
+    void block(float* out) {
         uint32_t bits[2][8];
         lanes first = next(), second = next();
         std::memcpy(bits[0], &first, 32);
         std::memcpy(bits[1], &second, 32);
-        float block[16];
         for (int j = 0; j < 8; j++) {
             float u1 = static_cast<float>((bits[0][j] >> 8) + 1) * (1.0f / (1 << 24));
             float u2 = static_cast<float>(bits[1][j] >> 8) * (1.0f / (1 << 24));
             float radius = std::sqrt(-2.0f * log_positive(u1));
             float sine, cosine;
             sincos_of_turns(u2, sine, cosine);
-            block[j] = radius * cosine;
-            block[8 + j] = radius * sine;
+            out[j] = radius * cosine;
+            out[8 + j] = radius * sine;
         }
-        int64_t count = std::min<int64_t>(16, length - start);
-        std::memcpy(destination + start, block, count * sizeof(float));
     }
-}
+};
+
+// The seed of stream c of a call with this key (see NormalNoise.Fill): stream 0 is seeded with the key itself.
+inline uint64_t stream_seed(uint64_t key, int64_t c) { return key ^ (static_cast<uint64_t>(c) * 0xD1B54A32D192ED03ULL); }
 
 constexpr int MaxThreads = 256;
+constexpr int64_t NoiseChunk = 4096; // values per independent stream: the unit of work split over threads
 
 // Thread t's share [begin, end) of n elements split into equal contiguous blocks, as OpenMP's static schedule does.
 inline std::pair<int64_t, int64_t> share(int64_t n, int t, int threads) {
     int64_t size = (n + threads - 1) / threads;
     int64_t begin = std::min(n, size * t);
     return {begin, std::min(n, begin + size)};
+}
+
+// One element's terms of the Monte Carlo KL against a scale mixture (see bnndsl_scale_mixture_kl), added to the sums;
+// with WithGradient, the prior's gradient g and the sigma gradient are returned through the references.
+template <bool WithGradient, bool NoiseReachesSigma>
+inline void scale_mixture_terms(float w, float e, float s, float log_ratio, float gap, float wide,
+                                double& ee, double& ls, double& rr, double& sp, float& prior_gradient, float& sigma_gradient) {
+    float r = w * w;
+    float z = log_ratio - r * gap;
+    z = z < -80.0f ? -80.0f : z;
+    // softplus(z) = max(z, 0) + log(1 + e^-|z|); sigmoid(z) from the same exponential.
+    float exp_neg_abs = exp_nonpositive(-std::fabs(z));
+    float one_plus = 1.0f + exp_neg_abs;
+    ee += e * e;
+    ls += log_positive(s);
+    rr += r;
+    sp += (z > 0.0f ? z : 0.0f) + log_positive(one_plus);
+    if (WithGradient) {
+        float sigmoid = (z >= 0.0f ? 1.0f : exp_neg_abs) / one_plus;
+        float g = w * (sigmoid * (2 * gap) + 2 * wide);
+        prior_gradient = g;
+        sigma_gradient = NoiseReachesSigma ? g * e - 1.0f / s : -1.0f / s;
+    }
 }
 
 // One thread's part of bnndsl_scale_mixture_kl, the gradient branches resolved at compile time.
@@ -157,21 +185,29 @@ void scale_mixture_kl(const float* sample, const float* noise, const float* sigm
     double ee = 0, ls = 0, rr = 0, sp = 0;
     #pragma omp simd reduction(+ : ee, ls, rr, sp)
     for (int64_t i = begin; i < end; i++) {
-        float e = noise[i], s = sigma[i], w = sample[i], r = w * w;
-        float z = log_ratio - r * gap;
-        z = z < -80.0f ? -80.0f : z;
-        // softplus(z) = max(z, 0) + log(1 + e^-|z|); sigmoid(z) from the same exponential.
-        float exp_neg_abs = exp_nonpositive(-std::fabs(z));
-        float one_plus = 1.0f + exp_neg_abs;
-        ee += e * e;
-        ls += log_positive(s);
-        rr += r;
-        sp += (z > 0.0f ? z : 0.0f) + log_positive(one_plus);
-        if (WithGradient) {
-            float sigmoid = (z >= 0.0f ? 1.0f : exp_neg_abs) / one_plus;
-            float g = w * (sigmoid * (2 * gap) + 2 * wide);
-            prior_gradient[i] = g;
-            sigma_gradient[i] = NoiseReachesSigma ? g * e - 1.0f / s : -1.0f / s;
+        float g = 0, gs = 0;
+        scale_mixture_terms<WithGradient, NoiseReachesSigma>(sample[i], noise[i], sigma[i], log_ratio, gap, wide, ee, ls, rr, sp, g, gs);
+        if (WithGradient) { prior_gradient[i] = g; sigma_gradient[i] = gs; }
+    }
+    sums[0] = ee; sums[1] = ls; sums[2] = rr; sums[3] = sp;
+}
+
+// One stream's part of bnndsl_scale_mixture_kl_drawn: the noise made block by block, w = mean + sigma e.
+template <bool WithGradient>
+void scale_mixture_kl_drawn(const float* mean, const float* sigma, int64_t begin, int64_t end, uint64_t seed,
+                            float log_ratio, float gap, float wide, float* mean_gradient, float* sigma_gradient, double* sums) {
+    NormalStream stream(seed);
+    double ee = 0, ls = 0, rr = 0, sp = 0;
+    for (int64_t start = begin; start < end; start += 16) {
+        float noise[16];
+        stream.block(noise);
+        int64_t count = std::min<int64_t>(16, end - start);
+        #pragma omp simd reduction(+ : ee, ls, rr, sp)
+        for (int64_t k = 0; k < count; k++) {
+            int64_t i = start + k;
+            float g = 0, gs = 0;
+            scale_mixture_terms<WithGradient, true>(mean[i] + sigma[i] * noise[k], noise[k], sigma[i], log_ratio, gap, wide, ee, ls, rr, sp, g, gs);
+            if (WithGradient) { mean_gradient[i] = g; sigma_gradient[i] = gs; }
         }
     }
     sums[0] = ee; sums[1] = ls; sums[2] = rr; sums[3] = sp;
@@ -229,15 +265,72 @@ void bnndsl_scale_mixture_kl(const float* sample, const float* noise, const floa
         for (int k = 0; k < 4; k++) sums[k] += partial[t][k];
 }
 
-// n standard normal draws determined by key alone (see NormalNoise.Fill): chunk c of 4096 values is the stream of
-// normal_chunk seeded with key XOR c * 0xD1B54A32D192ED03 (chunk 0 with the key itself), so the values do not depend
-// on how the chunks are shared among threads.
+// n standard normal draws determined by key alone (see NormalNoise.Fill): chunk c of 4096 values is the NormalStream
+// of stream_seed(key, c), so the values do not depend on how the chunks are shared among threads.
 void bnndsl_normal_fill(float* destination, int64_t n, uint64_t key) {
     int64_t chunks = (n + NoiseChunk - 1) / NoiseChunk;
     #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < chunks; c++) {
+        NormalStream stream(stream_seed(key, c));
+        int64_t begin = c * NoiseChunk, end = std::min(n, begin + NoiseChunk);
+        for (int64_t start = begin; start < end; start += 16) {
+            float block[16];
+            stream.block(block);
+            std::memcpy(destination + start, block, std::min<int64_t>(16, end - start) * sizeof(float));
+        }
+    }
+}
+
+// bnndsl_scale_mixture_kl for a draw w = mean + sigma e that exists only here: e is the noise bnndsl_normal_fill
+// would write for this key, made stream by stream and never stored. The gradients are those of a draw outside the
+// graph: mean_gradient = g, sigma_gradient = g e - 1/s. Sums are kept per stream and added in stream order, so they
+// do not depend on the thread count either.
+void bnndsl_scale_mixture_kl_drawn(const float* mean, const float* sigma, int64_t n, uint64_t key,
+                                   float log_ratio, float gap, float wide, float* mean_gradient, float* sigma_gradient,
+                                   double* sums) {
+    int64_t chunks = (n + NoiseChunk - 1) / NoiseChunk;
+    std::vector<double> partial(static_cast<size_t>(chunks) * 4);
+    #pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < chunks; c++) {
+        int64_t begin = c * NoiseChunk, end = std::min(n, begin + NoiseChunk);
+        if (mean_gradient)
+            scale_mixture_kl_drawn<true>(mean, sigma, begin, end, stream_seed(key, c), log_ratio, gap, wide, mean_gradient, sigma_gradient, &partial[c * 4]);
+        else
+            scale_mixture_kl_drawn<false>(mean, sigma, begin, end, stream_seed(key, c), log_ratio, gap, wide, nullptr, nullptr, &partial[c * 4]);
+    }
+    for (int k = 0; k < 4; k++) sums[k] = 0;
     for (int64_t c = 0; c < chunks; c++)
-        normal_chunk(destination + c * NoiseChunk, std::min(NoiseChunk, n - c * NoiseChunk),
-                     key ^ (static_cast<uint64_t>(c) * 0xD1B54A32D192ED03ULL));
+        for (int k = 0; k < 4; k++) sums[k] += partial[c * 4 + k];
+}
+
+// The sums of the closed-form KL of N(mu, sigma^2) against Normal(prior_mean, 1/sqrt(precision)) (see Kl.GaussianVsNormal):
+// sums[0..2] = sum (mu - m)^2, sum sigma^2, sum log sigma; when gradients are given, mu_gradient = (mu - m) precision
+// and sigma_gradient = sigma precision - 1/sigma. Sums are kept per block of 4096 and added in block order, so they do
+// not depend on the thread count.
+void bnndsl_gaussian_kl(const float* mu, const float* sigma, int64_t n, float prior_mean, float precision,
+                        float* mu_gradient, float* sigma_gradient, double* sums) {
+    int64_t blocks = (n + NoiseChunk - 1) / NoiseChunk;
+    std::vector<double> partial(static_cast<size_t>(blocks) * 3);
+    #pragma omp parallel for schedule(static)
+    for (int64_t b = 0; b < blocks; b++) {
+        int64_t begin = b * NoiseChunk, end = std::min(n, begin + NoiseChunk);
+        double centred = 0, squares = 0, logs = 0;
+        #pragma omp simd reduction(+ : centred, squares, logs)
+        for (int64_t i = begin; i < end; i++) {
+            float c = mu[i] - prior_mean, s = sigma[i];
+            centred += c * c;
+            squares += s * s;
+            logs += log_positive(s);
+            if (mu_gradient) {
+                mu_gradient[i] = c * precision;
+                sigma_gradient[i] = s * precision - 1.0f / s;
+            }
+        }
+        partial[b * 3] = centred; partial[b * 3 + 1] = squares; partial[b * 3 + 2] = logs;
+    }
+    for (int k = 0; k < 3; k++) sums[k] = 0;
+    for (int64_t b = 0; b < blocks; b++)
+        for (int k = 0; k < 3; k++) sums[k] += partial[b * 3 + k];
 }
 
 } // extern "C"
