@@ -187,7 +187,7 @@ public class KlTests
         var wRho = tensor(new[] { -1.0, 0.0, -2.0 }, dtype: ScalarType.Float64).reshape(1, 3);
         var bMu = tensor(new[] { 0.05 }, dtype: ScalarType.Float64);
         var bRho = tensor(new[] { -3.0 }, dtype: ScalarType.Float64);
-        var draws = Reparameterization.LocalLinear(x, wMu, Reparameterization.Sigma(wRho), bMu, Reparameterization.Sigma(bRho));
+        var draws = Reparameterization.LocalLinear(x, wMu, wRho, bMu, bRho).Output;
         double expectedMean = 0.5 * 0.2 - 1.0 * 0.1 + 2.0 * -0.3 + 0.05;
         double Softplus(double r) => Math.Log(1 + Math.Exp(r));
         double expectedVariance = 0.25 * Math.Pow(Softplus(-1), 2) + 1.0 * Math.Pow(Softplus(0), 2) + 4.0 * Math.Pow(Softplus(-2), 2) + Math.Pow(Softplus(-3), 2);

@@ -48,13 +48,20 @@ public static class Reparameterization
     public static Tensor Sigma(Tensor rho) => nn.functional.softplus(rho);
 
     /// <summary>
-    /// The pre-activation of a dense layer with W ~ N(μ_W, σ_W²), b ~ N(μ_b, σ_b²) given input x:
-    /// N(x μ_Wᵀ + μ_b, x² σ_Wᵀ² + σ_b²), sampled with one ε per example and output unit.
+    /// The pre-activation of a dense layer with W ~ N(μ_W, σ_W²), b ~ N(μ_b, σ_b²), σ = softplus(ρ), given input x:
+    /// N(x μ_Wᵀ + μ_b, x² σ_Wᵀ² + σ_b²), sampled with one ε per example and output unit (Kingma et al. 2015); also
+    /// σ_W and σ_b, part of the graph, for the KL. One autograd node for a minibatch x [batch, in]
+    /// (<see cref="LocalLinearFunction"/>); recorded operation by operation for other shapes and when
+    /// <see cref="CpuKernels.Enabled"/> is off, the reference the node is tested against.
     /// </summary>
-    public static Tensor LocalLinear(Tensor input, Tensor weightMu, Tensor weightSigma, Tensor biasMu, Tensor biasSigma)
+    public static (Tensor Output, Tensor WeightSigma, Tensor BiasSigma) LocalLinear(Tensor input, Tensor weightMu, Tensor weightRho, Tensor biasMu, Tensor biasRho)
     {
+        if (CpuKernels.Enabled && input.dim() == 2 && weightMu.dim() == 2 && biasMu.dim() == 1)
+            return LocalLinearFunction.Apply(input, weightMu, weightRho, biasMu, biasRho);
+        var weightSigma = Sigma(weightRho);
+        var biasSigma = Sigma(biasRho);
         var mean = nn.functional.linear(input, weightMu, biasMu);
         var variance = nn.functional.linear(input.square(), weightSigma.square(), biasSigma.square());
-        return mean + variance.sqrt() * NormalNoise.Like(mean);
+        return (mean + variance.sqrt() * NormalNoise.Like(mean), weightSigma, biasSigma);
     }
 }

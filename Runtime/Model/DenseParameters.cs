@@ -92,10 +92,9 @@ public sealed class MeanFieldDense : nn.Module
     /// </summary>
     public Tensor LocalReparameterizedLinear(Tensor input)
     {
-        var wSigma = Reparameterization.Sigma(WeightRho);
-        var bSigma = Reparameterization.Sigma(BiasRho);
+        var (output, wSigma, bSigma) = Reparameterization.LocalLinear(input, WeightMu, WeightRho, BiasMu, BiasRho);
         if (is_grad_enabled()) { weightSigma = wSigma; biasSigma = bSigma; }
-        return Reparameterization.LocalLinear(input, WeightMu, wSigma, BiasMu, bSigma);
+        return output;
     }
 
     /// <summary>A draw of the weights for a Monte Carlo KL: this step's forward draw if there was one, else a fresh one.</summary>

@@ -333,4 +333,44 @@ void bnndsl_gaussian_kl(const float* mu, const float* sigma, int64_t n, float pr
         for (int k = 0; k < 3; k++) sums[k] += partial[b * 3 + k];
 }
 
+// sigma = softplus(rho) and its square, for a locally reparameterised layer (see LocalLinearFunction):
+// softplus(rho) = max(rho, 0) + log1p(e^-|rho|), log1p(t) as log(1 + t) t / ((1 + t) - 1) (exact to a few ulps where
+// 1 + t rounds, and t itself where it rounds to 1).
+void bnndsl_softplus_square(const float* rho, float* sigma, float* square, int64_t n) {
+    #pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        float r = rho[i];
+        float t = exp_nonpositive(-std::fabs(r));
+        float w = 1.0f + t, d = w - 1.0f;
+        float log1p = d == 0.0f ? t : log_positive(w) * t / d;
+        float s = (r > 0.0f ? r : 0.0f) + log1p;
+        sigma[i] = s;
+        square[i] = s * s;
+    }
+}
+
+// The local draw from its moments, in place: mean becomes mean + sqrt(variance) noise, variance becomes
+// noise / (2 sqrt(variance)), the draw's derivative with respect to its variance.
+void bnndsl_sample_from_moments(float* mean, float* variance, const float* noise, int64_t n) {
+    #pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        float std_dev = std::sqrt(variance[i]);
+        mean[i] += std_dev * noise[i];
+        variance[i] = noise[i] / (std_dev + std_dev);
+    }
+}
+
+// d/drho from d/d(sigma^2) and d/dsigma, in place of d/d(sigma^2): (2 sigma g2 + g1) sigmoid(rho), since
+// d softplus(rho)/drho = sigmoid(rho). sigma_gradient may be null (sigma reached no loss).
+void bnndsl_rho_gradient(float* square_gradient, const float* sigma, const float* sigma_gradient, const float* rho, int64_t n) {
+    #pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        float r = rho[i];
+        float t = exp_nonpositive(-std::fabs(r));
+        float sigmoid = (r >= 0.0f ? 1.0f : t) / (1.0f + t);
+        float chain = 2.0f * sigma[i] * square_gradient[i] + (sigma_gradient ? sigma_gradient[i] : 0.0f);
+        square_gradient[i] = chain * sigmoid;
+    }
+}
+
 } // extern "C"
