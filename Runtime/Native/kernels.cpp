@@ -192,25 +192,38 @@ void scale_mixture_kl(const float* sample, const float* noise, const float* sigm
     sums[0] = ee; sums[1] = ls; sums[2] = rr; sums[3] = sp;
 }
 
-// One stream's part of bnndsl_scale_mixture_kl_drawn: the noise made block by block, w = mean + sigma e.
+// One stream's part of bnndsl_scale_mixture_kl_drawn: the stream's noise made into a buffer that stays in the
+// first-level cache, then w = mean + sigma e and the terms in one vectorised loop.
 template <bool WithGradient>
 void scale_mixture_kl_drawn(const float* mean, const float* sigma, int64_t begin, int64_t end, uint64_t seed,
                             float log_ratio, float gap, float wide, float* mean_gradient, float* sigma_gradient, double* sums) {
+    alignas(32) float noise[NoiseChunk];
     NormalStream stream(seed);
+    int64_t count = end - begin;
+    for (int64_t start = 0; start < count; start += 16) stream.block(noise + start); // NoiseChunk is a multiple of 16
     double ee = 0, ls = 0, rr = 0, sp = 0;
-    for (int64_t start = begin; start < end; start += 16) {
-        float noise[16];
-        stream.block(noise);
-        int64_t count = std::min<int64_t>(16, end - start);
-        #pragma omp simd reduction(+ : ee, ls, rr, sp)
-        for (int64_t k = 0; k < count; k++) {
-            int64_t i = start + k;
-            float g = 0, gs = 0;
-            scale_mixture_terms<WithGradient, true>(mean[i] + sigma[i] * noise[k], noise[k], sigma[i], log_ratio, gap, wide, ee, ls, rr, sp, g, gs);
-            if (WithGradient) { mean_gradient[i] = g; sigma_gradient[i] = gs; }
-        }
+    #pragma omp simd reduction(+ : ee, ls, rr, sp)
+    for (int64_t k = 0; k < count; k++) {
+        int64_t i = begin + k;
+        float g = 0, gs = 0;
+        scale_mixture_terms<WithGradient, true>(mean[i] + sigma[i] * noise[k], noise[k], sigma[i], log_ratio, gap, wide, ee, ls, rr, sp, g, gs);
+        if (WithGradient) { mean_gradient[i] = g; sigma_gradient[i] = gs; }
     }
     sums[0] = ee; sums[1] = ls; sums[2] = rr; sums[3] = sp;
+}
+
+// One thread's part of bnndsl_rho_gradient, with or without a sigma gradient (resolved at compile time, so that the
+// loop vectorises either way).
+template <bool WithSigmaGradient>
+void rho_gradient(float* square_gradient, const float* sigma, const float* sigma_gradient, const float* rho, int64_t begin, int64_t end) {
+    #pragma omp simd
+    for (int64_t i = begin; i < end; i++) {
+        float r = rho[i];
+        float t = exp_nonpositive(-std::fabs(r));
+        float sigmoid = (r >= 0.0f ? 1.0f : t) / (1.0f + t);
+        float chain = 2.0f * sigma[i] * square_gradient[i] + (WithSigmaGradient ? sigma_gradient[i] : 0.0f);
+        square_gradient[i] = chain * sigmoid;
+    }
 }
 
 } // namespace
@@ -363,13 +376,11 @@ void bnndsl_sample_from_moments(float* mean, float* variance, const float* noise
 // d/drho from d/d(sigma^2) and d/dsigma, in place of d/d(sigma^2): (2 sigma g2 + g1) sigmoid(rho), since
 // d softplus(rho)/drho = sigmoid(rho). sigma_gradient may be null (sigma reached no loss).
 void bnndsl_rho_gradient(float* square_gradient, const float* sigma, const float* sigma_gradient, const float* rho, int64_t n) {
-    #pragma omp parallel for simd schedule(static)
-    for (int64_t i = 0; i < n; i++) {
-        float r = rho[i];
-        float t = exp_nonpositive(-std::fabs(r));
-        float sigmoid = (r >= 0.0f ? 1.0f : t) / (1.0f + t);
-        float chain = 2.0f * sigma[i] * square_gradient[i] + (sigma_gradient ? sigma_gradient[i] : 0.0f);
-        square_gradient[i] = chain * sigmoid;
+    #pragma omp parallel
+    {
+        auto [begin, end] = share(n, omp_get_thread_num(), omp_get_num_threads());
+        if (sigma_gradient) rho_gradient<true>(square_gradient, sigma, sigma_gradient, rho, begin, end);
+        else rho_gradient<false>(square_gradient, sigma, nullptr, rho, begin, end);
     }
 }
 
