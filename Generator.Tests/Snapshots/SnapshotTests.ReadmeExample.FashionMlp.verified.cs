@@ -27,7 +27,7 @@ partial class FashionMlp : global::BnnDsl.BayesianModule
     public override global::BnnDsl.PosteriorMethod Method => global::BnnDsl.PosteriorMethod.MeanField;
     public override int InputSize => 784;
     public override int OutputSize => 10;
-    public override string Summary => "784 → 400 ReLU → 400 ReLU → 10; mean-field Gaussian, local reparameterisation, ρ0 = -6.0 (Hidden1: ρ0 = -7.0, Output: ρ0 = -3.0); prior ScaleMixture(0.25, 1, 0.0009) (Hidden2: Normal(0, 0.5), Output: Normal(0, 1)); categorical likelihood";
+    public override string Summary => "784 → 400 ReLU → 400 ReLU → 10; mean-field Gaussian, local reparameterisation, ρ0 = -6.0 (Hidden1: ρ0 = -7.0, Output: ρ0 = -3.0); prior ScaleMixture(0.25, 1, 0.0009) (Hidden2: Normal(0, 0.4), Output: Normal(0, 1)); categorical likelihood";
 
     /// <summary>The layers in declaration order; each samples or uses the posterior mean according to <see cref="global::BnnDsl.BayesianModule.Mode"/>.</summary>
     public override global::TorchSharp.torch.Tensor forward(global::TorchSharp.torch.Tensor input) => Output(Hidden2(Hidden1(input)));
@@ -42,7 +42,7 @@ partial class FashionMlp : global::BnnDsl.BayesianModule
         return global::TorchSharp.torch.nn.functional.relu(preActivation);
     }
 
-    /// <summary>Hidden2: dense 400 → 400, ReLU; prior Normal(0, 0.5).</summary>
+    /// <summary>Hidden2: dense 400 → 400, ReLU; prior Normal(0, 0.4).</summary>
     private partial global::TorchSharp.torch.Tensor Hidden2(global::TorchSharp.torch.Tensor input)
     {
         var preActivation = Mode == global::BnnDsl.SampleMode.Mean
@@ -66,10 +66,10 @@ partial class FashionMlp : global::BnnDsl.BayesianModule
     public override global::TorchSharp.torch.Tensor Complexity()
     {
         // Hidden1: one-sample Monte Carlo estimate against ScaleMixture(0.25, 1, 0.0009) (no closed form), at this step's draw.
-        // Hidden2: closed form against Normal(0, 0.5).
+        // Hidden2: closed form against Normal(0, 0.4).
         // Output: closed form against Normal(0, 1).
-        return global::BnnDsl.Kl.GaussianVsNormal(hidden2Parameters.WeightMu, hidden2Parameters.TakeWeightSigma(), 0.0, 0.5)
-            + global::BnnDsl.Kl.GaussianVsNormal(hidden2Parameters.BiasMu, hidden2Parameters.TakeBiasSigma(), 0.0, 0.5)
+        return global::BnnDsl.Kl.GaussianVsNormal(hidden2Parameters.WeightMu, hidden2Parameters.TakeWeightSigma(), 0.0, 0.4)
+            + global::BnnDsl.Kl.GaussianVsNormal(hidden2Parameters.BiasMu, hidden2Parameters.TakeBiasSigma(), 0.0, 0.4)
             + global::BnnDsl.Kl.GaussianVsNormal(outputParameters.WeightMu, outputParameters.TakeWeightSigma(), 0.0, 1.0)
             + global::BnnDsl.Kl.GaussianVsNormal(outputParameters.BiasMu, outputParameters.TakeBiasSigma(), 0.0, 1.0)
             + global::BnnDsl.Kl.MonteCarlo(NetworkPrior, hidden1Parameters.TakeWeightDraw(), hidden1Parameters.TakeBiasDraw());
