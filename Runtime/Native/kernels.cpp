@@ -5,9 +5,8 @@
 // spinner. Compiled against OpenMP, these kernels run on that same pool (libtorch's libgomp, which the loader
 // supplies for this library's libgomp.so.1 since libtorch is loaded first) and use both cores.
 //
-// Reproducibility: every loop is split statically (the same elements on the same thread for a given thread count)
-// and sums are kept per thread in double precision and added in thread order, so a result depends on the thread
-// count only, as libtorch's do.
+// Reproducibility: loops are split statically over the threads, and sums are kept in double precision per block of
+// 4096 values (NoiseChunk) and added in block order, so no result depends on timing or on the thread count.
 #include <cmath>
 #include <cstdint>
 #include <algorithm>
@@ -144,7 +143,6 @@ struct NormalStream {
 // The seed of stream c of a call with this key (see NormalNoise.Fill): stream 0 is seeded with the key itself.
 inline uint64_t stream_seed(uint64_t key, int64_t c) { return key ^ (static_cast<uint64_t>(c) * 0xD1B54A32D192ED03ULL); }
 
-constexpr int MaxThreads = 256;
 constexpr int64_t NoiseChunk = 4096; // values per independent stream: the unit of work split over threads
 
 // Thread t's share [begin, end) of n elements split into equal contiguous blocks, as OpenMP's static schedule does.
@@ -256,26 +254,21 @@ void bnndsl_adam_step(float* parameter, const float* gradient, float* first, flo
 void bnndsl_scale_mixture_kl(const float* sample, const float* noise, const float* sigma, int64_t n,
                              float log_ratio, float gap, float wide, float* prior_gradient, float* sigma_gradient,
                              int noise_reaches_sigma, double* sums) {
-    double partial[MaxThreads][4] = {};
-    int threads = 1;
-    #pragma omp parallel
-    {
-        int t = omp_get_thread_num();
-        #pragma omp single
-        threads = omp_get_num_threads();
-        auto [begin, end] = share(n, t, omp_get_num_threads());
-        if (t < MaxThreads) {
-            if (prior_gradient == nullptr)
-                scale_mixture_kl<false, false>(sample, noise, sigma, begin, end, log_ratio, gap, wide, nullptr, nullptr, partial[t]);
-            else if (noise_reaches_sigma)
-                scale_mixture_kl<true, true>(sample, noise, sigma, begin, end, log_ratio, gap, wide, prior_gradient, sigma_gradient, partial[t]);
-            else
-                scale_mixture_kl<true, false>(sample, noise, sigma, begin, end, log_ratio, gap, wide, prior_gradient, sigma_gradient, partial[t]);
-        }
+    int64_t blocks = (n + NoiseChunk - 1) / NoiseChunk;
+    std::vector<double> partial(static_cast<size_t>(blocks) * 4);
+    #pragma omp parallel for schedule(static)
+    for (int64_t b = 0; b < blocks; b++) {
+        int64_t begin = b * NoiseChunk, end = std::min(n, begin + NoiseChunk);
+        if (prior_gradient == nullptr)
+            scale_mixture_kl<false, false>(sample, noise, sigma, begin, end, log_ratio, gap, wide, nullptr, nullptr, &partial[b * 4]);
+        else if (noise_reaches_sigma)
+            scale_mixture_kl<true, true>(sample, noise, sigma, begin, end, log_ratio, gap, wide, prior_gradient, sigma_gradient, &partial[b * 4]);
+        else
+            scale_mixture_kl<true, false>(sample, noise, sigma, begin, end, log_ratio, gap, wide, prior_gradient, sigma_gradient, &partial[b * 4]);
     }
     for (int k = 0; k < 4; k++) sums[k] = 0;
-    for (int t = 0; t < threads && t < MaxThreads; t++)
-        for (int k = 0; k < 4; k++) sums[k] += partial[t][k];
+    for (int64_t b = 0; b < blocks; b++)
+        for (int k = 0; k < 4; k++) sums[k] += partial[b * 4 + k];
 }
 
 // n standard normal draws determined by key alone (see NormalNoise.Fill): chunk c of 4096 values is the NormalStream
