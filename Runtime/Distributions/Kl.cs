@@ -66,7 +66,7 @@ public static class Kl
             {
                 if (prior is ScaleMixturePrior mixture && (candidate.IsDeferred
                         ? CpuKernels.CanRun(candidate.Mean.numel(), candidate.Mean, candidate.Sigma)
-                        : CpuKernels.CanRun(candidate.Sample.numel(), candidate.Sample, candidate.Noise, candidate.Sigma)))
+                        : CpuKernels.CanRun(candidate.Sample.numel(), candidate.Sample, candidate.Mean, candidate.Noise, candidate.Sigma)))
                 {
                     var fused = FusedMonteCarloTerm(mixture, candidate, differentiate, gradient);
                     value = value is null ? fused : value + fused;

@@ -14,7 +14,8 @@ namespace BnnDsl;
 /// <para>
 /// Reproducibility: every call takes its key from libtorch's default generator (63 random bits), so
 /// <c>torch.random.manual_seed</c> fixes this noise as it fixes libtorch's, and the values of one call depend only
-/// on its key and the tensor's size — not on threads or timing.
+/// on its key and the tensor's size — not on threads or timing. They repeat bit for bit with one build of the
+/// compiled kernels (another g++ may round a fused multiply-add differently).
 /// </para>
 /// </summary>
 public static class NormalNoise

@@ -19,7 +19,8 @@ namespace BnnDsl;
 /// so a kernel on .NET threads runs on one core while the other spins (splitting one over two .NET threads gained
 /// nothing), while on the pool it uses both: Adam's pass over 628k weights took 0.08 ms against 0.16 for the same
 /// pass written in C# with 256-bit vectors, which these kernels replaced. Their sums are kept per block of 4096 values
-/// and added in block order, so no result depends on timing or the thread count. Without the library (another
+/// and added in block order, so no result depends on timing or the thread count; results repeat bit for bit with one
+/// build of the library (another g++ may contract multiplications and additions into fused ones differently). Without the library (another
 /// platform, a build without g++) everything runs as libtorch operations.
 /// </para>
 /// <para>
@@ -57,7 +58,7 @@ public static partial class CpuKernels
     /// </summary>
     internal static bool CanRun(long length, params Tensor[] tensors)
     {
-        if (!Enabled || !IsNative) return false;
+        if (!Enabled || !IsNative || length > int.MaxValue / sizeof(float)) return false; // a tensor's memory as one span
         foreach (var t in tensors)
             if (t.device_type != TorchSharp.DeviceType.CPU || t.dtype != ScalarType.Float32 || !t.is_contiguous() || t.numel() != length)
                 return false;
