@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <algorithm>
 #include <cstring>
-#include <utility>
 #include <vector>
 #include <immintrin.h>
 #include <omp.h>
@@ -145,11 +144,19 @@ inline uint64_t stream_seed(uint64_t key, int64_t c) { return key ^ (static_cast
 
 constexpr int64_t NoiseChunk = 4096; // values per independent stream: the unit of work split over threads
 
-// Thread t's share [begin, end) of n elements split into equal contiguous blocks, as OpenMP's static schedule does.
-inline std::pair<int64_t, int64_t> share(int64_t n, int t, int threads) {
-    int64_t size = (n + threads - 1) / threads;
-    int64_t begin = std::min(n, size * t);
-    return {begin, std::min(n, begin + size)};
+// Runs body(block, begin, end, partial) over the blocks of NoiseChunk values of [0, n) in parallel, each block
+// writing its Count partial sums to partial, then adds the partial sums in block order into sums: no result depends
+// on the thread count.
+template <int Count, class Body>
+void over_blocks(int64_t n, double* sums, Body body) {
+    int64_t blocks = (n + NoiseChunk - 1) / NoiseChunk;
+    std::vector<double> partial(static_cast<size_t>(blocks) * Count);
+    #pragma omp parallel for schedule(static)
+    for (int64_t b = 0; b < blocks; b++)
+        body(b, b * NoiseChunk, std::min(n, (b + 1) * NoiseChunk), &partial[b * Count]);
+    for (int k = 0; k < Count; k++) sums[k] = 0;
+    for (int64_t b = 0; b < blocks; b++)
+        for (int k = 0; k < Count; k++) sums[k] += partial[b * Count + k];
 }
 
 // One element's terms of the Monte Carlo KL against a scale mixture (see bnndsl_scale_mixture_kl), added to the sums;
@@ -175,7 +182,7 @@ inline void scale_mixture_terms(float w, float e, float s, float log_ratio, floa
     }
 }
 
-// One thread's part of bnndsl_scale_mixture_kl, the gradient branches resolved at compile time.
+// One block's part of bnndsl_scale_mixture_kl, the gradient branches resolved at compile time.
 template <bool WithGradient, bool NoiseReachesSigma>
 void scale_mixture_kl(const float* sample, const float* noise, const float* sigma, int64_t begin, int64_t end,
                       float log_ratio, float gap, float wide, float* prior_gradient, float* sigma_gradient,
@@ -210,7 +217,26 @@ void scale_mixture_kl_drawn(const float* mean, const float* sigma, int64_t begin
     sums[0] = ee; sums[1] = ls; sums[2] = rr; sums[3] = sp;
 }
 
-// One thread's part of bnndsl_rho_gradient, with or without a sigma gradient (resolved at compile time, so that the
+// One block's part of bnndsl_gaussian_kl, with or without gradients.
+template <bool WithGradient>
+void gaussian_kl(const float* mu, const float* sigma, int64_t begin, int64_t end, float prior_mean, float precision,
+                 float* mu_gradient, float* sigma_gradient, double* sums) {
+    double centred = 0, squares = 0, logs = 0;
+    #pragma omp simd reduction(+ : centred, squares, logs)
+    for (int64_t i = begin; i < end; i++) {
+        float c = mu[i] - prior_mean, s = sigma[i];
+        centred += c * c;
+        squares += s * s;
+        logs += log_positive(s);
+        if (WithGradient) {
+            mu_gradient[i] = c * precision;
+            sigma_gradient[i] = s * precision - 1.0f / s;
+        }
+    }
+    sums[0] = centred; sums[1] = squares; sums[2] = logs;
+}
+
+// One block's part of bnndsl_rho_gradient, with or without a sigma gradient (resolved at compile time, so that the
 // loop vectorises either way).
 template <bool WithSigmaGradient>
 void rho_gradient(float* square_gradient, const float* sigma, const float* sigma_gradient, const float* rho, int64_t begin, int64_t end) {
@@ -254,21 +280,14 @@ void bnndsl_adam_step(float* parameter, const float* gradient, float* first, flo
 void bnndsl_scale_mixture_kl(const float* sample, const float* noise, const float* sigma, int64_t n,
                              float log_ratio, float gap, float wide, float* prior_gradient, float* sigma_gradient,
                              int noise_reaches_sigma, double* sums) {
-    int64_t blocks = (n + NoiseChunk - 1) / NoiseChunk;
-    std::vector<double> partial(static_cast<size_t>(blocks) * 4);
-    #pragma omp parallel for schedule(static)
-    for (int64_t b = 0; b < blocks; b++) {
-        int64_t begin = b * NoiseChunk, end = std::min(n, begin + NoiseChunk);
+    over_blocks<4>(n, sums, [&](int64_t, int64_t begin, int64_t end, double* partial) {
         if (prior_gradient == nullptr)
-            scale_mixture_kl<false, false>(sample, noise, sigma, begin, end, log_ratio, gap, wide, nullptr, nullptr, &partial[b * 4]);
+            scale_mixture_kl<false, false>(sample, noise, sigma, begin, end, log_ratio, gap, wide, nullptr, nullptr, partial);
         else if (noise_reaches_sigma)
-            scale_mixture_kl<true, true>(sample, noise, sigma, begin, end, log_ratio, gap, wide, prior_gradient, sigma_gradient, &partial[b * 4]);
+            scale_mixture_kl<true, true>(sample, noise, sigma, begin, end, log_ratio, gap, wide, prior_gradient, sigma_gradient, partial);
         else
-            scale_mixture_kl<true, false>(sample, noise, sigma, begin, end, log_ratio, gap, wide, prior_gradient, sigma_gradient, &partial[b * 4]);
-    }
-    for (int k = 0; k < 4; k++) sums[k] = 0;
-    for (int64_t b = 0; b < blocks; b++)
-        for (int k = 0; k < 4; k++) sums[k] += partial[b * 4 + k];
+            scale_mixture_kl<true, false>(sample, noise, sigma, begin, end, log_ratio, gap, wide, prior_gradient, sigma_gradient, partial);
+    });
 }
 
 // n standard normal draws determined by key alone (see NormalNoise.Fill): chunk c of 4096 values is the NormalStream
@@ -294,19 +313,12 @@ void bnndsl_normal_fill(float* destination, int64_t n, uint64_t key) {
 void bnndsl_scale_mixture_kl_drawn(const float* mean, const float* sigma, int64_t n, uint64_t key,
                                    float log_ratio, float gap, float wide, float* mean_gradient, float* sigma_gradient,
                                    double* sums) {
-    int64_t chunks = (n + NoiseChunk - 1) / NoiseChunk;
-    std::vector<double> partial(static_cast<size_t>(chunks) * 4);
-    #pragma omp parallel for schedule(static)
-    for (int64_t c = 0; c < chunks; c++) {
-        int64_t begin = c * NoiseChunk, end = std::min(n, begin + NoiseChunk);
+    over_blocks<4>(n, sums, [&](int64_t c, int64_t begin, int64_t end, double* partial) {
         if (mean_gradient)
-            scale_mixture_kl_drawn<true>(mean, sigma, begin, end, stream_seed(key, c), log_ratio, gap, wide, mean_gradient, sigma_gradient, &partial[c * 4]);
+            scale_mixture_kl_drawn<true>(mean, sigma, begin, end, stream_seed(key, c), log_ratio, gap, wide, mean_gradient, sigma_gradient, partial);
         else
-            scale_mixture_kl_drawn<false>(mean, sigma, begin, end, stream_seed(key, c), log_ratio, gap, wide, nullptr, nullptr, &partial[c * 4]);
-    }
-    for (int k = 0; k < 4; k++) sums[k] = 0;
-    for (int64_t c = 0; c < chunks; c++)
-        for (int k = 0; k < 4; k++) sums[k] += partial[c * 4 + k];
+            scale_mixture_kl_drawn<false>(mean, sigma, begin, end, stream_seed(key, c), log_ratio, gap, wide, nullptr, nullptr, partial);
+    });
 }
 
 // The sums of the closed-form KL of N(mu, sigma^2) against Normal(prior_mean, 1/sqrt(precision)) (see Kl.GaussianVsNormal):
@@ -315,28 +327,10 @@ void bnndsl_scale_mixture_kl_drawn(const float* mean, const float* sigma, int64_
 // not depend on the thread count.
 void bnndsl_gaussian_kl(const float* mu, const float* sigma, int64_t n, float prior_mean, float precision,
                         float* mu_gradient, float* sigma_gradient, double* sums) {
-    int64_t blocks = (n + NoiseChunk - 1) / NoiseChunk;
-    std::vector<double> partial(static_cast<size_t>(blocks) * 3);
-    #pragma omp parallel for schedule(static)
-    for (int64_t b = 0; b < blocks; b++) {
-        int64_t begin = b * NoiseChunk, end = std::min(n, begin + NoiseChunk);
-        double centred = 0, squares = 0, logs = 0;
-        #pragma omp simd reduction(+ : centred, squares, logs)
-        for (int64_t i = begin; i < end; i++) {
-            float c = mu[i] - prior_mean, s = sigma[i];
-            centred += c * c;
-            squares += s * s;
-            logs += log_positive(s);
-            if (mu_gradient) {
-                mu_gradient[i] = c * precision;
-                sigma_gradient[i] = s * precision - 1.0f / s;
-            }
-        }
-        partial[b * 3] = centred; partial[b * 3 + 1] = squares; partial[b * 3 + 2] = logs;
-    }
-    for (int k = 0; k < 3; k++) sums[k] = 0;
-    for (int64_t b = 0; b < blocks; b++)
-        for (int k = 0; k < 3; k++) sums[k] += partial[b * 3 + k];
+    over_blocks<3>(n, sums, [&](int64_t, int64_t begin, int64_t end, double* partial) {
+        if (mu_gradient) gaussian_kl<true>(mu, sigma, begin, end, prior_mean, precision, mu_gradient, sigma_gradient, partial);
+        else gaussian_kl<false>(mu, sigma, begin, end, prior_mean, precision, nullptr, nullptr, partial);
+    });
 }
 
 // sigma = softplus(rho) and its square, for a locally reparameterised layer (see LocalLinearFunction):
@@ -369,9 +363,10 @@ void bnndsl_sample_from_moments(float* mean, float* variance, const float* noise
 // d/drho from d/d(sigma^2) and d/dsigma, in place of d/d(sigma^2): (2 sigma g2 + g1) sigmoid(rho), since
 // d softplus(rho)/drho = sigmoid(rho). sigma_gradient may be null (sigma reached no loss).
 void bnndsl_rho_gradient(float* square_gradient, const float* sigma, const float* sigma_gradient, const float* rho, int64_t n) {
-    #pragma omp parallel
-    {
-        auto [begin, end] = share(n, omp_get_thread_num(), omp_get_num_threads());
+    int64_t blocks = (n + NoiseChunk - 1) / NoiseChunk;
+    #pragma omp parallel for schedule(static)
+    for (int64_t b = 0; b < blocks; b++) {
+        int64_t begin = b * NoiseChunk, end = std::min(n, begin + NoiseChunk);
         if (sigma_gradient) rho_gradient<true>(square_gradient, sigma, sigma_gradient, rho, begin, end);
         else rho_gradient<false>(square_gradient, sigma, nullptr, rho, begin, end);
     }
