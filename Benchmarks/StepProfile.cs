@@ -21,8 +21,10 @@ public static class StepProfile
     /// </summary>
     /// <param name="data">Minibatches taken in order from this data set instead of one random minibatch.</param>
     /// <param name="warmUpSteps">Steps run before timing starts (training the module with the same optimiser).</param>
+    /// <param name="afterBackward">Work the trainer does between backward and the update (timed with backward).</param>
     public static void Print(string name, Func<Tensor, Tensor, Tensor> loss, nn.Module module, int steps = 200,
-        IEnumerable<(TorchSharp.Modules.Parameter Parameter, double Rate)>? weightDecay = null, LabelledData? data = null, int warmUpSteps = 20)
+        IEnumerable<(TorchSharp.Modules.Parameter Parameter, double Rate)>? weightDecay = null, LabelledData? data = null, int warmUpSteps = 20,
+        Action? afterBackward = null)
     {
         using var optimizer = module is BayesianModule
             ? new StepOptimizer(new Adam(module.parameters(), 1e-3, weightDecay: weightDecay))
@@ -46,6 +48,7 @@ public static class StepProfile
             double t0 = clock.Elapsed.TotalMilliseconds;
             optimizer.ZeroGrad();
             value.backward();
+            afterBackward?.Invoke();
             double t1 = clock.Elapsed.TotalMilliseconds;
             optimizer.Step();
             double t2 = clock.Elapsed.TotalMilliseconds;

@@ -47,6 +47,12 @@ namespace Demo
                     + global::BnnDsl.Kl.GaussianVsNormal(onlyParameters.BiasMu, onlyParameters.TakeBiasSigma(), 0.0, 1.0);
             }
 
+            /// <summary>Each layer with its prior, in the order <see cref="Complexity"/> evaluates them.</summary>
+            public override global::System.Collections.Generic.IReadOnlyList<(global::BnnDsl.MeanFieldDense Layer, global::BnnDsl.Prior Prior)> MeanFieldPriors => new (global::BnnDsl.MeanFieldDense, global::BnnDsl.Prior)[]
+            {
+                (onlyParameters, global::BnnDsl.Prior.Normal(0.0, 1.0)),
+            };
+
             protected override void Dispose(bool disposing)
             {
                 if (disposing)

@@ -77,6 +77,14 @@ namespace Demo
                 + global::BnnDsl.Kl.GaussianVsNormal(outputParameters.BiasMu, outputParameters.TakeBiasSigma(), 0.0, 1.0);
         }
 
+        /// <summary>Each layer with its prior, in the order <see cref="Complexity"/> evaluates them.</summary>
+        public override global::System.Collections.Generic.IReadOnlyList<(global::BnnDsl.MeanFieldDense Layer, global::BnnDsl.Prior Prior)> MeanFieldPriors => new (global::BnnDsl.MeanFieldDense, global::BnnDsl.Prior)[]
+        {
+            (hidden1Parameters, global::BnnDsl.Prior.Normal(0.0, 1.0)),
+            (hidden2Parameters, global::BnnDsl.Prior.Normal(0.0, 1.0)),
+            (outputParameters, global::BnnDsl.Prior.Normal(0.0, 1.0)),
+        };
+
         protected override void Dispose(bool disposing)
         {
             if (disposing)

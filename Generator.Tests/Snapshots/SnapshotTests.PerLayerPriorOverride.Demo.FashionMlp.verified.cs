@@ -77,6 +77,14 @@ namespace Demo
                 + global::BnnDsl.Kl.MonteCarlo(OutputPrior, outputParameters.TakeWeightDraw(), outputParameters.TakeBiasDraw());
         }
 
+        /// <summary>Each layer with its prior, in the order <see cref="Complexity"/> evaluates them.</summary>
+        public override global::System.Collections.Generic.IReadOnlyList<(global::BnnDsl.MeanFieldDense Layer, global::BnnDsl.Prior Prior)> MeanFieldPriors => new (global::BnnDsl.MeanFieldDense, global::BnnDsl.Prior)[]
+        {
+            (hidden1Parameters, global::BnnDsl.Prior.Normal(0.0, 0.1)),
+            (hidden2Parameters, global::BnnDsl.Prior.Normal(0.0, 0.1)),
+            (outputParameters, OutputPrior),
+        };
+
         protected override void Dispose(bool disposing)
         {
             if (disposing)

@@ -75,6 +75,14 @@ partial class FashionMlp : global::BnnDsl.BayesianModule
             + global::BnnDsl.Kl.MonteCarlo(NetworkPrior, hidden1Parameters.TakeWeightDraw(), hidden1Parameters.TakeBiasDraw());
     }
 
+    /// <summary>Each layer with its prior, in the order <see cref="Complexity"/> evaluates them.</summary>
+    public override global::System.Collections.Generic.IReadOnlyList<(global::BnnDsl.MeanFieldDense Layer, global::BnnDsl.Prior Prior)> MeanFieldPriors => new (global::BnnDsl.MeanFieldDense, global::BnnDsl.Prior)[]
+    {
+        (hidden2Parameters, global::BnnDsl.Prior.Normal(0.0, 0.4)),
+        (outputParameters, global::BnnDsl.Prior.Normal(0.0, 1.0)),
+        (hidden1Parameters, NetworkPrior),
+    };
+
     protected override void Dispose(bool disposing)
     {
         if (disposing)

@@ -65,6 +65,13 @@ namespace Demo.Regression
                 + global::BnnDsl.Kl.GaussianVsNormal(outputParameters.BiasMu, outputParameters.TakeBiasSigma(), 0.0, 1.0);
         }
 
+        /// <summary>Each layer with its prior, in the order <see cref="Complexity"/> evaluates them.</summary>
+        public override global::System.Collections.Generic.IReadOnlyList<(global::BnnDsl.MeanFieldDense Layer, global::BnnDsl.Prior Prior)> MeanFieldPriors => new (global::BnnDsl.MeanFieldDense, global::BnnDsl.Prior)[]
+        {
+            (hiddenParameters, global::BnnDsl.Prior.Normal(0.0, 1.0)),
+            (outputParameters, global::BnnDsl.Prior.Normal(0.0, 1.0)),
+        };
+
         /// <summary>The learned observation noise s = exp(log s) of the Gaussian likelihood.</summary>
         public override global::TorchSharp.torch.Tensor NoiseStd() => logNoiseStd.exp();
 

@@ -62,6 +62,13 @@ namespace Demo.Regression
                 + global::BnnDsl.Kl.GaussianVsNormal(meanAndVarianceParameters.BiasMu, meanAndVarianceParameters.TakeBiasSigma(), 0.0, 1.0);
         }
 
+        /// <summary>Each layer with its prior, in the order <see cref="Complexity"/> evaluates them.</summary>
+        public override global::System.Collections.Generic.IReadOnlyList<(global::BnnDsl.MeanFieldDense Layer, global::BnnDsl.Prior Prior)> MeanFieldPriors => new (global::BnnDsl.MeanFieldDense, global::BnnDsl.Prior)[]
+        {
+            (hiddenParameters, global::BnnDsl.Prior.Normal(0.0, 1.0)),
+            (meanAndVarianceParameters, global::BnnDsl.Prior.Normal(0.0, 1.0)),
+        };
+
         protected override void Dispose(bool disposing)
         {
             if (disposing)

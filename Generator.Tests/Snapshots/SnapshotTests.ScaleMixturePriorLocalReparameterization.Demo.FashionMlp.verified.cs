@@ -73,6 +73,14 @@ namespace Demo
             return global::BnnDsl.Kl.MonteCarlo(NetworkPrior, hidden1Parameters.TakeWeightDraw(), hidden1Parameters.TakeBiasDraw(), hidden2Parameters.TakeWeightDraw(), hidden2Parameters.TakeBiasDraw(), outputParameters.TakeWeightDraw(), outputParameters.TakeBiasDraw());
         }
 
+        /// <summary>Each layer with its prior, in the order <see cref="Complexity"/> evaluates them.</summary>
+        public override global::System.Collections.Generic.IReadOnlyList<(global::BnnDsl.MeanFieldDense Layer, global::BnnDsl.Prior Prior)> MeanFieldPriors => new (global::BnnDsl.MeanFieldDense, global::BnnDsl.Prior)[]
+        {
+            (hidden1Parameters, NetworkPrior),
+            (hidden2Parameters, NetworkPrior),
+            (outputParameters, NetworkPrior),
+        };
+
         protected override void Dispose(bool disposing)
         {
             if (disposing)

@@ -142,7 +142,7 @@ public static class NetworkEmitter
 
     static readonly string[] OverridesAndInheritedUses =
     {
-        "Likelihood", "Method", "InputSize", "OutputSize", "Summary", "forward", "Complexity", "GaussianPriorPrecisions", "Dispose",
+        "Likelihood", "Method", "InputSize", "OutputSize", "Summary", "forward", "Complexity", "GaussianPriorPrecisions", "MeanFieldPriors", "Dispose",
         "Mode", "Trace", "register_module", "register_parameter", "register_buffer",
     };
 

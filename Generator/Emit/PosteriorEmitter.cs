@@ -207,5 +207,26 @@ internal sealed class MeanFieldEmitter : PosteriorEmitter
             }
             WriteSum(writer, "return ", terms);
         });
+        writer.Line();
+        WriteMeanFieldPriors(writer, network);
+    }
+
+    /// <summary>
+    /// Lists each layer with its prior in the order <c>Complexity()</c> evaluates them, for a trainer that applies the
+    /// KL's gradient directly (see BayesianModule.MeanFieldPriors).
+    /// </summary>
+    static void WriteMeanFieldPriors(CodeWriter writer, NetworkModel network)
+    {
+        var entries = network.Layers.Where(l => HasClosedFormKl(PriorOf(network, l)))
+            .Select(l => $"({ParameterField(l)}, {PriorExpression(PriorOf(network, l))})")
+            .Concat(PriorGroups(network, network.Layers.Where(l => !HasClosedFormKl(PriorOf(network, l))))
+                .SelectMany(group => group.Layers.Select(l => $"({ParameterField(l)}, {group.Field})")));
+        writer.Line("/// <summary>Each layer with its prior, in the order <see cref=\"Complexity\"/> evaluates them.</summary>");
+        writer.Line($"public override global::System.Collections.Generic.IReadOnlyList<({Names.MeanFieldDense} Layer, {Names.Prior} Prior)> MeanFieldPriors => new ({Names.MeanFieldDense}, {Names.Prior})[]");
+        writer.Line("{");
+        writer.Indent();
+        foreach (var entry in entries) writer.Line(entry + ",");
+        writer.Outdent();
+        writer.Line("};");
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace BnnDsl;
@@ -112,5 +113,53 @@ public static class Kl
             gradient.Add(draw.Sigma, sigmaGradient!);
         }
         return tensor(logQ + negativeLogPrior, dtype: draw.Mean.dtype);
+    }
+
+    /// <summary>
+    /// One tensor's KL gradient applied directly rather than through autograd: for q = N(μ, σ²), σ = softplus(ρ),
+    /// against <paramref name="prior"/> — in closed form against a Normal, by one Monte Carlo draw against a scale
+    /// mixture — adds <paramref name="scale"/> × ∂KL/∂μ to μ's gradient and <paramref name="scale"/> × ∂KL/∂ρ to ρ's
+    /// (each created as zeros if backward left none): the gradient <see cref="GaussianVsNormal"/> and
+    /// <see cref="MonteCarlo"/> give through autograd, with ∂σ/∂ρ = sigmoid(ρ). The trainer uses it to differentiate the
+    /// likelihood alone and apply the KL the way it applies a MAP prior as weight decay: on the CPU in float32 one fused
+    /// pass per tensor (<see cref="CpuKernels"/>), without the value's logarithms, the gradient tensors, the surrogate
+    /// and the accumulation of the autograd route. Returns whether everything added was finite.
+    /// </summary>
+    /// <remarks>
+    /// <paramref name="sigma"/> is softplus(ρ) as this step's forward pass computed it. <paramref name="draw"/>, for a
+    /// scale mixture, is the draw to evaluate at as the layer hands it over (<see cref="MeanFieldDense.TakeWeightDraw"/>):
+    /// the forward pass's own (its noise is used) or a <see cref="GaussianDraw.Deferred"/> one, made here from a fresh
+    /// key. Unused for a Normal prior.
+    /// </remarks>
+    public static bool AddGradient(Parameter mu, Parameter rho, Tensor sigma, Prior prior, GaussianDraw? draw, double scale)
+    {
+        if (prior is not (NormalPrior or ScaleMixturePrior))
+            throw new ArgumentException($"No KL against {prior.GetType().Name}: priors are Normal or ScaleMixture.", nameof(prior));
+        if (prior is ScaleMixturePrior && draw is null) throw new ArgumentNullException(nameof(draw), "A Monte Carlo KL needs the layer's draw.");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var muGradient = mu.grad ?? (mu.grad = zeros_like(mu)); // the parameter holds its own reference to a new gradient
+        var rhoGradient = rho.grad ?? (rho.grad = zeros_like(rho));
+        var noise = draw is { IsDeferred: false } realised ? realised.Noise : null;
+        if (CpuKernels.CanRun(mu.numel(), mu, rho, sigma, muGradient, rhoGradient) && (noise is null || CpuKernels.CanRun(mu.numel(), noise)))
+            return CpuKernels.KlAddGradient(mu, rho, sigma, prior, noise, scale, muGradient, rhoGradient);
+        // The libtorch formulation: the gradients of GaussianVsNormal and MonteCarlo, the chain rule through softplus spelled out.
+        Tensor muTerm, sigmaTerm;
+        if (prior is NormalPrior normal)
+        {
+            double precision = 1 / (normal.Std * normal.Std);
+            (muTerm, sigmaTerm) = ((mu - normal.Mean) * precision, sigma * precision - sigma.reciprocal());
+        }
+        else
+        {
+            var sample = draw!.Value.IsDeferred ? Reparameterization.DrawWithSigma(mu, sigma, differentiable: false) : draw.Value;
+            var (_, priorGradient) = prior.NegativeLogProbAndGradient(sample.Sample, withGradient: true);
+            (muTerm, sigmaTerm) = (priorGradient!, priorGradient!.mul(sample.Noise).sub_(sigma.reciprocal()));
+        }
+        muTerm.mul_(scale);
+        sigmaTerm.mul_(rho.sigmoid()).mul_(scale);
+        muGradient.add_(muTerm);
+        rhoGradient.add_(sigmaTerm);
+        return (muTerm.sum() + sigmaTerm.sum()).isfinite().item<bool>();
     }
 }

@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using static TorchSharp.torch;
@@ -62,4 +63,28 @@ public static partial class CpuKernels
     [DllImport(Library, EntryPoint = "bnndsl_scale_mixture_kl")]
     static extern void NativeScaleMixtureKl(ref float sample, ref float noise, ref float sigma, long count,
         float logRatio, float gap, float wide, ref float priorGradient, ref float sigmaGradient, int noiseReachesSigma, double[] sums);
+    /// <summary>
+    /// One tensor's KL gradient applied without autograd (<see cref="Kl.AddGradient"/>), in one pass:
+    /// <paramref name="scale"/> times ∂/∂μ and ∂/∂ρ = ∂/∂σ · sigmoid(ρ) of the closed-form KL (Normal prior) or of the
+    /// Monte Carlo KL of <see cref="ScaleMixtureMonteCarloKl"/> (scale mixture, at w = μ + σ ε with ε read from
+    /// <paramref name="noise"/>, or made from a fresh key of <see cref="NormalNoise"/> when it is null), added to the two
+    /// gradients in place. Returns whether everything added was finite.
+    /// </summary>
+    internal static bool KlAddGradient(Tensor mu, Tensor rho, Tensor sigma, Prior prior, Tensor? noise, double scale, Tensor muGradient, Tensor rhoGradient)
+    {
+        var (family, a, b, c) = prior switch
+        {
+            NormalPrior normal => (0, normal.Mean, 1 / (normal.Std * normal.Std), 0.0),
+            ScaleMixturePrior mixture => (1, mixture.LogRatio, mixture.Gap, mixture.Wide),
+            _ => throw new ArgumentException($"No fused KL for {prior.GetType().Name}.", nameof(prior)),
+        };
+        ulong key = family == 1 && noise is null ? NormalNoise.NextKey() : 0;
+        float added = NativeKlAddGradient(ref First(mu), ref First(rho), ref First(sigma), mu.numel(), family, (float)a, (float)b, (float)c,
+            ref First(noise), key, (float)scale, ref First(muGradient), ref First(rhoGradient));
+        return float.IsFinite(added);
+    }
+
+    [DllImport(Library, EntryPoint = "bnndsl_kl_add_gradient")]
+    static extern float NativeKlAddGradient(ref float mu, ref float rho, ref float sigma, long count, int family, float a, float b, float c,
+        ref float noise, ulong key, float scale, ref float muGradient, ref float rhoGradient);
 }

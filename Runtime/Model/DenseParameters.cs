@@ -109,6 +109,21 @@ public sealed class MeanFieldDense : nn.Module
     /// <summary>σ of the bias for a closed-form KL: this step's forward σ if there was one, else softplus(ρ).</summary>
     public Tensor TakeBiasSigma() => TakeSigma(ref biasDraw, ref biasSigma, BiasRho);
 
+    /// <summary>
+    /// Adds <paramref name="scale"/> times the gradient of this layer's KL against <paramref name="prior"/> (weights
+    /// and bias) straight to the parameters' gradients (<see cref="Kl.AddGradient"/>), for a trainer that
+    /// differentiates the likelihood alone: at this step's σ, and for a Monte Carlo KL at this step's forward draw when
+    /// there was one, as <see cref="TakeWeightDraw"/> hands them over. Returns whether everything added was finite.
+    /// </summary>
+    public bool AddKlGradient(Prior prior, double scale)
+    {
+        bool monteCarlo = prior is not NormalPrior;
+        var (weight, bias) = monteCarlo ? (TakeWeightDraw(), TakeBiasDraw()) : (default(GaussianDraw?), default(GaussianDraw?));
+        var (weightSigmaNow, biasSigmaNow) = monteCarlo ? (weight!.Value.Sigma, bias!.Value.Sigma) : (TakeWeightSigma(), TakeBiasSigma());
+        return Kl.AddGradient(WeightMu, WeightRho, weightSigmaNow, prior, weight, scale)
+            & Kl.AddGradient(BiasMu, BiasRho, biasSigmaNow, prior, bias, scale);
+    }
+
     static GaussianDraw TakeDraw(ref GaussianDraw? draw, ref Tensor? sigma, Tensor mu, Tensor rho)
     {
         var (keptDraw, keptSigma) = (draw, sigma);

@@ -75,6 +75,18 @@ inline float log_positive(float x) {
 }
 
 
+// softplus(r) = max(r, 0) + log1p(t) for t = e^-|r|, log1p(t) as log(1 + t) t / ((1 + t) - 1) (exact to a few ulps
+// where 1 + t rounds, and t itself where it rounds to 1). Every sigma = softplus(rho) of the kernels comes from here,
+// so a sigma recomputed in one kernel equals the one another kernel made.
+inline float softplus(float r, float t) {
+    float w = 1.0f + t, d = w - 1.0f;
+    float log1p = d == 0.0f ? t : log_positive(w) * t / d;
+    return (r > 0.0f ? r : 0.0f) + log1p;
+}
+
+// sigmoid(r) = d softplus(r)/dr from the same t = e^-|r|.
+inline float sigmoid(float r, float t) { return (r >= 0.0f ? 1.0f : t) / (1.0f + t); }
+
 // sin and cos of 2 pi turns for turns in [0, 1) (see NormalNoise in C#): a quadrant k = round(4 turns), an angle in
 // [-pi/4, pi/4], Cephes' single-precision polynomials, and a rotation by k quarter turns (k = 4 is a full turn).
 inline void sincos_of_turns(float turns, float& sine, float& cosine) {
@@ -243,11 +255,46 @@ void rho_gradient(float* square_gradient, const float* sigma, const float* sigma
     #pragma omp simd
     for (int64_t i = begin; i < end; i++) {
         float r = rho[i];
-        float t = exp_nonpositive(-std::fabs(r));
-        float sigmoid = (r >= 0.0f ? 1.0f : t) / (1.0f + t);
         float chain = 2.0f * sigma[i] * square_gradient[i] + (WithSigmaGradient ? sigma_gradient[i] : 0.0f);
-        square_gradient[i] = chain * sigmoid;
+        square_gradient[i] = chain * sigmoid(r, exp_nonpositive(-std::fabs(r)));
     }
+}
+
+
+// One block's part of bnndsl_kl_add_gradient: the element's KL gradient against a Normal (Family 0) or a scale
+// mixture (Family 1, at w = mu + sigma e), times scale, added to the gradients; returns the sum of what it added. With
+// OwnNoise the block's e is its stream of key, made into a buffer that stays in the first-level cache.
+template <int Family, bool OwnNoise>
+float kl_add_gradient(const float* mu, const float* rho, const float* sigma, const float* noise, int64_t begin, int64_t end,
+                      uint64_t seed, float a, float b, float c, float scale, float* mu_gradient, float* rho_gradient) {
+    alignas(32) float own[OwnNoise ? NoiseChunk : 1];
+    const float* e = noise + begin;
+    int64_t count = end - begin;
+    if (OwnNoise) {
+        NormalStream stream(seed);
+        for (int64_t start = 0; start < count; start += 16) stream.block(own + start); // NoiseChunk is a multiple of 16
+        e = own;
+    }
+    float added = 0;
+    #pragma omp simd reduction(+ : added)
+    for (int64_t k = 0; k < count; k++) {
+        int64_t i = begin + k;
+        float r = rho[i], s = sigma[i];
+        float mu_term, sigma_term;
+        if (Family == 0) { // a = prior mean, b = precision
+            mu_term = (mu[i] - a) * b;
+            sigma_term = s * b - 1.0f / s;
+        } else { // a, b, c = log_ratio, gap, wide (see bnndsl_scale_mixture_kl)
+            double unused[4] = {0, 0, 0, 0};
+            scale_mixture_terms<true, true>(mu[i] + s * e[k], e[k], s, a, b, c, unused[0], unused[1], unused[2], unused[3],
+                                            mu_term, sigma_term);
+        }
+        float to_mu = scale * mu_term, to_rho = scale * sigma_term * sigmoid(r, exp_nonpositive(-std::fabs(r)));
+        mu_gradient[i] += to_mu;
+        rho_gradient[i] += to_rho;
+        added += to_mu + to_rho;
+    }
+    return added;
 }
 
 } // namespace
@@ -333,17 +380,12 @@ void bnndsl_gaussian_kl(const float* mu, const float* sigma, int64_t n, float pr
     });
 }
 
-// sigma = softplus(rho) and its square, for a locally reparameterised layer (see LocalLinearFunction):
-// softplus(rho) = max(rho, 0) + log1p(e^-|rho|), log1p(t) as log(1 + t) t / ((1 + t) - 1) (exact to a few ulps where
-// 1 + t rounds, and t itself where it rounds to 1).
+// sigma = softplus(rho) and its square, for a locally reparameterised layer (see LocalLinearFunction).
 void bnndsl_softplus_square(const float* rho, float* sigma, float* square, int64_t n) {
     #pragma omp parallel for simd schedule(static)
     for (int64_t i = 0; i < n; i++) {
         float r = rho[i];
-        float t = exp_nonpositive(-std::fabs(r));
-        float w = 1.0f + t, d = w - 1.0f;
-        float log1p = d == 0.0f ? t : log_positive(w) * t / d;
-        float s = (r > 0.0f ? r : 0.0f) + log1p;
+        float s = softplus(r, exp_nonpositive(-std::fabs(r)));
         sigma[i] = s;
         square[i] = s * s;
     }
@@ -370,6 +412,29 @@ void bnndsl_rho_gradient(float* square_gradient, const float* sigma, const float
         if (sigma_gradient) rho_gradient<true>(square_gradient, sigma, sigma_gradient, rho, begin, end);
         else rho_gradient<false>(square_gradient, sigma, nullptr, rho, begin, end);
     }
+}
+
+// One tensor's KL gradient for q = N(mu, sigma^2), sigma = softplus(rho), applied directly (see Kl.AddGradient): scale
+// times d/dmu and d/drho = d/dsigma sigmoid(rho) added to mu_gradient and rho_gradient in place, against a Normal
+// (family 0, a = prior mean, b = precision) or by one Monte Carlo draw against a scale mixture (family 1, a, b, c =
+// log_ratio, gap, wide; the draw's noise read from noise, or when it is null made from key as bnndsl_normal_fill would).
+// Returns the sum of everything added: finite exactly when every added term is (up to overflow of the sum itself).
+float bnndsl_kl_add_gradient(const float* mu, const float* rho, const float* sigma, int64_t n, int family, float a, float b,
+                             float c, const float* noise, uint64_t key, float scale, float* mu_gradient, float* rho_gradient) {
+    int64_t blocks = (n + NoiseChunk - 1) / NoiseChunk;
+    float added = 0;
+    #pragma omp parallel for schedule(static) reduction(+ : added)
+    for (int64_t block = 0; block < blocks; block++) {
+        int64_t begin = block * NoiseChunk, end = std::min(n, begin + NoiseChunk);
+        uint64_t seed = stream_seed(key, block);
+        if (family == 0)
+            added += kl_add_gradient<0, false>(mu, rho, sigma, nullptr, begin, end, seed, a, b, c, scale, mu_gradient, rho_gradient);
+        else if (noise)
+            added += kl_add_gradient<1, false>(mu, rho, sigma, noise, begin, end, seed, a, b, c, scale, mu_gradient, rho_gradient);
+        else
+            added += kl_add_gradient<1, true>(mu, rho, sigma, nullptr, begin, end, seed, a, b, c, scale, mu_gradient, rho_gradient);
+    }
+    return added;
 }
 
 } // extern "C"

@@ -50,8 +50,9 @@ public enum LearningRateSchedule
 /// <param name="Loss">Running mean of the loss over this epoch's steps so far.</param>
 /// <param name="Nll">Running mean of the NLL term.</param>
 /// <param name="Complexity">
-/// Running mean of the complexity term (KL, or −log prior for MAP), in nats. A MAP fit whose prior gradient is applied
-/// as weight decay evaluates its penalty once, at the start of the epoch.
+/// Running mean of the complexity term (KL, or −log prior for MAP), in nats. Where the trainer applies its gradient
+/// itself — a MAP prior as weight decay, a mean-field KL added to the gradients directly (the default for one training
+/// sample) — it is evaluated once, at the start of the epoch.
 /// </param>
 /// <param name="LearningRate">The learning rate of this step (<see cref="FitOptions.Schedule"/>).</param>
 public readonly record struct TrainingProgress(int Epoch, int Step, int StepsPerEpoch, double Loss, double Nll, double Complexity,
@@ -109,6 +110,7 @@ public sealed class TrainingSession : IDisposable
     readonly Adam optimizer;
     readonly Generator order;
     readonly (TorchSharp.Modules.Parameter Parameter, double Rate)[]? weightDecay;
+    readonly IReadOnlyList<(MeanFieldDense Layer, Prior Prior)>? directKl;
     int epoch;
 
     public TrainingSession(BayesianModule model, LabelledData data, FitOptions options)
@@ -132,6 +134,9 @@ public sealed class TrainingSession : IDisposable
         weightDecay = model.Method == PosteriorMethod.MAP
             ? model.GaussianPriorPrecisions?.Select(p => (p.Parameter, p.Precision / data.Count)).ToArray()
             : null;
+        // A mean-field fit with one posterior sample per step gets its KL the same way: the likelihood is differentiated
+        // alone, and each layer's KL gradient, scaled by 1/N, is added to the gradients (MeanFieldDense.AddKlGradient).
+        directKl = options.TrainingSamples == 1 ? model.MeanFieldPriors : null;
         optimizer = new Adam(model.parameters(), options.LearningRate, weightDecay: weightDecay);
     }
 
@@ -147,8 +152,9 @@ public sealed class TrainingSession : IDisposable
         int n = data.Count;
         int steps = (n + options.BatchSize - 1) / options.BatchSize;
         double loss = 0, nll = 0, complexity = 0;
-        // Under weight decay the prior's penalty only needs a value for the report: evaluated once, at the epoch's start.
-        double penalty = weightDecay is null ? 0 : EvaluatePenalty();
+        // Where the trainer applies the complexity's gradient itself (weight decay, a direct KL), the complexity only
+        // needs a value for the report: evaluated once, at the epoch's start.
+        double penalty = weightDecay is null && directKl is null ? 0 : EvaluatePenalty();
         using (var permutation = randperm(n, generator: order).to(data.Inputs.device))
         {
             for (int step = 0; step < steps; step++)
@@ -159,7 +165,7 @@ public sealed class TrainingSession : IDisposable
                 var (inputs, targets) = (data.Inputs.index_select(0, indices), data.Targets.index_select(0, indices));
                 Tensor objective;
                 Tensor? stepNll = null, stepComplexity = null;
-                if (weightDecay is null) (objective, stepNll, stepComplexity) = model.Loss(inputs, targets, n, options.TrainingSamples);
+                if (weightDecay is null && directKl is null) (objective, stepNll, stepComplexity) = model.Loss(inputs, targets, n, options.TrainingSamples);
                 else objective = model.NegativeLogLikelihood(inputs, targets);
                 double nllValue = (stepNll ?? objective).item<float>();
                 double complexityValue = stepComplexity?.item<float>() ?? penalty;
@@ -167,6 +173,12 @@ public sealed class TrainingSession : IDisposable
                 if (!double.IsFinite(stepLoss)) throw new TrainingDivergedException(epoch, step + 1, nllValue, complexityValue);
                 optimizer.ZeroGrad();
                 objective.backward();
+                if (directKl is not null)
+                {
+                    bool finite = true;
+                    foreach (var (layer, prior) in directKl) finite &= layer.AddKlGradient(prior, 1.0 / n);
+                    if (!finite) throw new TrainingDivergedException(epoch, step + 1, nllValue, double.NaN);
+                }
                 optimizer.LearningRate = options.LearningRateAt((long)(epoch - 1) * steps + step, (long)options.Epochs * steps);
                 optimizer.Step();
                 loss += stepLoss;
