@@ -75,16 +75,7 @@ inline float log_positive(float x) {
 }
 
 
-// softplus(r) = max(r, 0) + log1p(t) for t = e^-|r|, log1p(t) as log(1 + t) t / ((1 + t) - 1) (exact to a few ulps
-// where 1 + t rounds, and t itself where it rounds to 1). Every sigma = softplus(rho) of the kernels comes from here,
-// so a sigma recomputed in one kernel equals the one another kernel made.
-inline float softplus(float r, float t) {
-    float w = 1.0f + t, d = w - 1.0f;
-    float log1p = d == 0.0f ? t : log_positive(w) * t / d;
-    return (r > 0.0f ? r : 0.0f) + log1p;
-}
-
-// sigmoid(r) = d softplus(r)/dr from the same t = e^-|r|.
+// sigmoid(r) = d softplus(r)/dr, the derivative of sigma = softplus(rho), from t = e^-|r|.
 inline float sigmoid(float r, float t) { return (r >= 0.0f ? 1.0f : t) / (1.0f + t); }
 
 // sin and cos of 2 pi turns for turns in [0, 1) (see NormalNoise in C#): a quadrant k = round(4 turns), an angle in
@@ -260,7 +251,6 @@ void rho_gradient(float* square_gradient, const float* sigma, const float* sigma
     }
 }
 
-
 // One block's part of bnndsl_kl_add_gradient: the element's KL gradient against a Normal (Family 0) or a scale
 // mixture (Family 1, at w = mu + sigma e), times scale, added to the gradients; returns the sum of what it added. With
 // OwnNoise the block's e is its stream of key, made into a buffer that stays in the first-level cache.
@@ -285,7 +275,7 @@ float kl_add_gradient(const float* mu, const float* rho, const float* sigma, con
             mu_term = (mu[i] - a) * b;
             sigma_term = s * b - 1.0f / s;
         } else { // a, b, c = log_ratio, gap, wide (see bnndsl_scale_mixture_kl)
-            double unused[4] = {0, 0, 0, 0};
+            double unused[4] = {0, 0, 0, 0}; // the value's sums, not wanted here: the compiler drops their logarithms
             scale_mixture_terms<true, true>(mu[i] + s * e[k], e[k], s, a, b, c, unused[0], unused[1], unused[2], unused[3],
                                             mu_term, sigma_term);
         }
@@ -380,12 +370,17 @@ void bnndsl_gaussian_kl(const float* mu, const float* sigma, int64_t n, float pr
     });
 }
 
-// sigma = softplus(rho) and its square, for a locally reparameterised layer (see LocalLinearFunction).
+// sigma = softplus(rho) and its square, for a locally reparameterised layer (see LocalLinearFunction):
+// softplus(rho) = max(rho, 0) + log1p(e^-|rho|), log1p(t) as log(1 + t) t / ((1 + t) - 1) (exact to a few ulps where
+// 1 + t rounds, and t itself where it rounds to 1).
 void bnndsl_softplus_square(const float* rho, float* sigma, float* square, int64_t n) {
     #pragma omp parallel for simd schedule(static)
     for (int64_t i = 0; i < n; i++) {
         float r = rho[i];
-        float s = softplus(r, exp_nonpositive(-std::fabs(r)));
+        float t = exp_nonpositive(-std::fabs(r));
+        float w = 1.0f + t, d = w - 1.0f;
+        float log1p = d == 0.0f ? t : log_positive(w) * t / d;
+        float s = (r > 0.0f ? r : 0.0f) + log1p;
         sigma[i] = s;
         square[i] = s * s;
     }
