@@ -14,7 +14,7 @@ using static TorchSharp.torch;
 //   bnndsl-bench [--epochs N] [--data DIR] [--threads N]
 //   bnndsl-bench --profile        (milliseconds per step: forward, backward, Adam)
 //   bnndsl-bench --generator      (generator and analyzers against the compiler; incremental re-run)
-//   bnndsl-bench --kernels        (libtorch's matrix-product GFLOP/s at the MLP's shapes; elementwise kernels)
+//   bnndsl-bench --kernels        (libtorch's matrix-product GFLOP/s at the MLP's shapes; elementwise kernels; the KL gradient pass)
 int epochs = 6;
 string? dataDirectory = null;
 int threads = Environment.ProcessorCount;
