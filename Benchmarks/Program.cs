@@ -56,8 +56,11 @@ if (profile)
         StepProfile.Print("map as the trainer runs it (decay in Adam)", (x, y) => decayed.NegativeLogLikelihood(x, y), decayed,
             weightDecay: decayed.GaussianPriorPrecisions!.Select(p => (p.Parameter, p.Precision / 60000)));
     using (var direct = FashionJob.CreateNetwork("mean-field"))
+    {
+        var layers = direct.MeanFieldPriors!;
         StepProfile.Print("mean-field as the trainer runs it (KL direct)", (x, y) => direct.NegativeLogLikelihood(x, y), direct,
-            afterBackward: () => { foreach (var (layer, prior) in direct.MeanFieldPriors!) layer.AddKlGradient(prior, 1.0 / 60000); });
+            afterBackward: () => { foreach (var (layer, prior) in layers) layer.AddKlGradient(prior, 1.0 / 60000); });
+    }
     foreach (var fused in new[] { true, false })
     {
         // The same steps with CpuKernels off: the Monte Carlo KL and Adam as separate libtorch passes, libtorch's noise.

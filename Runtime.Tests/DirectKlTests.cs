@@ -17,9 +17,11 @@ public class DirectKlTests
         { nameof(TinyClassifier), true },                // Normal prior, per-weight sampling
         { nameof(TinyMixtureClassifier), true },         // scale mixture with local reparameterisation (a draw made for the KL) and a Normal layer
         { nameof(TinySampledMixtureClassifier), true },  // scale mixture at the forward pass's own draw
+        { nameof(SmallFashionMeanField), true },         // 156,800 weights: 39 streams of 4096 noise values, the last one short
         { nameof(TinyClassifier), false },               // the libtorch formulation of each
         { nameof(TinyMixtureClassifier), false },
         { nameof(TinySampledMixtureClassifier), false },
+        { nameof(SmallFashionMeanField), false },
     };
 
     [Theory]
@@ -30,10 +32,10 @@ public class DirectKlTests
         try
         {
             const int N = 50; // a small N so that the KL's share of the gradient is large
-            random.manual_seed(3);
-            var x = randn(16, 4);
-            var y = randint(0, 3, new long[] { 16 });
             using var model = Create(network);
+            random.manual_seed(3);
+            var x = randn(16, model.InputSize);
+            var y = randint(0, 3, new long[] { 16 });
             foreach (var p in model.parameters()) p.grad = null;
             // Both routes seed libtorch's generator alike, so the forward noise and the Monte Carlo draws are the same.
             random.manual_seed(11);
@@ -76,30 +78,67 @@ public class DirectKlTests
     }
 
     [Fact]
-    public void AKlThatIsNotFiniteStopsTheFitBeforeTheUpdate()
+    public void AKlGradientThatIsNotFiniteStopsTheFitBeforeTheUpdate()
     {
-        // libtorch's σ = softplus(−200) is 0 in float32: the likelihood stays finite, the KL's log σ and −1/σ do not.
-        // (The kernels' σ stays a normal number there — their exponential stops at e^−87.3 — so they run off.)
+        // libtorch's σ = softplus(−200) is 0 in float32: the likelihood stays finite, the KL's −1/σ does not. It is set
+        // after the first step, so that the KL reported at the epoch's start is finite and only the gradient check of
+        // the second step can catch it. (The kernels' σ stays a normal number there — their exponential stops at
+        // e^−87.3 — so they run off; their own check is the next test's.)
         CpuKernels.Enabled = false;
-        try { StopsBeforeTheUpdate(); }
+        try
+        {
+            random.manual_seed(4);
+            using var model = new TinyMixtureClassifier();
+            var hidden = model.MeanFieldPriors![1].Layer;
+            using var data = new LabelledData(randn(32, 4), randint(0, 3, new long[] { 32 }), "random");
+            TorchSharp.Modules.Parameter[] parameters = model.parameters().ToArray();
+            Tensor[]? afterFirstStep = null;
+            var corrupt = new Corruption(() =>
+            {
+                using (no_grad()) hidden.WeightRho[0, 0] = -200f;
+                // Reports come inside the step's dispose scope: the copies must outlive it.
+                afterFirstStep = parameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray();
+            });
+            var error = Assert.Throws<TrainingDivergedException>(() =>
+                Trainer.Fit(model, data, new FitOptions { Epochs = 1, BatchSize = 16 }, corrupt));
+            Assert.Equal(2, error.Step);
+            Assert.StartsWith("The KL's gradient diverged at epoch 1, step 2", error.Message);
+            Assert.All(parameters.Zip(afterFirstStep!), pair => Assert.True(pair.First.eq(pair.Second).all().item<bool>()));
+        }
         finally { CpuKernels.Enabled = true; }
     }
 
-    static void StopsBeforeTheUpdate()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void TheGradientPassReportsAValueThatIsNotFinite(bool fusedKernels)
     {
-        random.manual_seed(4);
-        using var model = new TinyMixtureClassifier();
-        var hidden = model.MeanFieldPriors![1].Layer;
-        using (no_grad()) hidden.WeightRho[0, 0] = -200f;
-        var before = model.parameters().Select(p => p.detach().clone()).ToArray();
-        var (x, y) = (randn(32, 4), randint(0, 3, new long[] { 32 }));
-        using var data = new LabelledData(x, y, "random");
-        var error = Assert.Throws<TrainingDivergedException>(() => Trainer.Fit(model, data, new FitOptions { Epochs = 1, BatchSize = 16 }));
-        Assert.Equal(1, error.Step);
-        Assert.All(model.parameters().Zip(before), pair => Assert.True(pair.First.eq(pair.Second).all().item<bool>()));
-        // The check the trainer makes after backward, on each step: the gradient added is reported as not finite.
-        model.NegativeLogLikelihood(x, y).backward();
-        Assert.False(hidden.AddKlGradient(model.MeanFieldPriors[1].Prior, 1.0 / 32));
+        // σ = 0 at one weight out of 5000 (the second block of the kernel's 4096): −1/σ is infinite there.
+        CpuKernels.Enabled = fusedKernels;
+        try
+        {
+            random.manual_seed(6);
+            using var layer = new MeanFieldDense(50, 100, -5);
+            var sigma = nn.functional.softplus(layer.WeightRho.detach());
+            Assert.True(Kl.AddGradient(layer.WeightMu, layer.WeightRho, sigma, Prior.Normal(0, 1), null, 1e-3));
+            sigma[70, 20] = 0f;
+            Assert.False(Kl.AddGradient(layer.WeightMu, layer.WeightRho, sigma, Prior.Normal(0, 1), null, 1e-3));
+            var draw = GaussianDraw.Deferred(layer.WeightMu, sigma);
+            Assert.False(Kl.AddGradient(layer.WeightMu, layer.WeightRho, sigma, Prior.ScaleMixture(0.5, 1, 0.01), draw, 1e-3));
+        }
+        finally { CpuKernels.Enabled = true; }
+    }
+
+    /// <summary>Runs an action once, after the first training step.</summary>
+    sealed class Corruption(Action action) : IProgress<TrainingProgress>
+    {
+        bool done;
+        public void Report(TrainingProgress value)
+        {
+            if (done) return;
+            done = true;
+            action();
+        }
     }
 
     static BayesianModule Create(string network) => network switch
@@ -107,6 +146,7 @@ public class DirectKlTests
         nameof(TinyClassifier) => new TinyClassifier(),
         nameof(TinyMixtureClassifier) => new TinyMixtureClassifier(),
         nameof(TinySampledMixtureClassifier) => new TinySampledMixtureClassifier(),
+        nameof(SmallFashionMeanField) => new SmallFashionMeanField(),
         _ => throw new ArgumentOutOfRangeException(nameof(network)),
     };
 }

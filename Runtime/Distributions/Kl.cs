@@ -160,6 +160,6 @@ public static class Kl
         sigmaTerm.mul_(rho.sigmoid()).mul_(scale);
         muGradient.add_(muTerm);
         rhoGradient.add_(sigmaTerm);
-        return (muTerm.sum() + sigmaTerm.sum()).isfinite().item<bool>();
+        return muTerm.isfinite().all().item<bool>() && sigmaTerm.isfinite().all().item<bool>();
     }
 }

@@ -8,7 +8,8 @@ namespace BnnDsl;
 /// The locally reparameterised dense layer (<see cref="Reparameterization.LocalLinear"/>) as one autograd node with a
 /// hand-written backward pass, so that its elementwise work runs as fused kernels (<see cref="CpuKernels"/>): σ and σ²
 /// from ρ in one pass, the draw from its moments in one pass over the pre-activations, and
-/// ∂/∂ρ = (2σ ∂/∂σ² + ∂/∂σ) · sigmoid(ρ) in one pass that also takes in the gradient the KL gives σ. Recorded
+/// ∂/∂ρ = (2σ ∂/∂σ² + ∂/∂σ) · sigmoid(ρ) in one pass that also takes in the gradient the KL gives σ (when the KL is
+/// differentiated through autograd, as <see cref="BayesianModule.Loss"/> has it; the trainer adds it directly). Recorded
 /// operation by operation, autograd runs each of softplus, the squares, the square root and the products as its own
 /// pass both ways. Where the kernels do not run (other dtypes and devices) the same formulas run as libtorch
 /// operations inside the node; with <see cref="CpuKernels.Enabled"/> off the layer is recorded operation by

@@ -79,12 +79,12 @@ public static partial class CpuKernels
             _ => throw new ArgumentException($"No fused KL for {prior.GetType().Name}.", nameof(prior)),
         };
         ulong key = family == 1 && noise is null ? NormalNoise.NextKey() : 0;
-        float added = NativeKlAddGradient(ref First(mu), ref First(rho), ref First(sigma), mu.numel(), family, (float)a, (float)b, (float)c,
+        long blocksNotFinite = NativeKlAddGradient(ref First(mu), ref First(rho), ref First(sigma), mu.numel(), family, (float)a, (float)b, (float)c,
             ref First(noise), key, (float)scale, ref First(muGradient), ref First(rhoGradient));
-        return float.IsFinite(added);
+        return blocksNotFinite == 0;
     }
 
     [DllImport(Library, EntryPoint = "bnndsl_kl_add_gradient")]
-    static extern float NativeKlAddGradient(ref float mu, ref float rho, ref float sigma, long count, int family, float a, float b, float c,
+    static extern long NativeKlAddGradient(ref float mu, ref float rho, ref float sigma, long count, int family, float a, float b, float c,
         ref float noise, ulong key, float scale, ref float muGradient, ref float rhoGradient);
 }

@@ -73,7 +73,7 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
     /// and adds each layer's KL gradient to the parameters' gradients directly (<see cref="MeanFieldDense.AddKlGradient"/>),
     /// one fused pass per tensor at the forward pass's σ, without the KL's value (evaluated once an epoch for the report)
     /// or the autograd route's gradient tensors, surrogate and accumulation: the default Fashion-MNIST declaration's step
-    /// takes 4.6 ms instead of 5.4 (<c>bnndsl-bench --profile</c>). Null for every other declaration.
+    /// took 4.9 ms instead of 5.8 in one run of <c>bnndsl-bench --profile</c>. Null for every other declaration.
     /// </summary>
     public virtual IReadOnlyList<(MeanFieldDense Layer, Prior Prior)>? MeanFieldPriors => null;
 
@@ -144,7 +144,8 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// The mean negative log likelihood of a minibatch under one forward pass, without the complexity term: what a
-    /// trainer differentiates when it applies the prior's gradient itself (<see cref="GaussianPriorPrecisions"/>).
+    /// trainer differentiates when it applies the complexity's gradient itself (<see cref="GaussianPriorPrecisions"/>,
+    /// <see cref="MeanFieldPriors"/>).
     /// </summary>
     public Tensor NegativeLogLikelihood(Tensor inputs, Tensor targets)
     {

@@ -252,10 +252,11 @@ void rho_gradient(float* square_gradient, const float* sigma, const float* sigma
 }
 
 // One block's part of bnndsl_kl_add_gradient: the element's KL gradient against a Normal (Family 0) or a scale
-// mixture (Family 1, at w = mu + sigma e), times scale, added to the gradients; returns the sum of what it added. With
-// OwnNoise the block's e is its stream of key, made into a buffer that stays in the first-level cache.
+// mixture (Family 1, at w = mu + sigma e), times scale, added to the gradients; returns 1 if any value it added was not
+// finite, else 0. With OwnNoise the block's e is its stream of key, made into a buffer that stays in the first-level
+// cache.
 template <int Family, bool OwnNoise>
-float kl_add_gradient(const float* mu, const float* rho, const float* sigma, const float* noise, int64_t begin, int64_t end,
+int64_t kl_add_gradient(const float* mu, const float* rho, const float* sigma, const float* noise, int64_t begin, int64_t end,
                       uint64_t seed, float a, float b, float c, float scale, float* mu_gradient, float* rho_gradient) {
     alignas(32) float own[OwnNoise ? NoiseChunk : 1];
     const float* e = noise + begin;
@@ -265,8 +266,8 @@ float kl_add_gradient(const float* mu, const float* rho, const float* sigma, con
         for (int64_t start = 0; start < count; start += 16) stream.block(own + start); // NoiseChunk is a multiple of 16
         e = own;
     }
-    float added = 0;
-    #pragma omp simd reduction(+ : added)
+    float zero_if_finite = 0;
+    #pragma omp simd reduction(+ : zero_if_finite)
     for (int64_t k = 0; k < count; k++) {
         int64_t i = begin + k;
         float r = rho[i], s = sigma[i];
@@ -282,9 +283,11 @@ float kl_add_gradient(const float* mu, const float* rho, const float* sigma, con
         float to_mu = scale * mu_term, to_rho = scale * sigma_term * sigmoid(r, exp_nonpositive(-std::fabs(r)));
         mu_gradient[i] += to_mu;
         rho_gradient[i] += to_rho;
-        added += to_mu + to_rho;
+        // x * 0 is 0 for every finite x and NaN for infinities and NaN, so the sum is exactly 0 in any order unless
+        // some value added was not finite.
+        zero_if_finite += to_mu * 0.0f + to_rho * 0.0f;
     }
-    return added;
+    return zero_if_finite == 0.0f ? 0 : 1;
 }
 
 } // namespace
@@ -413,23 +416,23 @@ void bnndsl_rho_gradient(float* square_gradient, const float* sigma, const float
 // times d/dmu and d/drho = d/dsigma sigmoid(rho) added to mu_gradient and rho_gradient in place, against a Normal
 // (family 0, a = prior mean, b = precision) or by one Monte Carlo draw against a scale mixture (family 1, a, b, c =
 // log_ratio, gap, wide; the draw's noise read from noise, or when it is null made from key as bnndsl_normal_fill would).
-// Returns the sum of everything added: finite exactly when every added term is (up to overflow of the sum itself).
-float bnndsl_kl_add_gradient(const float* mu, const float* rho, const float* sigma, int64_t n, int family, float a, float b,
+// Returns how many blocks of 4096 values added a value that was not finite.
+int64_t bnndsl_kl_add_gradient(const float* mu, const float* rho, const float* sigma, int64_t n, int family, float a, float b,
                              float c, const float* noise, uint64_t key, float scale, float* mu_gradient, float* rho_gradient) {
     int64_t blocks = (n + NoiseChunk - 1) / NoiseChunk;
-    float added = 0;
-    #pragma omp parallel for schedule(static) reduction(+ : added)
+    int64_t not_finite = 0;
+    #pragma omp parallel for schedule(static) reduction(+ : not_finite)
     for (int64_t block = 0; block < blocks; block++) {
         int64_t begin = block * NoiseChunk, end = std::min(n, begin + NoiseChunk);
         uint64_t seed = stream_seed(key, block);
         if (family == 0)
-            added += kl_add_gradient<0, false>(mu, rho, sigma, nullptr, begin, end, seed, a, b, c, scale, mu_gradient, rho_gradient);
+            not_finite += kl_add_gradient<0, false>(mu, rho, sigma, nullptr, begin, end, seed, a, b, c, scale, mu_gradient, rho_gradient);
         else if (noise)
-            added += kl_add_gradient<1, false>(mu, rho, sigma, noise, begin, end, seed, a, b, c, scale, mu_gradient, rho_gradient);
+            not_finite += kl_add_gradient<1, false>(mu, rho, sigma, noise, begin, end, seed, a, b, c, scale, mu_gradient, rho_gradient);
         else
-            added += kl_add_gradient<1, true>(mu, rho, sigma, nullptr, begin, end, seed, a, b, c, scale, mu_gradient, rho_gradient);
+            not_finite += kl_add_gradient<1, true>(mu, rho, sigma, nullptr, begin, end, seed, a, b, c, scale, mu_gradient, rho_gradient);
     }
-    return added;
+    return not_finite;
 }
 
 } // extern "C"

@@ -14,7 +14,12 @@ public sealed record FitOptions
     public double LearningRate { get; init; } = 1e-3;
     /// <summary>How the learning rate moves over the run's steps; constant by default, as in the peers' setting.</summary>
     public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
-    /// <summary>Posterior samples per training step (averaged in the loss).</summary>
+    /// <summary>
+    /// Posterior samples per training step (averaged in the loss). With one, a mean-field fit adds its KL's gradient to
+    /// the parameters' gradients directly and reports the KL as evaluated at each epoch's start
+    /// (<see cref="BayesianModule.MeanFieldPriors"/>); with more, it differentiates <see cref="BayesianModule.Loss"/>
+    /// whole and reports the mean of each step's KL.
+    /// </summary>
     public int TrainingSamples { get; init; } = 1;
     /// <summary>Seeds the minibatch order and every posterior draw; with a fixed thread count a CPU run repeats bit for bit.</summary>
     public long Seed { get; init; } = 0;
@@ -64,11 +69,21 @@ public readonly record struct TrainingProgress(int Epoch, int Step, int StepsPer
 /// </summary>
 public sealed record EpochSummary(int Epoch, double Loss, double Nll, double Complexity, double Seconds, long ResidentBytes);
 
-/// <summary>Thrown when the loss stops being finite; the parameters are left as they were before the failing step.</summary>
+/// <summary>
+/// Thrown when the loss, or the KL gradient the trainer adds itself, stops being finite; the parameters are left as
+/// they were before the failing step. Where the complexity is evaluated once an epoch (weight decay, a KL added
+/// directly), a complexity that stops being finite mid-epoch is caught through its gradient or, failing that, at the
+/// next epoch's start.
+/// </summary>
 public sealed class TrainingDivergedException : Exception
 {
-    public TrainingDivergedException(int epoch, int step, double nll, double complexity)
-        : base($"The loss diverged at epoch {epoch}, step {step} (NLL {nll}, complexity {complexity}); the parameters " +
+    /// <param name="epoch">1-based epoch of the failing step.</param>
+    /// <param name="step">1-based step within the epoch.</param>
+    /// <param name="nll">The step's NLL term.</param>
+    /// <param name="complexity">The complexity as reported for the step.</param>
+    /// <param name="what">What stopped being finite.</param>
+    public TrainingDivergedException(int epoch, int step, double nll, double complexity, string what = "The loss")
+        : base($"{what} diverged at epoch {epoch}, step {step} (NLL {nll}, complexity {complexity}); the parameters " +
                "are those before this step. Lower the learning rate, or start ρ lower (smaller initial σ).")
     {
         Epoch = epoch;
@@ -177,7 +192,7 @@ public sealed class TrainingSession : IDisposable
                 {
                     bool finite = true;
                     foreach (var (layer, prior) in directKl) finite &= layer.AddKlGradient(prior, 1.0 / n);
-                    if (!finite) throw new TrainingDivergedException(epoch, step + 1, nllValue, double.NaN);
+                    if (!finite) throw new TrainingDivergedException(epoch, step + 1, nllValue, complexityValue, "The KL's gradient");
                 }
                 optimizer.LearningRate = options.LearningRateAt((long)(epoch - 1) * steps + step, (long)options.Epochs * steps);
                 optimizer.Step();
