@@ -29,7 +29,7 @@ public static class Declarations
         {
             [Dense(784, 400, ReLU), Posterior(MeanField, InitialRho = -7)] private partial torch.Tensor Hidden1(torch.Tensor input);
             [Dense(400, 400, ReLU), Prior(Normal, 0, 0.4)] private partial torch.Tensor Hidden2(torch.Tensor input);
-            [Dense(400, 10), Prior(Normal, 0, 1), Posterior(MeanField, InitialRho = -3)] private partial torch.Tensor Output(torch.Tensor input);
+            [Dense(400, 10), Prior(Normal, 0, 1), Posterior(MeanField, InitialRho = -2)] private partial torch.Tensor Output(torch.Tensor input);
         }
         """;
 

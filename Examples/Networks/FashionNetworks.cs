@@ -43,7 +43,7 @@ public partial class FashionPeerMeanFieldLrt
 /// trained with a cosine learning-rate schedule. The scale mixture of Blundell et al. lets most first-layer weights sit
 /// in its narrow component cheaply while the rest fit the data; small initial σ (ρ0 = −7 in the first layer, −6 in the
 /// second) and local reparameterisation keep the gradients quiet enough to fit in 20 epochs. The second layer's
-/// Normal(0, 0.4) prior and the output layer's Normal(0, 1) with a wider start (ρ0 = −3) keep the later weights
+/// Normal(0, 0.4) prior and the output layer's Normal(0, 1) with a wider start (ρ0 = −2) keep the later weights
 /// uncertain, which is what raises the predictive entropy on inputs unlike the training data.
 /// </summary>
 [BayesianNetwork(Likelihood.Categorical)]
@@ -53,5 +53,5 @@ public partial class FashionMeanField
 {
     [Dense(784, 400, ReLU), Posterior(MeanField, InitialRho = -7)] private partial torch.Tensor Hidden1(torch.Tensor input);
     [Dense(400, 400, ReLU), Prior(Normal, 0, 0.4)] private partial torch.Tensor Hidden2(torch.Tensor input);
-    [Dense(400, 10), Prior(Normal, 0, 1), Posterior(MeanField, InitialRho = -3)] private partial torch.Tensor Output(torch.Tensor input);
+    [Dense(400, 10), Prior(Normal, 0, 1), Posterior(MeanField, InitialRho = -2)] private partial torch.Tensor Output(torch.Tensor input);
 }
