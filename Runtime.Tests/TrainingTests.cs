@@ -39,14 +39,10 @@ public class TrainingTests
         // TorchSharp's Adam. Full-batch steps, so the minibatch order cannot differ; a small N makes the
         // prior matter (decay 1/16 per step at lr 0.01).
         const int N = 16;
-        random.manual_seed(21);
-        var x = randn(N, 4);
-        var y = randint(0, 3, new long[] { N });
+        var (x, y, fast, reference) = FullBatchProblem(N, () => new TinyMapClassifier());
         using var data = new LabelledData(x, y, "random");
-        random.manual_seed(5);
-        using var fast = new TinyMapClassifier();
-        random.manual_seed(5);
-        using var reference = new TinyMapClassifier();
+        using var disposeFast = fast;
+        using var disposeReference = reference;
         Assert.Equal(4, fast.GaussianPriorPrecisions!.Count);
         Assert.All(fast.GaussianPriorPrecisions, p => Assert.Equal(1.0, p.Precision));
 
@@ -104,14 +100,10 @@ public class TrainingTests
     {
         const int N = 16, Epochs = 20;
         const long Seed = 9;
-        random.manual_seed(21);
-        var x = randn(N, 4);
-        var y = randint(0, 3, new long[] { N });
+        var (x, y, fast, reference) = FullBatchProblem(N, () => new TinyMixtureClassifier());
         using var data = new LabelledData(x, y, "random");
-        random.manual_seed(5);
-        using var fast = new TinyMixtureClassifier();
-        random.manual_seed(5);
-        using var reference = new TinyMixtureClassifier();
+        using var disposeFast = fast;
+        using var disposeReference = reference;
         var epochs = Trainer.Fit(fast, data, new FitOptions { Epochs = Epochs, BatchSize = N, LearningRate = 0.01, Seed = Seed });
 
         random.manual_seed(Seed);
@@ -134,6 +126,18 @@ public class TrainingTests
         foreach (var (a, b) in fast.parameters().Zip(reference.parameters()))
             Assert.True((a - b).abs().max().item<float>() < 1e-5f, "parameters differ between the direct KL gradient and autograd");
         Assert.NotEqual(epochs[0].Complexity, epochs[^1].Complexity);
+    }
+
+    /// <summary>N random examples of 4 features and 3 classes, and two networks with the same initial parameters.</summary>
+    static (Tensor X, Tensor Y, T First, T Second) FullBatchProblem<T>(int n, Func<T> create)
+    {
+        random.manual_seed(21);
+        var x = randn(n, 4);
+        var y = randint(0, 3, new long[] { n });
+        random.manual_seed(5);
+        var first = create();
+        random.manual_seed(5);
+        return (x, y, first, create());
     }
 
     [Theory]
