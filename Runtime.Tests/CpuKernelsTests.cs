@@ -101,18 +101,11 @@ public class CpuKernelsTests
         var noise = Representable(randn(1003, dtype: ScalarType.Float64));
         Tensor KlOf(Tensor m, Tensor r) => MixtureKl(m, r, noise, sampleInGraph: true);
         var fused = Evaluate(ScalarType.Float32, mu, rho, KlOf);
-        CpuKernels.Enabled = false;
-        try
-        {
-            var separate = Evaluate(ScalarType.Float32, mu, rho, KlOf);
-            AssertClose(separate.Value, fused.Value, "KL");
-            // Both paths round z in float32, each in its own way: twice the bound of one.
-            AssertMixtureGradientsClose(separate, fused, mu, rho, noise, factor: 2);
-        }
-        finally
-        {
-            CpuKernels.Enabled = true;
-        }
+        using var kernels = new KernelSwitch(false);
+        var separate = Evaluate(ScalarType.Float32, mu, rho, KlOf);
+        AssertClose(separate.Value, fused.Value, "KL");
+        // Both paths round z in float32, each in its own way: twice the bound of one.
+        AssertMixtureGradientsClose(separate, fused, mu, rho, noise, factor: 2);
     }
 
     [Fact]
@@ -128,18 +121,11 @@ public class CpuKernelsTests
     [Fact]
     public void DisabledKernelsDrawLibTorchsNoise()
     {
-        CpuKernels.Enabled = false;
-        try
-        {
-            random.manual_seed(29);
-            var ours = NormalNoise.Like(empty(300));
-            random.manual_seed(29);
-            Assert.True(ours.eq(randn(300)).all().item<bool>());
-        }
-        finally
-        {
-            CpuKernels.Enabled = true;
-        }
+        using var kernels = new KernelSwitch(false);
+        random.manual_seed(29);
+        var ours = NormalNoise.Like(empty(300));
+        random.manual_seed(29);
+        Assert.True(ours.eq(randn(300)).all().item<bool>());
     }
 
     static readonly (double Pi, double Sigma1, double Sigma2) Mixture = (0.25, 1, 0.0009);

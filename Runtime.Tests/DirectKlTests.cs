@@ -28,39 +28,35 @@ public class DirectKlTests
     [MemberData(nameof(Networks))]
     public void TheDirectGradientEqualsAutogradThroughTheFullLoss(string network, bool fusedKernels)
     {
-        CpuKernels.Enabled = fusedKernels;
-        try
+        using var kernels = new KernelSwitch(fusedKernels);
+        const int N = 50; // a small N so that the KL's share of the gradient is large
+        using var model = Create(network);
+        random.manual_seed(3);
+        var x = randn(16, model.InputSize);
+        var y = randint(0, 3, new long[] { 16 });
+        foreach (var p in model.parameters()) p.grad = null;
+        // Both routes seed libtorch's generator alike, so the forward noise and the Monte Carlo draws are the same.
+        random.manual_seed(11);
+        model.Loss(x, y, N).Loss.backward();
+        var viaAutograd = model.parameters().Select(p => p.grad!.clone()).ToArray();
+        foreach (var p in model.parameters()) p.grad = null;
+        random.manual_seed(11);
+        model.NegativeLogLikelihood(x, y).backward();
+        foreach (var (layer, prior) in model.MeanFieldPriors!) Assert.True(layer.AddKlGradient(prior, 1.0 / N));
+        var direct = model.parameters().Select(p => p.grad!).ToArray();
+        // The two sum the same float32 terms in a different order (and the kernel fuses multiply-adds): each element
+        // agrees to a few units in the last place of the largest term, bounded here by 1e-5 of the largest gradient.
+        foreach (var (a, b) in direct.Zip(viaAutograd))
         {
-            const int N = 50; // a small N so that the KL's share of the gradient is large
-            using var model = Create(network);
-            random.manual_seed(3);
-            var x = randn(16, model.InputSize);
-            var y = randint(0, 3, new long[] { 16 });
-            foreach (var p in model.parameters()) p.grad = null;
-            // Both routes seed libtorch's generator alike, so the forward noise and the Monte Carlo draws are the same.
-            random.manual_seed(11);
-            model.Loss(x, y, N).Loss.backward();
-            var viaAutograd = model.parameters().Select(p => p.grad!.clone()).ToArray();
-            foreach (var p in model.parameters()) p.grad = null;
-            random.manual_seed(11);
-            model.NegativeLogLikelihood(x, y).backward();
-            foreach (var (layer, prior) in model.MeanFieldPriors!) Assert.True(layer.AddKlGradient(prior, 1.0 / N));
-            var direct = model.parameters().Select(p => p.grad!).ToArray();
-            // The two sum the same float32 terms in a different order (and the kernel fuses multiply-adds): each element
-            // agrees to a few units in the last place of the largest term, bounded here by 1e-5 of the largest gradient.
-            foreach (var (a, b) in direct.Zip(viaAutograd))
-            {
-                double bound = 1e-5 * b.abs().max().item<float>() + 1e-7;
-                Assert.True((a - b).abs().max().item<float>() <= bound,
-                    $"direct and autograd gradients differ by {(a - b).abs().max().item<float>()} (bound {bound})");
-            }
-            // The KL's share is not negligible: without it the gradients differ well beyond the bound.
-            foreach (var p in model.parameters()) p.grad = null;
-            random.manual_seed(11);
-            model.NegativeLogLikelihood(x, y).backward();
-            Assert.Contains(model.parameters().Zip(viaAutograd), pair => (pair.First.grad! - pair.Second).abs().max().item<float>() > 1e-3);
+            double bound = 1e-5 * b.abs().max().item<float>() + 1e-7;
+            Assert.True((a - b).abs().max().item<float>() <= bound,
+                $"direct and autograd gradients differ by {(a - b).abs().max().item<float>()} (bound {bound})");
         }
-        finally { CpuKernels.Enabled = true; }
+        // The KL's share is not negligible: without it the gradients differ well beyond the bound.
+        foreach (var p in model.parameters()) p.grad = null;
+        random.manual_seed(11);
+        model.NegativeLogLikelihood(x, y).backward();
+        Assert.Contains(model.parameters().Zip(viaAutograd), pair => (pair.First.grad! - pair.Second).abs().max().item<float>() > 1e-3);
     }
 
     [Fact]
@@ -84,28 +80,24 @@ public class DirectKlTests
         // after the first step, so that the KL reported at the epoch's start is finite and only the gradient check of
         // the second step can catch it. (The kernels' σ stays a normal number there — their exponential stops at
         // e^−87.3 — so they run off; their own check is the next test's.)
-        CpuKernels.Enabled = false;
-        try
+        using var kernels = new KernelSwitch(false);
+        random.manual_seed(4);
+        using var model = new TinyMixtureClassifier();
+        var hidden = model.MeanFieldPriors![1].Layer;
+        using var data = new LabelledData(randn(32, 4), randint(0, 3, new long[] { 32 }), "random");
+        TorchSharp.Modules.Parameter[] parameters = model.parameters().ToArray();
+        Tensor[]? afterFirstStep = null;
+        var corrupt = new Corruption(() =>
         {
-            random.manual_seed(4);
-            using var model = new TinyMixtureClassifier();
-            var hidden = model.MeanFieldPriors![1].Layer;
-            using var data = new LabelledData(randn(32, 4), randint(0, 3, new long[] { 32 }), "random");
-            TorchSharp.Modules.Parameter[] parameters = model.parameters().ToArray();
-            Tensor[]? afterFirstStep = null;
-            var corrupt = new Corruption(() =>
-            {
-                using (no_grad()) hidden.WeightRho[0, 0] = -200f;
-                // Reports come inside the step's dispose scope: the copies must outlive it.
-                afterFirstStep = parameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray();
-            });
-            var error = Assert.Throws<TrainingDivergedException>(() =>
-                Trainer.Fit(model, data, new FitOptions { Epochs = 1, BatchSize = 16 }, corrupt));
-            Assert.Equal(2, error.Step);
-            Assert.StartsWith("The KL's gradient diverged at epoch 1, step 2", error.Message);
-            Assert.All(parameters.Zip(afterFirstStep!), pair => Assert.True(pair.First.eq(pair.Second).all().item<bool>()));
-        }
-        finally { CpuKernels.Enabled = true; }
+            using (no_grad()) hidden.WeightRho[0, 0] = -200f;
+            // Reports come inside the step's dispose scope: the copies must outlive it.
+            afterFirstStep = parameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray();
+        });
+        var error = Assert.Throws<TrainingDivergedException>(() =>
+            Trainer.Fit(model, data, new FitOptions { Epochs = 1, BatchSize = 16 }, corrupt));
+        Assert.Equal(2, error.Step);
+        Assert.StartsWith("The KL's gradient diverged at epoch 1, step 2", error.Message);
+        Assert.All(parameters.Zip(afterFirstStep!), pair => Assert.True(pair.First.eq(pair.Second).all().item<bool>()));
     }
 
     [Theory]
@@ -114,19 +106,15 @@ public class DirectKlTests
     public void TheGradientPassReportsAValueThatIsNotFinite(bool fusedKernels)
     {
         // σ = 0 at one weight out of 5000 (the second block of the kernel's 4096): −1/σ is infinite there.
-        CpuKernels.Enabled = fusedKernels;
-        try
-        {
-            random.manual_seed(6);
-            using var layer = new MeanFieldDense(50, 100, -5);
-            var sigma = nn.functional.softplus(layer.WeightRho.detach());
-            Assert.True(Kl.AddGradient(layer.WeightMu, layer.WeightRho, sigma, Prior.Normal(0, 1), null, 1e-3));
-            sigma[70, 20] = 0f;
-            Assert.False(Kl.AddGradient(layer.WeightMu, layer.WeightRho, sigma, Prior.Normal(0, 1), null, 1e-3));
-            var draw = GaussianDraw.Deferred(layer.WeightMu, sigma);
-            Assert.False(Kl.AddGradient(layer.WeightMu, layer.WeightRho, sigma, Prior.ScaleMixture(0.5, 1, 0.01), draw, 1e-3));
-        }
-        finally { CpuKernels.Enabled = true; }
+        using var kernels = new KernelSwitch(fusedKernels);
+        random.manual_seed(6);
+        using var layer = new MeanFieldDense(50, 100, -5);
+        var sigma = nn.functional.softplus(layer.WeightRho.detach());
+        Assert.True(Kl.AddGradient(layer.WeightMu, layer.WeightRho, sigma, Prior.Normal(0, 1), null, 1e-3));
+        sigma[70, 20] = 0f;
+        Assert.False(Kl.AddGradient(layer.WeightMu, layer.WeightRho, sigma, Prior.Normal(0, 1), null, 1e-3));
+        var draw = GaussianDraw.Deferred(layer.WeightMu, sigma);
+        Assert.False(Kl.AddGradient(layer.WeightMu, layer.WeightRho, sigma, Prior.ScaleMixture(0.5, 1, 0.01), draw, 1e-3));
     }
 
     /// <summary>Runs an action once, after the first training step.</summary>

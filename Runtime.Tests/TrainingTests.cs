@@ -91,9 +91,8 @@ public class TrainingTests
         // autograd); the reference differentiates the whole loss, with the trainer's seeding, minibatch order and
         // report (whose KL at each epoch's start takes noise keys too), so that every draw is the same. Full-batch
         // steps; a small N makes the KL matter. Local reparameterisation, a scale-mixture layer and a Normal one.
-        CpuKernels.Enabled = fusedKernels;
-        try { MeanFieldAgreesWithAutograd(); }
-        finally { CpuKernels.Enabled = true; }
+        using var kernels = new KernelSwitch(fusedKernels);
+        MeanFieldAgreesWithAutograd();
     }
 
     static void MeanFieldAgreesWithAutograd()
@@ -152,9 +151,8 @@ public class TrainingTests
         // every other step, which neither optimiser counts as a step. The folded bias correction changes only rounding,
         // so the parameters agree to float32 precision over the whole run. 280 and 7 elements: the fused kernel's
         // vectorised loop and its scalar tail.
-        CpuKernels.Enabled = fusedKernels;
-        try { AdamAgreesWithTorchSharpsAdam(lossScale, weightDecay); }
-        finally { CpuKernels.Enabled = true; }
+        using var kernels = new KernelSwitch(fusedKernels);
+        AdamAgreesWithTorchSharpsAdam(lossScale, weightDecay);
     }
 
     static void AdamAgreesWithTorchSharpsAdam(double lossScale, double weightDecay)
@@ -256,16 +254,12 @@ public class TrainingTests
         // ε each step overshoots 0 by a constant factor), about 1e-28 after 1,000 steps from 1e-3, and would go on
         // through the subnormal range. With subnormals flushed during the update none is ever stored; the weights stop
         // where the update's products underflow (a contribution of order 1e-30 to any sum they enter).
-        CpuKernels.Enabled = fusedKernels;
-        try
-        {
-            var (stored, largest) = DecayWithoutData(flush: true);
-            if (SubnormalFlush.IsSupported) Assert.Equal(0, stored);
-            Assert.True(largest < 1e-25f, "the weights decay towards 0");
-            // The control: the same run with the flush off does store subnormals.
-            Assert.True(DecayWithoutData(flush: false).SubnormalsStored > 0);
-        }
-        finally { CpuKernels.Enabled = true; }
+        using var kernels = new KernelSwitch(fusedKernels);
+        var (stored, largest) = DecayWithoutData(flush: true);
+        if (SubnormalFlush.IsSupported) Assert.Equal(0, stored);
+        Assert.True(largest < 1e-25f, "the weights decay towards 0");
+        // The control: the same run with the flush off does store subnormals.
+        Assert.True(DecayWithoutData(flush: false).SubnormalsStored > 0);
     }
 
     /// <summary>1,500 Adam steps of 100 weights from N(0, 1e-6) with weight decay 1/60000 and no data gradient.</summary>
