@@ -39,8 +39,13 @@ if (generatorTiming)
     GeneratorTiming.Run(repetitions: 21);
     return 0;
 }
+// The runtime's kernels load before anything computes, so that every contender, the hand-written MLP included, runs
+// its matrix products on the MKL code path CpuKernels.MklChoosesByInstructionSets describes.
+string mkl = (CpuKernels.IsNative ? $"kernels {CpuKernels.InstructionSet}" : "no kernels")
+    + (CpuKernels.MklChoosesByInstructionSets ? "; MKL by instruction sets" : "; MKL by vendor");
 set_num_threads(threads);
 NativeAllocator.KeepLargeBlocks();
+if (kernels || profile) Console.WriteLine($"{get_num_threads()} threads; {mkl}");
 if (kernels)
 {
     KernelTimes.Print();
@@ -102,7 +107,7 @@ if (profile)
 }
 var (directory, description) = DataSources.Fashion(dataDirectory);
 using var train = DataSources.Read(directory, "train");
-Console.WriteLine($"data: {description}; {train.Count} training images; {get_num_threads()} threads; {epochs} epochs per contender, alternating");
+Console.WriteLine($"data: {description}; {train.Count} training images; {get_num_threads()} threads; {mkl}; {epochs} epochs per contender, alternating");
 
 random.manual_seed(1);
 using var handWritten = new HandWrittenMlp();

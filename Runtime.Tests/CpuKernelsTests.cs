@@ -1,4 +1,6 @@
 using System;
+using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using Xunit;
@@ -117,6 +119,80 @@ public class CpuKernelsTests
             || !(Avx2.IsSupported && Fma.IsSupported && Bmi1.IsSupported && Bmi2.IsSupported && Lzcnt.IsSupported)) return;
         Assert.True(CpuKernels.IsNative, "libbnndsl_kernels.so did not load; the build compiles it with g++ into the output folder");
     }
+
+    [Fact]
+    public void MklsVendorCheckResolvesToTheKernelsLibrary()
+    {
+        // MKL's check is bound through the dynamic linker's global scope: the kernels' library must be in it, and the
+        // first definition found there must be the library's (which answers yes), not libtorch's own.
+        if (!CpuKernels.IsNative || Environment.GetEnvironmentVariable("BNNDSL_MKL_VENDOR_CHECK") == "keep") return;
+        Assert.True(CpuKernels.MklChoosesByInstructionSets);
+        var library = NativeLibrary.Load(CpuKernels.InstructionSet == "AVX-512" ? "bnndsl_kernels_avx512" : "bnndsl_kernels", typeof(CpuKernels).Assembly, null);
+        var ours = NativeLibrary.GetExport(library, "mkl_serv_intel_cpu_true");
+        Assert.Equal(ours, dlsym(IntPtr.Zero, "mkl_serv_intel_cpu_true")); // IntPtr.Zero: RTLD_DEFAULT, the global scope
+        Assert.Equal(1, Marshal.GetDelegateForFunctionPointer<VendorCheck>(ours)());
+    }
+
+    delegate int VendorCheck();
+
+    [DllImport("libdl.so.2")]
+    static extern IntPtr dlsym(IntPtr handle, string symbol);
+
+    [Fact]
+    public void TheAvx2AndAvx512BuildsAgree()
+    {
+        // Where the AVX-512 build loads, the rest of the suite never runs the AVX2 build that other processors use: call
+        // both libraries' entry points on the same inputs. The formulas are the same; the builds round differently
+        // (vector width, contractions), within a few float32 units in the last place per element.
+        if (CpuKernels.InstructionSet != "AVX-512") return;
+        var builds = new[] { "libbnndsl_kernels.so", "libbnndsl_kernels_avx512.so" }
+            .Select(file => NativeLibrary.Load(System.IO.Path.Combine(AppContext.BaseDirectory, file))).ToArray();
+        const int n = 10_007; // three noise streams and a short tail
+        random.manual_seed(41);
+        var rho = (randn(n) * 3 - 4).contiguous(); // σ from about e⁻¹³ to 4
+        var mu = (randn(n) * 0.1f).contiguous();
+        var results = builds.Select(library =>
+        {
+            var sigma = empty(n);
+            var square = empty(n);
+            var noise = empty(n);
+            var (muGradient, rhoGradient) = (zeros(n), zeros(n));
+            Export<SoftplusSquare>(library, "bnndsl_softplus_square")(ref Data(rho), ref Data(sigma), ref Data(square), n);
+            Export<NormalFill>(library, "bnndsl_normal_fill")(ref Data(noise), n, 12345);
+            // Family 1, the scale mixture, with the draw's noise made in the pass.
+            // Its parameters for π = 0.25, σ1 = 1, σ2 = 0.0009: log ratio = log((1 − π) σ1 / (π σ2)), wide = 1/2σ1²,
+            // gap = 1/2σ2² − wide.
+            const double pi = 0.25, sigma1 = 1.0, sigma2 = 0.0009;
+            double wide = 0.5 / (sigma1 * sigma1), gap = 0.5 / (sigma2 * sigma2) - wide, logRatio = Math.Log((1 - pi) * sigma1 / (pi * sigma2));
+            long bad = Export<KlAddGradient>(library, "bnndsl_kl_add_gradient")(ref Data(mu), ref Data(rho), ref Data(sigma), n, 1,
+                (float)logRatio, (float)gap, (float)wide, ref Unsafe.NullRef<float>(), 777, 1f / 60000, ref Data(muGradient), ref Data(rhoGradient));
+            Assert.Equal(0, bad);
+            return (sigma, square, noise, muGradient, rhoGradient);
+        }).ToArray();
+        var (avx2, avx512) = (results[0], results[1]);
+        AssertCloseElementwise(avx2.sigma, avx512.sigma, 1e-6);
+        AssertCloseElementwise(avx2.square, avx512.square, 1e-6);
+        AssertCloseElementwise(avx2.noise, avx512.noise, 1e-6);
+        AssertCloseElementwise(avx2.muGradient, avx512.muGradient, 1e-4);
+        AssertCloseElementwise(avx2.rhoGradient, avx512.rhoGradient, 1e-4);
+    }
+
+    static void AssertCloseElementwise(Tensor expected, Tensor actual, double relative)
+    {
+        var bound = expected.abs() * relative + 1e-30;
+        var excess = ((actual - expected).abs() - bound).max().item<float>();
+        Assert.True(excess <= 0, $"the builds differ beyond {relative:G} relative (excess {excess:G3})");
+    }
+
+    static ref float Data(Tensor t) => ref MemoryMarshal.GetReference(MemoryMarshal.Cast<byte, float>(t.bytes));
+
+    static T Export<T>(IntPtr library, string name) where T : Delegate =>
+        Marshal.GetDelegateForFunctionPointer<T>(NativeLibrary.GetExport(library, name));
+
+    delegate void SoftplusSquare(ref float rho, ref float sigma, ref float square, long n);
+    delegate void NormalFill(ref float destination, long n, ulong key);
+    delegate long KlAddGradient(ref float mu, ref float rho, ref float sigma, long n, int family, float a, float b, float c,
+                                ref float noise, ulong key, float scale, ref float muGradient, ref float rhoGradient);
 
     [Fact]
     public void DisabledKernelsDrawLibTorchsNoise()

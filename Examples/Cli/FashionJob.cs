@@ -120,6 +120,7 @@ public static class FashionJob
             ["posterior_samples"] = predictive.Samples,
             ["seed"] = options.Seed,
             ["threads"] = get_num_threads(),
+            ["mkl_by_instruction_sets"] = CpuKernels.MklChoosesByInstructionSets,
             ["epoch_seconds"] = epochsRun.Select(e => Math.Round(e.Seconds, 3)).ToArray(),
             ["resident_mib"] = epochsRun.Select(e => Math.Round(e.ResidentBytes / 1048576.0, 1)).ToArray(),
         };

@@ -14,8 +14,8 @@ namespace BnnDsl;
 /// (<see cref="Kl"/>, <see cref="ScaleMixturePrior"/>, <see cref="Adam"/>) stay the reference, and what runs on other
 /// devices and dtypes; tests hold the two to each other.
 /// <para>
-/// The kernels are C++ (<c>Runtime/Native/kernels.cpp</c>), compiled by the build with the machine's g++ for
-/// x86-64-v3 and OpenMP, and run on libtorch's own OpenMP thread pool: libtorch's workers spin between operations,
+/// The kernels are C++ (<c>Runtime/Native/kernels.cpp</c>), compiled by the build with the machine's g++ and OpenMP
+/// twice, for x86-64-v3 (AVX2) and for x86-64-v4 (AVX-512; loaded where the processor has it), and run on libtorch's own OpenMP thread pool: libtorch's workers spin between operations,
 /// so a kernel on .NET threads runs on one core while the other spins (splitting one over two .NET threads gained
 /// nothing), while on the pool it uses both: Adam's pass over 628k weights took 0.08 ms against 0.16 for the same
 /// pass written in C# with 256-bit vectors, which these kernels replaced. Their sums are kept per block of 4096 values
@@ -43,14 +43,54 @@ public static partial class CpuKernels
     /// <summary>Whether the compiled kernels loaded on this machine (Linux x86-64 with AVX2 and FMA, built with g++).</summary>
     public static bool IsNative { get; } = LoadLibrary();
 
+    /// <summary>
+    /// The instruction set the loaded kernels were compiled for: "AVX-512" (x86-64-v4, 512-bit vectors) where the
+    /// processor has it, else "AVX2" (x86-64-v3); null without them. The two builds compute the same formulas; their
+    /// results differ in rounding only (the compiler contracts and orders a vector's operations per width).
+    /// </summary>
+    public static string? InstructionSet { get; private set; }
+
+    /// <summary>
+    /// Whether MKL, which runs libtorch's matrix products on the CPU, chooses its code path by the instruction sets the
+    /// processor reports rather than by its vendor. MKL takes its AVX-512 and AVX2 paths only on Intel processors and a
+    /// slower one elsewhere: on an AMD processor with AVX-512 its products at the MLP's shapes ran at about 200 GFLOP/s
+    /// on two cores, and at about 450 with this on. The kernels' library answers MKL's vendor check (see
+    /// <c>mkl_serv_intel_cpu_true</c> in kernels.cpp) once it is loaded into the process's global scope, which happens
+    /// when the library loads, unless the environment variable <c>BNNDSL_MKL_VENDOR_CHECK</c> is <c>keep</c>. It must
+    /// happen before the process's first matrix product (MKL's check binds then): the first use of a
+    /// <see cref="BayesianModule"/> loads the library; a program that runs its own products first reads
+    /// <see cref="IsNative"/> before them.
+    /// </summary>
+    public static bool MklChoosesByInstructionSets { get; private set; }
+
     static bool LoadLibrary()
     {
         if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) return false;
         if (!(Avx2.IsSupported && Fma.IsSupported && Bmi1.IsSupported && Bmi2.IsSupported && Lzcnt.IsSupported)) return false;
         // libtorch first: the kernels' libgomp.so.1 must resolve to the OpenMP runtime libtorch brought, one thread pool.
         _ = get_num_threads();
-        return NativeLibrary.TryLoad(Library, typeof(CpuKernels).Assembly, null, out _);
+        bool x86_64_v4 = Avx512F.IsSupported && Avx512F.VL.IsSupported && Avx512BW.IsSupported && Avx512CD.IsSupported && Avx512DQ.IsSupported;
+        var builds = x86_64_v4 ? new[] { (Library + "_avx512", "AVX-512"), (Library, "AVX2") } : new[] { (Library, "AVX2") };
+        foreach (var (file, instructionSet) in builds)
+        {
+            if (!NativeLibrary.TryLoad(file, typeof(CpuKernels).Assembly, null, out var handle)) continue;
+            // Every [DllImport(Library)] binds to the build loaded here.
+            NativeLibrary.SetDllImportResolver(typeof(CpuKernels).Assembly, (name, _, _) => name == Library ? handle : IntPtr.Zero);
+            InstructionSet = instructionSet;
+            // .NET loads libraries into a scope of their own; reopening by the library's soname without loading it
+            // again adds it to the global scope, where the dynamic linker looks first when libtorch's call to MKL's
+            // check binds.
+            if (Environment.GetEnvironmentVariable("BNNDSL_MKL_VENDOR_CHECK") != "keep")
+                MklChoosesByInstructionSets = dlopen("lib" + file + ".so", RuntimeLazy | RuntimeNoLoad | RuntimeGlobal) != IntPtr.Zero;
+            return true;
+        }
+        return false;
     }
+
+    const int RuntimeLazy = 0x1, RuntimeNoLoad = 0x4, RuntimeGlobal = 0x100; // <dlfcn.h>: RTLD_LAZY, RTLD_NOLOAD, RTLD_GLOBAL
+
+    [DllImport("libdl.so.2", EntryPoint = "dlopen")]
+    static extern IntPtr dlopen(string file, int mode);
 
     /// <summary>
     /// True when the kernels are enabled and loaded and every tensor is a contiguous float32 CPU tensor of

@@ -30,6 +30,10 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
 {
     protected BayesianModule(string name) : base(name) { }
 
+    // Before any network computes: the runtime's kernels load, and with them MKL's choice of code path is settled
+    // before the first matrix product (CpuKernels.MklChoosesByInstructionSets).
+    static BayesianModule() => _ = CpuKernels.IsNative;
+
     /// <summary>The likelihood declared on the class.</summary>
     public abstract Likelihood Likelihood { get; }
 

@@ -1,4 +1,5 @@
-// The runtime's fused CPU kernels (CpuKernels in C#), compiled at build time for x86-64-v3 (AVX2, FMA) with OpenMP.
+// The runtime's fused CPU kernels (CpuKernels in C#), compiled at build time with OpenMP twice: for x86-64-v3 (AVX2,
+// FMA) and for x86-64-v4 with 512-bit vectors (AVX-512), which the runtime loads where the processor has it.
 //
 // Why native: libtorch runs its operations on an OpenMP thread pool whose workers spin between operations, so a
 // kernel written in C# runs on one core while the other spins idle; a second .NET thread only competes with the
@@ -434,5 +435,13 @@ int64_t bnndsl_kl_add_gradient(const float* mu, const float* rho, const float* s
     }
     return not_finite;
 }
+
+// MKL, which libtorch carries inside libtorch_cpu.so for its matrix products, takes its fast code paths (AVX-512,
+// AVX2) only when this check of the processor's vendor says Intel; on other processors with the same instruction
+// sets it falls back to a slower path (about half the speed of its AVX-512 path at the MLP's shapes on an AMD
+// processor with AVX-512). libtorch calls the check through the dynamic linker, so once this library is in the
+// process's global scope (CpuKernels puts it there before the first matrix product) this definition answers, and MKL
+// chooses its path by the instruction sets the processor reports, as it does on Intel processors.
+int mkl_serv_intel_cpu_true() { return 1; }
 
 } // extern "C"
