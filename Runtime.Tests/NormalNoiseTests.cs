@@ -19,7 +19,7 @@ public class NormalNoiseTests
         // (error < 1e-7) and two products, each within a few units in the last place (2⁻²⁴ ≈ 6e-8 relative):
         // 1e-6 relative to max(1, |z|) is some 16 ulps, ample for those and far below any wrong formula.
         const ulong key = 0x0123456789ABCDEFUL;
-        var length = 2 * NormalNoise.StreamLength + 16 * 20 + 7; // three streams, the last ending in a partial block
+        var length = 2 * NormalNoise.StreamLength + 32 * 20 + 7; // three streams, the last ending in a partial block
         var actual = new float[length];
         NormalNoise.Fill(actual, key);
 
@@ -72,12 +72,12 @@ public class NormalNoiseTests
 
     [Theory]
     [InlineData(1)]  // neighbours within a lane's block
-    [InlineData(8)]  // r cos θ and r sin θ of the same pair: uncorrelated although dependent through r
-    [InlineData(16)] // consecutive outputs of the same lane
+    [InlineData(16)] // r cos θ and r sin θ of the same pair: uncorrelated although dependent through r
+    [InlineData(32)] // consecutive outputs of the same lane
     public void DrawsAtAGivenDistanceAreUncorrelated(int lag)
     {
         // The sample correlation of independent pairs has standard error 1/√n; the squares' correlation checks the
-        // dependence that a correlation of the values would miss (for lag 8 it is zero for Box–Muller too:
+        // dependence that a correlation of the values would miss (for lag 16 it is zero for Box–Muller too:
         // r² cos² θ and r² sin² θ are independent χ²₁ variables).
         random.manual_seed(4);
         const int n = 1 << 20;
@@ -131,7 +131,7 @@ public class NormalNoiseTests
     }
 
     /// <summary>
-    /// Per stream of <see cref="NormalNoise.StreamLength"/> values, eight scalar xoshiro128+ generators seeded by
+    /// Per stream of <see cref="NormalNoise.StreamLength"/> values, sixteen scalar xoshiro128+ generators seeded by
     /// SplitMix64 from the key XOR the stream's multiple of 0xD1B54A32D192ED03, and the Box–Muller transform in doubles.
     /// </summary>
     static double[] ReferenceStreams(ulong key, int length)
@@ -148,16 +148,17 @@ public class NormalNoiseTests
 
     static double[] ReferenceStream(ulong seed, int length)
     {
-        var words = new uint[32];
+        const int lanes = 16;
+        var words = new uint[4 * lanes];
         var seeder = seed;
-        for (var i = 0; i < 16; i++)
+        for (var i = 0; i < 2 * lanes; i++)
         {
             var z = SplitMix64(ref seeder);
             words[2 * i] = (uint)z;
             words[2 * i + 1] = (uint)(z >> 32);
         }
-        // Lane j's state is (s0, s1, s2, s3) = words[j], words[8 + j], words[16 + j], words[24 + j].
-        var lanes = Enumerable.Range(0, 8).Select(j => new[] { words[j], words[8 + j], words[16 + j], words[24 + j] }).ToArray();
+        // Lane j's state is (s0, s1, s2, s3) = words[j], words[16 + j], words[32 + j], words[48 + j].
+        var states = Enumerable.Range(0, lanes).Select(j => new[] { words[j], words[lanes + j], words[2 * lanes + j], words[3 * lanes + j] }).ToArray();
         uint Next(uint[] s)
         {
             var result = s[0] + s[3];
@@ -171,18 +172,18 @@ public class NormalNoiseTests
             return result;
         }
 
-        var values = new double[length + 16];
-        for (var start = 0; start < length; start += 16)
+        var values = new double[length + 2 * lanes];
+        for (var start = 0; start < length; start += 2 * lanes)
         {
-            var u1 = new double[8];
-            var u2 = new double[8];
-            for (var j = 0; j < 8; j++) u1[j] = ((Next(lanes[j]) >> 8) + 1) / 16777216.0;
-            for (var j = 0; j < 8; j++) u2[j] = (Next(lanes[j]) >> 8) / 16777216.0;
-            for (var j = 0; j < 8; j++)
+            var u1 = new double[lanes];
+            var u2 = new double[lanes];
+            for (var j = 0; j < lanes; j++) u1[j] = ((Next(states[j]) >> 8) + 1) / 16777216.0;
+            for (var j = 0; j < lanes; j++) u2[j] = (Next(states[j]) >> 8) / 16777216.0;
+            for (var j = 0; j < lanes; j++)
             {
                 var radius = Math.Sqrt(-2 * Math.Log(u1[j]));
                 values[start + j] = radius * Math.Cos(2 * Math.PI * u2[j]);
-                values[start + 8 + j] = radius * Math.Sin(2 * Math.PI * u2[j]);
+                values[start + lanes + j] = radius * Math.Sin(2 * Math.PI * u2[j]);
             }
         }
         return values[..length];

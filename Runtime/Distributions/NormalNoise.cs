@@ -8,9 +8,10 @@ namespace BnnDsl;
 /// Standard normal noise ε ~ N(0, I) for the reparameterised draws. On the CPU, float32 noise comes from the runtime's
 /// compiled kernels (<see cref="CpuKernels"/>) instead of libtorch: libtorch's <c>randn</c> runs its Mersenne Twister
 /// serially, 1.1 ms for the 478k weights of the Fashion-MNIST MLP, more than half a MAP training step; the kernel
-/// (<c>bnndsl-bench --kernels</c> times both) runs xoshiro128+ streams side by side in 256-bit vectors on both cores,
-/// turned into normals by the Box–Muller transform with a polynomial logarithm and sine/cosine. On other devices and
-/// dtypes, without the compiled kernels, or with <see cref="CpuKernels.Enabled"/> off, the noise is libtorch's.
+/// (<c>bnndsl-bench --kernels</c> times both) runs sixteen xoshiro128+ generators side by side (one 512-bit vector; two
+/// 256-bit ones in the AVX2 build, with the same values) on both cores, turned into normals by the Box–Muller transform
+/// with a polynomial logarithm and sine/cosine. On other devices and dtypes, without the compiled kernels, or with
+/// <see cref="CpuKernels.Enabled"/> off, the noise is libtorch's.
 /// <para>
 /// Reproducibility: every call takes its key from libtorch's default generator (63 random bits), so
 /// <c>torch.random.manual_seed</c> fixes this noise as it fixes libtorch's, and the values of one call depend only
@@ -37,9 +38,9 @@ public static class NormalNoise
     /// <summary>
     /// Fills <paramref name="destination"/> with N(0, 1) draws determined by <paramref name="key"/> alone, with the
     /// compiled kernels (<see cref="CpuKernels.IsNative"/>). Stream c covers the values from c · <see cref="StreamLength"/>
-    /// on: eight xoshiro128+ generators seeded by SplitMix64 from key XOR c · 0xD1B54A32D192ED03 (stream 0 from the key
-    /// itself), whose lane j gives, per block of 16 values, the uniforms u₁ (its first output) and u₂ (its second); the
-    /// block holds r cos θ at j and r sin θ at 8 + j, with r = √(−2 ln u₁), u₁ ∈ (0, 1], and θ = 2π u₂. Streams are
+    /// on: sixteen xoshiro128+ generators seeded by SplitMix64 from key XOR c · 0xD1B54A32D192ED03 (stream 0 from the key
+    /// itself), whose lane j gives, per block of 32 values, the uniforms u₁ (its first output) and u₂ (its second); the
+    /// block holds r cos θ at j and r sin θ at 16 + j, with r = √(−2 ln u₁), u₁ ∈ (0, 1], and θ = 2π u₂. Streams are
     /// the unit the threads share, so the values do not depend on the thread count. With 24-bit uniforms |ε| stays
     /// below √(48 ln 2) ≈ 5.77 (a standard normal exceeds that with probability 8e-9) and the far tail is coarsely
     /// spaced; neither shows in the moments or the distribution function at the sample sizes of training (tests).
