@@ -47,7 +47,7 @@ public static class StepProfile
             _ = value.item<float>();
             double t0 = clock.Elapsed.TotalMilliseconds;
             optimizer.ZeroGrad();
-            value.backward();
+            if (module is BayesianModule) BayesianModule.Backward(value); else value.backward();
             afterBackward?.Invoke();
             double t1 = clock.Elapsed.TotalMilliseconds;
             optimizer.Step();

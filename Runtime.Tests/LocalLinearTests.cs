@@ -72,6 +72,38 @@ public class LocalLinearTests
         for (int i = 0; i < names.Length; i++) AssertClose(reference.Gradients[i], fused.Gradients[i], scales[i], names[i]);
     }
 
+    [Fact]
+    public void BackwardGivesTheGradientsAutogradGives()
+    {
+        // BayesianModule.Backward has the node write its leaf parameters' gradients itself instead of handing them to
+        // autograd. The result must be the same to the bit: on a fresh .grad (first pass) and added to one already there
+        // (second pass), for parameters that are not leaves (ρ_W here, a product) and for the input.
+        random.manual_seed(42);
+        var x = rand(5, 7);
+        var (weightMu, weightRhoLeaf, biasMu, biasRho) = (randn(3, 7) * 0.2, rand(3, 7) * 2 - 6, randn(3) * 0.2, rand(3) * 2 - 6);
+        var leaves = new[] { x, weightMu, weightRhoLeaf, biasMu, biasRho };
+        foreach (var leaf in leaves) leaf.requires_grad_();
+        var (outputWeight, sigmaWeight) = (randn(5, 3), randn(3, 7));
+
+        Tensor[] Gradients(bool direct)
+        {
+            foreach (var leaf in leaves) leaf.grad = null;
+            for (int pass = 0; pass < 2; pass++)
+            {
+                random.manual_seed(43 + pass);
+                var (output, weightSigma, _) = Reparameterization.LocalLinear(x, weightMu, weightRhoLeaf * 1, biasMu, biasRho);
+                var loss = (output * outputWeight).sum() + (weightSigma * sigmaWeight).sum();
+                if (direct) BayesianModule.Backward(loss); else loss.backward();
+            }
+            return leaves.Select(leaf => leaf.grad!.clone()).ToArray();
+        }
+
+        var throughAutograd = Gradients(direct: false);
+        var written = Gradients(direct: true);
+        var names = new[] { "∂/∂x", "∂/∂μ_W", "∂/∂ρ_W", "∂/∂μ_b", "∂/∂ρ_b" };
+        for (int i = 0; i < names.Length; i++) Assert.True(throughAutograd[i].eq(written[i]).all().item<bool>(), names[i]);
+    }
+
     static Tensor Representable(Tensor values) => values.to(ScalarType.Float32).to(ScalarType.Float64);
 
     static void AssertClose(Tensor expected, Tensor actual, Tensor scale, string what)

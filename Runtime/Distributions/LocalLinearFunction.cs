@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
@@ -25,10 +26,31 @@ namespace BnnDsl;
 /// The backward pass runs in a callback from libtorch: an exception there would end the process rather than reach
 /// the caller, so it only does arithmetic on tensors whose shapes the forward pass fixed.
 /// </para>
+/// <para>
+/// Inside <see cref="ParameterGradientsWrittenDirectly"/> (<see cref="BayesianModule.Backward"/>) the node writes the
+/// gradients of its leaf parameters into their <c>.grad</c> itself, as autograd's accumulation would, and hands autograd
+/// none for them. Handed over, each would be copied: the .NET side still holds a reference to a gradient the node
+/// returns, and libtorch only takes a gradient it holds alone (else it clones it), a copy of every μ and ρ each step.
+/// </para>
 /// </summary>
 internal sealed class LocalLinearFunction : MultiTensorFunction<LocalLinearFunction>
 {
     const string InputNeedsGradient = "inputNeedsGradient";
+
+    [ThreadStatic] static bool writeParameterGradients;
+
+    /// <summary>
+    /// Until disposed, backward passes on this thread write the layer parameters' gradients into their <c>.grad</c>
+    /// directly (see the class remarks). Only for <c>backward()</c>: <c>autograd.grad</c> would not see them.
+    /// </summary>
+    internal static IDisposable ParameterGradientsWrittenDirectly() => new DirectWrites(writeParameterGradients);
+
+    sealed class DirectWrites : IDisposable
+    {
+        readonly bool previous;
+        public DirectWrites(bool previous) => (this.previous, writeParameterGradients) = (previous, true);
+        public void Dispose() => writeParameterGradients = previous;
+    }
 
     public override string Name => nameof(LocalLinearFunction);
 
@@ -59,7 +81,7 @@ internal sealed class LocalLinearFunction : MultiTensorFunction<LocalLinearFunct
             sensitivity = noise.div_(std.mul_(2));
         }
         // σ is saved through an alias: saving an output tensor itself would tie it to this node's saved state.
-        ctx.save_for_backward(new() { x, inputSquared, weightMu, weightRho, weightSigma.detach(), weightVariance, biasRho, biasSigma.detach(), sensitivity });
+        ctx.save_for_backward(new() { x, inputSquared, weightMu, weightRho, weightSigma.detach(), weightVariance, biasMu, biasRho, biasSigma.detach(), sensitivity });
         ctx.save_data(InputNeedsGradient, x.requires_grad);
         ctx.set_materialize_grads(false);
         return new() { output, weightSigma, biasSigma };
@@ -69,7 +91,7 @@ internal sealed class LocalLinearFunction : MultiTensorFunction<LocalLinearFunct
     {
         var saved = ctx.get_saved_variables();
         var (x, inputSquared, weightMu, weightRho, weightSigma) = (saved[0], saved[1], saved[2], saved[3], saved[4]);
-        var (weightVariance, biasRho, biasSigma, sensitivity) = (saved[5], saved[6], saved[7], saved[8]);
+        var (weightVariance, biasMu, biasRho, biasSigma, sensitivity) = (saved[5], saved[6], saved[7], saved[8], saved[9]);
         // Outputs that reached no loss arrive undefined (no zeros are materialised).
         var outputGradient = Defined(gradients[0]) ?? zeros_like(sensitivity);
         var (weightSigmaGradient, biasSigmaGradient) = (Defined(gradients[1]), Defined(gradients[2]));
@@ -81,7 +103,26 @@ internal sealed class LocalLinearFunction : MultiTensorFunction<LocalLinearFunct
         var inputGradient = (bool)ctx.get_data(InputNeedsGradient)
             ? outputGradient.mm(weightMu).addcmul_(x, varianceGradient.mm(weightVariance), 2)
             : null;
-        return new() { inputGradient!, weightMuGradient, weightRhoGradient, biasMuGradient, biasRhoGradient };
+        // An undefined gradient (null) tells autograd there is nothing to pass on.
+        return new()
+        {
+            inputGradient!, ToAutograd(weightMu, weightMuGradient)!, ToAutograd(weightRho, weightRhoGradient)!,
+            ToAutograd(biasMu, biasMuGradient)!, ToAutograd(biasRho, biasRhoGradient)!,
+        };
+    }
+
+    /// <summary>
+    /// The gradient to hand autograd for <paramref name="parameter"/>: the gradient itself, or, for a leaf inside
+    /// <see cref="ParameterGradientsWrittenDirectly"/>, none, after setting it as the leaf's gradient or adding it to the
+    /// one there (what autograd's accumulation does, without its copy).
+    /// </summary>
+    static Tensor? ToAutograd(Tensor parameter, Tensor gradient)
+    {
+        if (!writeParameterGradients || !parameter.is_leaf || !parameter.requires_grad) return gradient;
+        var existing = parameter.grad;
+        if (existing is null || existing.IsInvalid) parameter.grad = gradient;
+        else existing.add_(gradient);
+        return null;
     }
 
     static Tensor? Defined(Tensor? gradient) => gradient is null || gradient.IsInvalid ? null : gradient;

@@ -158,6 +158,17 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
         return MeanNegativeLogLikelihood(forward(inputs), targets);
     }
 
+    /// <summary>
+    /// Differentiates <paramref name="objective"/> into the parameters' gradients (<c>.grad</c>, added to any there):
+    /// <c>objective.backward()</c>, except that locally reparameterised layers write their parameters' gradients
+    /// themselves, sparing autograd a copy of each (<see cref="LocalLinearFunction"/>). What the trainer runs each step.
+    /// </summary>
+    public static void Backward(Tensor objective)
+    {
+        using var direct = LocalLinearFunction.ParameterGradientsWrittenDirectly();
+        objective.backward();
+    }
+
     // Cross-entropy is log-softmax and the mean of the picked entries in one kernel.
     Tensor MeanNegativeLogLikelihood(Tensor output, Tensor targets) => Likelihood == Likelihood.Categorical
         ? nn.functional.cross_entropy(output, targets.view(-1))

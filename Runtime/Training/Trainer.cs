@@ -187,7 +187,7 @@ public sealed class TrainingSession : IDisposable
                 double stepLoss = stepNll is null ? nllValue + penalty / n : objective.item<float>();
                 if (!double.IsFinite(stepLoss)) throw new TrainingDivergedException(epoch, step + 1, nllValue, complexityValue);
                 optimizer.ZeroGrad();
-                objective.backward();
+                BayesianModule.Backward(objective);
                 if (directKl is not null)
                 {
                     bool finite = true;
