@@ -27,8 +27,8 @@ public static class Declarations
         [Posterior(MeanField, InitialRho = -6, LocalReparameterization = true)]
         public partial class FashionMlp
         {
-            [Dense(784, 400, ReLU), Posterior(MeanField, InitialRho = -7)] private partial torch.Tensor Hidden1(torch.Tensor input);
-            [Dense(400, 400, ReLU), Prior(Normal, 0, 0.4)] private partial torch.Tensor Hidden2(torch.Tensor input);
+            [Dense(784, 400, ReLU), Posterior(MeanField, InitialRho = -8)] private partial torch.Tensor Hidden1(torch.Tensor input);
+            [Dense(400, 400, ReLU), Prior(Normal, 0, 0.25)] private partial torch.Tensor Hidden2(torch.Tensor input);
             [Dense(400, 10), Prior(Normal, 0, 1), Posterior(MeanField, InitialRho = -2)] private partial torch.Tensor Output(torch.Tensor input);
         }
         """;
