@@ -135,17 +135,21 @@ struct NormalStream {
         std::memcpy(&s2, words + 2 * Lanes, sizeof s2); std::memcpy(&s3, words + 3 * Lanes, sizeof s3);
     }
 
-    lanes next() {
-        lanes result = s0 + s3, shifted = s1 << 9;
+    // The next output of every lane (through a reference: a 512-bit vector returned by value would change the
+    // calling convention of the AVX2 build, which g++ warns about).
+    void next(lanes& result) {
+        lanes shifted = s1 << 9;
+        result = s0 + s3;
         s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= shifted;
         s3 = (s3 << 11) | (s3 >> 21);
-        return result;
     }
 
     // Writes the next 2 * Lanes values to out.
     void block(float* out) {
         uint32_t bits[2][Lanes];
-        lanes first = next(), second = next();
+        lanes first, second;
+        next(first);
+        next(second);
         std::memcpy(bits[0], &first, sizeof first);
         std::memcpy(bits[1], &second, sizeof second);
         for (int j = 0; j < Lanes; j++) {
