@@ -98,7 +98,7 @@ public static class GeneratorTiming
             compiler.Add(compilerMs);
         }
 
-        double g = Median(generator), a = Median(analyzers), c = Median(compiler);
+        double g = Statistics.Median(generator), a = Statistics.Median(analyzers), c = Statistics.Median(compiler);
         Console.WriteLine($"{name}: {sources.Length} files, {generatedFiles} generated, {errors} errors");
         Console.WriteLine(Invariant($"  generator (fresh driver, cold compilation): {g,8:F1} ms"));
         Console.WriteLine(Invariant($"  analyzers (their logged execution time):    {a,8:F1} ms"));
@@ -125,7 +125,7 @@ public static class GeneratorTiming
             driver = driver.RunGenerators(current);
             times.Add(clock.Elapsed.TotalMilliseconds);
         }
-        double ms = Median(times);
+        double ms = Statistics.Median(times);
         var reasons = driver.GetRunResult().Results.Single().TrackedSteps
             .Where(step => step.Key is BayesianNetworkGenerator.Steps.Networks or BayesianNetworkGenerator.Steps.Valid or BayesianNetworkGenerator.Steps.Placeholders or BayesianNetworkGenerator.Steps.AmbiguousHintNames)
             .SelectMany(step => step.Value.SelectMany(run => run.Outputs.Select(o => o.Reason)))
@@ -146,12 +146,6 @@ public static class GeneratorTiming
         ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
             .Where(p => p.EndsWith(".dll", StringComparison.Ordinal) && !Path.GetFileName(p).StartsWith("BnnDsl.Generator", StringComparison.Ordinal))
             .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToImmutableArray();
-
-    static double Median(List<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
 
     static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -110,7 +110,6 @@ public static class KernelTimes
             kernel();
             seconds.Add(clock.Elapsed.TotalSeconds);
         }
-        seconds.Sort();
-        return seconds[repetitions / 2];
+        return Statistics.Median(seconds);
     }
 }

@@ -159,7 +159,7 @@ static void Compare(string nameA, Func<double> epochA, string nameB, Func<double
         a.Add(epochA());
         b.Add(epochB());
     }
-    double medianA = Median(a), medianB = Median(b);
+    double medianA = Statistics.Median(a), medianB = Statistics.Median(b);
     // The machine drifts by ±20% over a minute; the ratio within each round (A, then B right after) cancels the drift
     // that the ratio of the two medians would keep.
     var roundRatios = a.Zip(b, (x, y) => x / y).ToList();
@@ -168,11 +168,6 @@ static void Compare(string nameA, Func<double> epochA, string nameB, Func<double
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{nameB}: {medianB:F2} s/epoch (median of {epochs}; {string.Join(" ", b.Select(x => x.ToString("F2", CultureInfo.InvariantCulture)))})"));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"  ratio {Median(roundRatios):F3}, median of the {epochs} rounds' ratios ({roundRatios.Min():F2}–{roundRatios.Max():F2}); ratio of medians {medianA / medianB:F3} (goal {goal})\n"));
+        $"  ratio {Statistics.Median(roundRatios):F3}, median of the {epochs} rounds' ratios ({roundRatios.Min():F2}–{roundRatios.Max():F2}); ratio of medians {medianA / medianB:F3} (goal {goal})\n"));
 }
 
-static double Median(List<double> values)
-{
-    var sorted = values.OrderBy(v => v).ToArray();
-    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-}

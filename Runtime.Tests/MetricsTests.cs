@@ -49,4 +49,12 @@ public class MetricsTests
         // Pairs (neg, pos): (1,2) win, (1,0.5) loss, (1,1) tie, (3,2) loss, (3,0.5) loss, (3,1) loss → 1.5 / 6.
         Assert.Equal(1.5 / 6, Metrics.Auroc(new[] { 1.0, 3.0 }, new[] { 2.0, 0.5, 1.0 }), 12);
     }
+
+    [Fact]
+    public void MedianTakesTheMiddleValueOrTheMeanOfTheTwoMiddleOnes()
+    {
+        Assert.Equal(2.0, Statistics.Median(new[] { 3.0, 1.0, 2.0 }));
+        Assert.Equal(2.5, Statistics.Median(new[] { 4.0, 1.0, 3.0, 2.0 }));
+        Assert.Throws<ArgumentException>(() => Statistics.Median(Array.Empty<double>()));
+    }
 }

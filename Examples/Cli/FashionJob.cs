@@ -96,8 +96,7 @@ public static class FashionJob
             ood.Dispose();
         }
 
-        var seconds = epochsRun.Select(e => e.Seconds).OrderBy(s => s).ToArray();
-        double? secondsPerEpoch = seconds.Length == 0 ? null : seconds[seconds.Length / 2];
+        double? secondsPerEpoch = epochsRun.Count == 0 ? null : Statistics.Median(epochsRun.Select(e => e.Seconds));
         var report = new Dictionary<string, object?>
         {
             ["method"] = options.Method,
