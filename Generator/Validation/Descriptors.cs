@@ -125,7 +125,7 @@ public static class Descriptors
 
     public static readonly DiagnosticDescriptor MonteCarloKl = new(
         "BNN0022", "KL term estimated by Monte Carlo",
-        "The KL between the {0} posterior and the {1} prior has no closed form: it is estimated by Monte Carlo from each step's weight draw, which adds gradient noise; a Normal prior gives it exactly",
+        "The KL between the {0} posterior and the {1} prior has no closed form: it is estimated by Monte Carlo from one weight draw per step, which adds gradient noise; a Normal prior gives it exactly",
         Inference, DiagnosticSeverity.Info, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0022");
 
     public static readonly DiagnosticDescriptor AttributeOnNonLayer = new(
