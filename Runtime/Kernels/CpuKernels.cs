@@ -17,11 +17,12 @@ namespace BnnDsl;
 /// The kernels are C++ (<c>Runtime/Native/kernels.cpp</c>), compiled by the build with the machine's g++ and OpenMP
 /// twice, for x86-64-v3 (AVX2) and for x86-64-v4 (AVX-512; loaded where the processor has it), and run on libtorch's
 /// own OpenMP thread pool: libtorch's workers spin between operations, so a kernel on .NET threads runs on one core
-/// while the other spins (splitting one over two .NET threads gained nothing), while on the pool it uses both: Adam's pass over 628k weights took 0.08 ms against 0.16 for the same
-/// pass written in C# with 256-bit vectors, which these kernels replaced. Their sums are kept per block of 4096 values
-/// and added in block order, so no result depends on timing or the thread count; results repeat bit for bit with one
-/// build of the library (another g++ may contract multiplications and additions into fused ones differently). Without the library (another
-/// platform, a build without g++) everything runs as libtorch operations.
+/// while the other spins (splitting one over two .NET threads gained nothing), while on the pool it uses both: Adam's
+/// pass over 628k weights took 0.08 ms against 0.16 for the same pass written in C# with 256-bit vectors, which these
+/// kernels replaced. Their sums are kept per block of 4096 values and added in block order, so no result depends on
+/// timing or the thread count; results repeat bit for bit with one build of the library (another g++ may contract
+/// multiplications and additions into fused ones differently). Without the library (another platform, a build without
+/// g++) everything runs as libtorch operations.
 /// </para>
 /// <para>
 /// They write through the tensors' memory, past autograd's version counters: a graph that saved a parameter and is
