@@ -199,17 +199,18 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
                 Tensor? sum = null, sumSquares = null, sumNoise = null;
                 for (int s = 0; s < draws; s++)
                 {
+                    // Each draw's activations are freed before the next, so memory does not grow with the samples.
+                    using var drawScope = NewDisposeScope();
                     var output = forward(batch);
                     if (Likelihood == Likelihood.Categorical)
                     {
-                        var probabilities = nn.functional.softmax(output, 1);
-                        sum = sum is null ? probabilities : sum + probabilities;
+                        Accumulate(ref sum, nn.functional.softmax(output, 1));
                         continue;
                     }
                     var (value, noise) = Heteroscedastic ? SplitHeteroscedastic(output) : (output, null);
-                    sum = sum is null ? value : sum + value;
-                    sumSquares = sumSquares is null ? value.square() : sumSquares + value.square();
-                    if (noise is not null) sumNoise = sumNoise is null ? noise : sumNoise + noise;
+                    Accumulate(ref sum, value);
+                    Accumulate(ref sumSquares, value.square());
+                    if (noise is not null) Accumulate(ref sumNoise, noise);
                 }
                 var mean = sum! / draws;
                 first.Add(mean.MoveToOuterDisposeScope());
@@ -229,6 +230,13 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
             return Predictive.Gaussian(firstAll, secondAll, draws);
         }
         finally { Mode = previous; }
+    }
+
+    // A running sum over draws that outlives the draw's dispose scope: the first term moves out, later ones add in place.
+    static void Accumulate(ref Tensor? sum, Tensor term)
+    {
+        if (sum is null) sum = term.MoveToOuterDisposeScope();
+        else sum.add_(term);
     }
 
     /// <summary>
