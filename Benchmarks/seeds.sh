@@ -8,7 +8,9 @@ method="${1:-mean-field}"
 first="${2:-1}"
 last="${3:-10}"
 shift $(( $# < 3 ? $# : 3 ))
-out="$root/out-seeds/$method"
+# Runs with extra options go to their own folder (out-seeds/mean-field_--samples_512), not over the plain runs.
+suffix="$(printf '%s' "$*" | tr -c 'A-Za-z0-9.-' '_')"
+out="$root/out-seeds/$method${suffix:+_$suffix}"
 dotnet build "$root/Examples" -c Release -v quiet -nologo >/dev/null
 mkdir -p "$out"
 for seed in $(seq "$first" "$last"); do

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
@@ -80,9 +81,12 @@ public static class FashionJob
         Directory.CreateDirectory(options.Out);
         model.Save(Path.Combine(options.Out, "model.bin"));
 
+        // Prediction time (S forward passes per image) is reported beside training time: it grows with --samples.
+        var predictionClock = Stopwatch.StartNew();
         using var predictive = model.Predict(test.Inputs, options.Samples);
         // The predictive as plain rows once, for the metrics, the entropies and the reliability diagram.
         var probabilities = Metrics.ToRows(predictive.Probabilities);
+        predictionClock.Stop();
         var labels = Metrics.ToLabels(test.Targets);
         var metrics = Metrics.Evaluate(probabilities, labels);
         var testEntropy = probabilities.Select(Metrics.Entropy).ToArray();
@@ -90,8 +94,10 @@ public static class FashionJob
         double[]? oodEntropy = null;
         if (ood is not null)
         {
+            predictionClock.Start();
             using var oodPredictive = model.Predict(ood.Inputs, options.Samples);
             oodEntropy = Metrics.Entropies(oodPredictive);
+            predictionClock.Stop();
             auroc = Metrics.Auroc(testEntropy, oodEntropy);
             ood.Dispose();
         }
@@ -117,6 +123,7 @@ public static class FashionJob
             ["ood_mean_entropy"] = oodEntropy?.Average(),
             ["seconds_per_epoch"] = secondsPerEpoch,
             ["posterior_samples"] = predictive.Samples,
+            ["prediction_seconds"] = predictionClock.Elapsed.TotalSeconds,
             ["seed"] = options.Seed,
             ["threads"] = get_num_threads(),
             ["mkl_by_instruction_sets"] = CpuKernels.MklChoosesByInstructionSets,
@@ -140,6 +147,7 @@ public static class FashionJob
         table.AddRow("OOD AUROC (entropy)", auroc is null ? "n/a" : $"{auroc:F4}");
         table.AddRow("s / epoch (median)", secondsPerEpoch is null ? "n/a" : $"{secondsPerEpoch:F2}");
         table.AddRow("posterior samples", predictive.Samples.ToString(CultureInfo.InvariantCulture));
+        table.AddRow(ood is null ? "prediction s" : "prediction s (test + OOD)", predictionClock.Elapsed.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture));
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"Wrote {Markup.Escape(Path.Combine(options.Out, "metrics.json"))}, reliability.png, entropy.png and model.bin.");
         return 0;
