@@ -167,9 +167,16 @@ public class CpuKernelsTests
             long bad = Export<KlAddGradient>(library, "bnndsl_kl_add_gradient")(ref Data(mu), ref Data(rho), ref Data(sigma), n, 1,
                 (float)logRatio, (float)gap, (float)wide, ref Unsafe.NullRef<float>(), 777, 1f / 60000, ref Data(muGradient), ref Data(rhoGradient));
             Assert.Equal(0, bad);
-            return (sigma, square, noise, muGradient, rhoGradient);
+            // The local draw from its moments, in place (training) and into the noise (prediction): the same values.
+            var variance = square.clone();
+            var (drawInPlace, drawIntoNoise) = (mu.clone(), noise.clone());
+            Export<SampleFromMoments>(library, "bnndsl_sample_from_moments")(ref Data(drawInPlace), ref Data(variance), ref Data(noise), n);
+            Export<SampleFromMoments>(library, "bnndsl_sample_given_moments")(ref Data(mu), ref Data(square), ref Data(drawIntoNoise), n);
+            Assert.True(drawInPlace.eq(drawIntoNoise).all().item<bool>(), "the prediction's draw is not training's");
+            return (sigma, square, noise, muGradient, rhoGradient, drawInPlace);
         }).ToArray();
         var (avx2, avx512) = (results[0], results[1]);
+        AssertCloseElementwise(avx2.drawInPlace, avx512.drawInPlace, 1e-6);
         AssertCloseElementwise(avx2.sigma, avx512.sigma, 1e-6);
         AssertCloseElementwise(avx2.square, avx512.square, 1e-6);
         AssertCloseElementwise(avx2.noise, avx512.noise, 1e-6);
@@ -191,6 +198,7 @@ public class CpuKernelsTests
 
     delegate void SoftplusSquare(ref float rho, ref float sigma, ref float square, long n);
     delegate void NormalFill(ref float destination, long n, ulong key);
+    delegate void SampleFromMoments(ref float mean, ref float variance, ref float noise, long n);
     delegate long KlAddGradient(ref float mu, ref float rho, ref float sigma, long n, int family, float a, float b, float c,
                                 ref float noise, ulong key, float scale, ref float muGradient, ref float rhoGradient);
 

@@ -64,11 +64,7 @@ internal sealed class LocalLinearFunction : MultiTensorFunction<LocalLinearFunct
     public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
     {
         var (x, weightMu, weightRho, biasMu, biasRho) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3], (Tensor)vars[4]);
-        var (weightSigma, weightVariance) = SoftplusAndSquare(weightRho);
-        var (biasSigma, biasVariance) = SoftplusAndSquare(biasRho);
-        var inputSquared = x.square();
-        var output = addmm(biasMu, x, weightMu.t(), 1, 1);
-        var variance = addmm(biasVariance, inputSquared, weightVariance.t(), 1, 1);
+        var (output, variance, inputSquared, weightSigma, weightVariance, biasSigma) = Moments(x, weightMu, weightRho, biasMu, biasRho);
         var noise = NormalNoise.Like(output);
         // Afterwards variance holds ∂y/∂v = ε / (2√v), all the backward pass needs of the two.
         var sensitivity = variance;
@@ -85,6 +81,21 @@ internal sealed class LocalLinearFunction : MultiTensorFunction<LocalLinearFunct
         ctx.save_data(InputNeedsGradient, x.requires_grad);
         ctx.set_materialize_grads(false);
         return new() { output, weightSigma, biasSigma };
+    }
+
+    /// <summary>
+    /// The pre-activation's moments m = x μ_Wᵀ + μ_b and v = x² σ_W²ᵀ + σ_b², with the x², σ_W, σ_W² and σ_b they
+    /// were made from; the forward pass's arithmetic, also for draws that reuse the moments (<see cref="RepeatedInputMoments"/>).
+    /// </summary>
+    internal static (Tensor Mean, Tensor Variance, Tensor InputSquared, Tensor WeightSigma, Tensor WeightVariance, Tensor BiasSigma) Moments(
+        Tensor x, Tensor weightMu, Tensor weightRho, Tensor biasMu, Tensor biasRho)
+    {
+        var (weightSigma, weightVariance) = SoftplusAndSquare(weightRho);
+        var (biasSigma, biasVariance) = SoftplusAndSquare(biasRho);
+        var inputSquared = x.square();
+        var mean = addmm(biasMu, x, weightMu.t(), 1, 1);
+        var variance = addmm(biasVariance, inputSquared, weightVariance.t(), 1, 1);
+        return (mean, variance, inputSquared, weightSigma, weightVariance, biasSigma);
     }
 
     public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradients)

@@ -64,4 +64,30 @@ public static class Reparameterization
         var variance = nn.functional.linear(input.square(), weightSigma.square(), biasSigma.square());
         return (mean + variance.sqrt() * NormalNoise.Like(mean), weightSigma, biasSigma);
     }
+
+    /// <summary>
+    /// The mean and variance of <see cref="LocalLinear"/>'s pre-activation for <paramref name="input"/>, by the same
+    /// route and arithmetic, for draws that share them (<see cref="RepeatedInputMoments"/>). Records no graph.
+    /// </summary>
+    internal static (Tensor Mean, Tensor Variance) LocalLinearMoments(Tensor input, Tensor weightMu, Tensor weightRho, Tensor biasMu, Tensor biasRho)
+    {
+        using var noGrad = no_grad();
+        if (CpuKernels.Enabled && input.dim() == 2 && weightMu.dim() == 2 && biasMu.dim() == 1)
+        {
+            var moments = LocalLinearFunction.Moments(input, weightMu, weightRho, biasMu, biasRho);
+            return (moments.Mean, moments.Variance);
+        }
+        var mean = nn.functional.linear(input, weightMu, biasMu);
+        var variance = nn.functional.linear(input.square(), Sigma(weightRho).square(), Sigma(biasRho).square());
+        return (mean, variance);
+    }
+
+    /// <summary>A draw mean + √variance ⊙ ε with fresh noise ε, as <see cref="LocalLinear"/> makes it; the moments are kept.</summary>
+    internal static Tensor SampleGivenMoments(Tensor mean, Tensor variance)
+    {
+        var noise = NormalNoise.Like(mean);
+        if (!CpuKernels.CanRun(mean.numel(), mean, variance, noise)) return mean.addcmul(variance.sqrt(), noise, 1);
+        CpuKernels.SampleGivenMoments(mean, variance, noise);
+        return noise;
+    }
 }

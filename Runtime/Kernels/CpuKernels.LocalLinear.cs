@@ -22,6 +22,13 @@ public static partial class CpuKernels
         NativeSampleFromMoments(ref First(mean), ref First(variance), ref First(noise), mean.numel());
 
     /// <summary>
+    /// A local draw from moments kept for several draws, in place of its noise: <paramref name="noise"/> becomes
+    /// mean + √variance · ε, the arithmetic of <see cref="SampleFromMoments"/>, and the moments stay as they were.
+    /// </summary>
+    internal static void SampleGivenMoments(Tensor mean, Tensor variance, Tensor noise) =>
+        NativeSampleGivenMoments(ref First(mean), ref First(variance), ref First(noise), mean.numel());
+
+    /// <summary>
     /// ∂/∂ρ = (2σ ∂/∂σ² + ∂/∂σ) · sigmoid(ρ) in place of ∂/∂σ²; <paramref name="sigmaGradient"/> is null when σ reached
     /// no loss.
     /// </summary>
@@ -33,6 +40,9 @@ public static partial class CpuKernels
 
     [DllImport(Library, EntryPoint = "bnndsl_sample_from_moments")]
     static extern void NativeSampleFromMoments(ref float mean, ref float variance, ref float noise, long count);
+
+    [DllImport(Library, EntryPoint = "bnndsl_sample_given_moments")]
+    static extern void NativeSampleGivenMoments(ref float mean, ref float variance, ref float noise, long count);
 
     [DllImport(Library, EntryPoint = "bnndsl_rho_gradient")]
     static extern void NativeRhoGradient(ref float squareGradient, ref float sigma, ref float sigmaGradient, ref float rho, long count);

@@ -189,6 +189,7 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
         try
         {
             using var noGrad = no_grad();
+            using var repeatedInputs = RepeatedInputMoments.Open(); // the first layer's moments once per batch
             long n = inputs.shape[0];
             var first = new System.Collections.Generic.List<Tensor>();
             var second = new System.Collections.Generic.List<Tensor>();

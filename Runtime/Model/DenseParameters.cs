@@ -92,6 +92,7 @@ public sealed class MeanFieldDense : nn.Module
     /// </summary>
     public Tensor LocalReparameterizedLinear(Tensor input)
     {
+        if (RepeatedInputMoments.Active is { } repeated) return repeated.Draw(this, input);
         var (output, wSigma, bSigma) = Reparameterization.LocalLinear(input, WeightMu, WeightRho, BiasMu, BiasRho);
         if (is_grad_enabled()) { weightSigma = wSigma; biasSigma = bSigma; }
         return output;

@@ -455,6 +455,18 @@ void bnndsl_sample_from_moments(float* mean, float* variance, const float* noise
     });
 }
 
+// A local draw from moments kept for several draws (one input, many posterior samples), into noise: noise becomes
+// mean + sqrt(variance) noise, the arithmetic of bnndsl_sample_from_moments, leaving the moments as they were.
+void bnndsl_sample_given_moments(const float* mean, const float* variance, float* noise, int64_t n) {
+    over_ranges(n, [=](int64_t begin, int64_t end) {
+        #pragma omp simd
+        for (int64_t i = begin; i < end; i++) {
+            float std_dev = std::sqrt(variance[i]);
+            noise[i] = mean[i] + std_dev * noise[i];
+        }
+    });
+}
+
 // d/drho from d/d(sigma^2) and d/dsigma, in place of d/d(sigma^2): (2 sigma g2 + g1) sigmoid(rho), since
 // d softplus(rho)/drho = sigmoid(rho). sigma_gradient may be null (sigma reached no loss).
 void bnndsl_rho_gradient(float* square_gradient, const float* sigma, const float* sigma_gradient, const float* rho, int64_t n) {

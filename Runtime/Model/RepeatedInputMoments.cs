@@ -1,0 +1,50 @@
+using System;
+using System.Collections.Generic;
+using static TorchSharp.torch;
+
+namespace BnnDsl;
+
+/// <summary>
+/// While open (<see cref="BayesianModule.Predict"/> opens one), a locally reparameterised layer given the same input
+/// tensor as on its previous draw reuses that input's pre-activation mean and variance and draws only new noise.
+/// Every draw of a prediction feeds the first layer the same batch, so its two matrix products run once per batch
+/// instead of once per draw: for the Fashion-MNIST MLP, two thirds of a draw's arithmetic. The draws are those the
+/// layer makes otherwise: the same noise, and where the kernels run the same values. Without gradients only; one
+/// thread's scope.
+/// </summary>
+internal sealed class RepeatedInputMoments : IDisposable
+{
+    [ThreadStatic] static RepeatedInputMoments? current;
+
+    readonly RepeatedInputMoments? enclosing;
+    // Per layer, the last input and its moments, owned here (outside every dispose scope) until replaced or closed.
+    readonly Dictionary<MeanFieldDense, (Tensor Input, Tensor Mean, Tensor Variance)> lastByLayer = new();
+
+    RepeatedInputMoments(RepeatedInputMoments? enclosing) => this.enclosing = enclosing;
+
+    /// <summary>Opens a scope on this thread; disposing it frees the moments kept and restores the enclosing scope.</summary>
+    internal static RepeatedInputMoments Open() => current = new RepeatedInputMoments(current);
+
+    /// <summary>The scope open on this thread while no gradients are recorded, else null.</summary>
+    internal static RepeatedInputMoments? Active => current is not null && !is_grad_enabled() ? current : null;
+
+    /// <summary>A draw of <paramref name="layer"/>'s locally reparameterised pre-activation for <paramref name="input"/>.</summary>
+    internal Tensor Draw(MeanFieldDense layer, Tensor input)
+    {
+        if (!lastByLayer.TryGetValue(layer, out var last) || !ReferenceEquals(last.Input, input))
+        {
+            if (last.Mean is not null) { last.Mean.Dispose(); last.Variance.Dispose(); }
+            var (mean, variance) = Reparameterization.LocalLinearMoments(input, layer.WeightMu, layer.WeightRho, layer.BiasMu, layer.BiasRho);
+            last = (input, mean.DetachFromDisposeScope(), variance.DetachFromDisposeScope());
+            lastByLayer[layer] = last;
+        }
+        return Reparameterization.SampleGivenMoments(last.Mean, last.Variance);
+    }
+
+    public void Dispose()
+    {
+        foreach (var (_, mean, variance) in lastByLayer.Values) { mean.Dispose(); variance.Dispose(); }
+        lastByLayer.Clear();
+        current = enclosing;
+    }
+}
