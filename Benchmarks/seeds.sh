@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# One declaration of the main job over a range of seeds (20 epochs, full Fashion-MNIST, 32 posterior samples): a row
-# per seed, then each metric's mean and range and on how many seeds it meets the figure the README aims at.
+# One declaration of the main job over a range of seeds (20 epochs, full Fashion-MNIST, 32 posterior samples unless
+# the extra options say otherwise): a row per seed, then each metric's mean and range and on how many seeds it meets
+# the figure the README aims at.
 #   Benchmarks/seeds.sh [method] [first-seed] [last-seed] [extra bnndsl options...]   (default: mean-field 1 10)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -171,7 +171,7 @@ public class CpuKernelsTests
             var variance = square.clone();
             var (drawInPlace, drawIntoNoise) = (mu.clone(), noise.clone());
             Export<SampleFromMoments>(library, "bnndsl_sample_from_moments")(ref Data(drawInPlace), ref Data(variance), ref Data(noise), n);
-            Export<SampleFromMoments>(library, "bnndsl_sample_given_moments")(ref Data(mu), ref Data(square), ref Data(drawIntoNoise), n);
+            Export<SampleGivenMoments>(library, "bnndsl_sample_given_moments")(ref Data(mu), ref Data(square), ref Data(drawIntoNoise), n);
             Assert.True(drawInPlace.eq(drawIntoNoise).all().item<bool>(), "the prediction's draw is not training's");
             return (sigma, square, noise, muGradient, rhoGradient, drawInPlace);
         }).ToArray();
@@ -199,8 +199,26 @@ public class CpuKernelsTests
     delegate void SoftplusSquare(ref float rho, ref float sigma, ref float square, long n);
     delegate void NormalFill(ref float destination, long n, ulong key);
     delegate void SampleFromMoments(ref float mean, ref float variance, ref float noise, long n);
+    delegate void SampleGivenMoments(ref float mean, ref float variance, ref float noise, long n); // reads mean and variance only
     delegate long KlAddGradient(ref float mu, ref float rho, ref float sigma, long n, int family, float a, float b, float c,
                                 ref float noise, ulong key, float scale, ref float muGradient, ref float rhoGradient);
+
+    [Fact]
+    public void APredictionsDrawIsTrainingsAndLeavesTheMomentsAsTheyWere()
+    {
+        if (!CpuKernels.IsNative) return;
+        random.manual_seed(43);
+        const int n = 50_000; // split over the threads
+        var mean = randn(n);
+        var variance = rand(n) * 2;
+        var noise = randn(n);
+        var (meanBefore, varianceBefore) = (mean.clone(), variance.clone());
+        var (training, trainingVariance, prediction) = (mean.clone(), variance.clone(), noise.clone());
+        CpuKernels.SampleFromMoments(training, trainingVariance, noise);
+        CpuKernels.SampleGivenMoments(mean, variance, prediction);
+        Assert.True(prediction.eq(training).all().item<bool>(), "the prediction's draw is not training's");
+        Assert.True(mean.eq(meanBefore).all().item<bool>() && variance.eq(varianceBefore).all().item<bool>(), "the moments changed");
+    }
 
     [Fact]
     public void DisabledKernelsDrawLibTorchsNoise()

@@ -10,11 +10,13 @@ namespace BnnDsl.Runtime.Tests;
 public class PredictiveTests
 {
     [Theory]
-    [InlineData(false, 1000)]
-    [InlineData(true, 1000)] // local reparameterisation: the first layer's moments are computed once per batch
-    [InlineData(true, 2)]    // and afresh for each batch
-    public void ClassProbabilitiesAreTheAverageOfEachDrawsSoftmax(bool localReparameterization, int batchSize)
+    [InlineData(false, 1000, true)]
+    [InlineData(true, 1000, true)]  // local reparameterisation: the first layer's moments are computed once per batch
+    [InlineData(true, 2, true)]     // and afresh for each batch
+    [InlineData(true, 1000, false)] // the libtorch route, where the kernels do not run
+    public void ClassProbabilitiesAreTheAverageOfEachDrawsSoftmax(bool localReparameterization, int batchSize, bool kernels)
     {
+        using var kernelSwitch = new KernelSwitch(kernels);
         using BayesianModule model = localReparameterization ? new TinyMixtureClassifier() : new TinyClassifier();
         random.manual_seed(3);
         var inputs = randn(5, 4);
@@ -30,10 +32,8 @@ public class PredictiveTests
         using var predictive = model.Predict(inputs, samples, batchSize);
 
         Assert.Equal(samples, predictive.Samples);
-        if (CpuKernels.IsNative) // the same arithmetic, so the same values
-            Assert.True(predictive.Probabilities.eq(expected).all().item<bool>(), "not the draw-by-draw predictive");
-        else
-            Assert.True(predictive.Probabilities.allclose(expected, rtol: 0, atol: 1e-6));
+        // Reused moments are drawn from with the arithmetic of the route they came from: the very same values.
+        Assert.True(predictive.Probabilities.eq(expected).all().item<bool>(), "not the draw-by-draw predictive");
         // Averaged probabilities, not the softmax of averaged logits: the draws must differ for the test to mean anything.
         random.manual_seed(11);
         using (no_grad())
@@ -46,8 +46,8 @@ public class PredictiveTests
     [Fact]
     public void ReusingTheFirstLayersMomentsChangesNoDrawAtFullSize()
     {
-        // At the shapes of real data the kernels split their passes over threads and libtorch's own square root is
-        // not the kernels' (it differed in the last bit for 0.15% of a layer's outputs): the same check as above.
+        // At the shapes of real data the kernels split their passes over threads, and a square root taken by libtorch
+        // rather than the kernel differed in the last bit for 0.15% of a layer's outputs: the same check as above.
         using var model = new SmallFashionMeanField();
         random.manual_seed(5);
         var inputs = rand(1000, 784);
@@ -58,10 +58,41 @@ public class PredictiveTests
             expected = Enumerable.Range(0, samples).Select(_ => nn.functional.softmax(model.forward(inputs), 1)).Aggregate((a, b) => a + b) / samples;
         random.manual_seed(12);
         using var predictive = model.Predict(inputs, samples);
-        if (CpuKernels.IsNative)
-            Assert.True(predictive.Probabilities.eq(expected).all().item<bool>(), "not the draw-by-draw predictive");
-        else
-            Assert.True(predictive.Probabilities.allclose(expected, rtol: 0, atol: 1e-6));
+        Assert.True(predictive.Probabilities.eq(expected).all().item<bool>(), "not the draw-by-draw predictive");
+    }
+
+    [Fact]
+    public void AScopeReusesTheMomentsOfARepeatedInputAndOnlyOfIt()
+    {
+        // σ = softplus(−30) ≈ 1e−13: a draw is its mean to float32 precision, so a stale mean shows.
+        using var layer = new MeanFieldDense(4, 3, initialRho: -30);
+        random.manual_seed(6);
+        var x = randn(5, 4);
+        using var noGrad = no_grad();
+        using (RepeatedInputMoments.Open())
+        {
+            var before = layer.LocalReparameterizedLinear(x);
+            layer.WeightMu.add_(1); // every mean rises by the row's Σ x
+            var sameInput = layer.LocalReparameterizedLinear(x);
+            var equalButNew = layer.LocalReparameterizedLinear(x.clone());
+            Assert.True(sameInput.allclose(before, rtol: 0, atol: 1e-6), "the repeated input's moments were recomputed");
+            Assert.True(equalButNew.allclose(before + x.sum(1, keepdim: true), rtol: 0, atol: 1e-5), "another input reused them");
+        }
+        layer.WeightMu.add_(1);
+        Assert.Null(RepeatedInputMoments.Active);
+        Assert.True(layer.LocalReparameterizedLinear(x).allclose(layer.MeanLinear(x), rtol: 0, atol: 1e-5), "a closed scope kept them");
+    }
+
+    [Fact]
+    public void APredictionLeavesNoTensorAlive()
+    {
+        using var model = new TinyMixtureClassifier(); // its layers keep moments during the prediction
+        random.manual_seed(4);
+        var inputs = randn(9, 4);
+        long before = Tensor.TotalCount;
+        using (model.Predict(inputs, samples: 5, batchSize: 4)) { }
+        // Only fewer, if the finaliser freed some tensor an earlier test let go of meanwhile.
+        Assert.True(Tensor.TotalCount <= before, $"{Tensor.TotalCount - before} tensors outlived the prediction");
     }
 
     [Fact]

@@ -86,6 +86,8 @@ public static class Reparameterization
     internal static Tensor SampleGivenMoments(Tensor mean, Tensor variance)
     {
         var noise = NormalNoise.Like(mean);
+        // The arithmetic of the route LocalLinear takes: recorded operations, its node's libtorch fallback, or the kernel.
+        if (!CpuKernels.Enabled) return mean + variance.sqrt() * noise;
         if (!CpuKernels.CanRun(mean.numel(), mean, variance, noise)) return mean.addcmul(variance.sqrt(), noise, 1);
         CpuKernels.SampleGivenMoments(mean, variance, noise);
         return noise;

@@ -233,10 +233,11 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
         finally { Mode = previous; }
     }
 
-    // A running sum over draws that outlives the draw's dispose scope: the first term moves out, later ones add in place.
+    // A running sum over draws that outlives the draw's dispose scope: a copy of the first term (a hand-written forward
+    // may return a tensor it does not own), then each later term added in place.
     static void Accumulate(ref Tensor? sum, Tensor term)
     {
-        if (sum is null) sum = term.MoveToOuterDisposeScope();
+        if (sum is null) sum = term.clone().MoveToOuterDisposeScope();
         else sum.add_(term);
     }
 

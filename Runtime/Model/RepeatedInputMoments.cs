@@ -8,9 +8,10 @@ namespace BnnDsl;
 /// While open (<see cref="BayesianModule.Predict"/> opens one), a locally reparameterised layer given the same input
 /// tensor as on its previous draw reuses that input's pre-activation mean and variance and draws only new noise.
 /// Every draw of a prediction feeds the first layer the same batch, so its two matrix products run once per batch
-/// instead of once per draw: for the Fashion-MNIST MLP, two thirds of a draw's arithmetic. The draws are those the
-/// layer makes otherwise: the same noise, and where the kernels run the same values. Without gradients only; one
-/// thread's scope.
+/// instead of once per draw: for the Fashion-MNIST MLP, two thirds of a draw's arithmetic. (Later layers see a new
+/// input each draw and gain nothing.) The draws are those the layer makes otherwise: the same noise, and the same
+/// values on the same route (fused kernels, or libtorch operations). The input is recognised by identity, so it must
+/// not change in place between draws, as Predict's batches do not. Without gradients only; one thread's scope.
 /// </summary>
 internal sealed class RepeatedInputMoments : IDisposable
 {
@@ -33,7 +34,7 @@ internal sealed class RepeatedInputMoments : IDisposable
     {
         if (!lastByLayer.TryGetValue(layer, out var last) || !ReferenceEquals(last.Input, input))
         {
-            if (last.Mean is not null) { last.Mean.Dispose(); last.Variance.Dispose(); }
+            if (lastByLayer.Remove(layer)) { last.Mean.Dispose(); last.Variance.Dispose(); }
             var (mean, variance) = Reparameterization.LocalLinearMoments(input, layer.WeightMu, layer.WeightRho, layer.BiasMu, layer.BiasRho);
             last = (input, mean.DetachFromDisposeScope(), variance.DetachFromDisposeScope());
             lastByLayer[layer] = last;
@@ -43,6 +44,7 @@ internal sealed class RepeatedInputMoments : IDisposable
 
     public void Dispose()
     {
+        System.Diagnostics.Debug.Assert(current == this, "scopes close in the order they opened");
         foreach (var (_, mean, variance) in lastByLayer.Values) { mean.Dispose(); variance.Dispose(); }
         lastByLayer.Clear();
         current = enclosing;
