@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times BnnDsl against the PyTorch reference scripts in ../shared/peers (or $PEERS_DIR) on the full Fashion-MNIST,
 # alternating the two programs round by round so that machine noise falls on both, and prints the median epoch
-# time of each over all rounds. Needs the peers' machine set-up (python3-torch, OpenBLAS, dataset-fashion-mnist).
+# time of each over all rounds, then the median time to predict the test and OOD sets with the peers' 10 posterior
+# samples (one pass for MAP). Needs the peers' machine set-up (python3-torch, OpenBLAS, dataset-fashion-mnist).
 #   Benchmarks/compare-peers.sh [rounds] [epochs-per-run] [pair ...]   (pairs: map mean-field mean-field-peer-setting; default all)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -30,14 +31,20 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else pr
 pair() { # name, peer script and args, our method
   local name="$1" script="$2" method="$3"
   if [ ${#selected[@]} -gt 0 ] && [[ " ${selected[*]} " != *" $name "* ]]; then return; fi
-  : > "$work/$name.peer"; : > "$work/$name.ours"
+  : > "$work/$name.peer"; : > "$work/$name.ours"; : > "$work/$name.peer-predict"; : > "$work/$name.ours-predict"
   for r in $(seq "$rounds"); do
-    "$peers/run.sh" $script 2>&1 | peer_epochs >> "$work/$name.peer"
-    "$bnndsl" --method "$method" --epochs "$epochs" --threads 2 --out "$work/out-$method" 2>&1 | ours_epochs >> "$work/$name.ours"
+    "$peers/run.sh" $script > "$work/peer.log" 2>&1
+    peer_epochs < "$work/peer.log" >> "$work/$name.peer"
+    sed -nE 's/.*"eval_seconds_test_plus_ood": ([0-9.e-]+).*/\1/p' "$work/peer.log" >> "$work/$name.peer-predict"
+    # The peers average 10 posterior samples at test time (common.py TEST_SAMPLES); so does this run.
+    "$bnndsl" --method "$method" --epochs "$epochs" --samples 10 --threads 2 --out "$work/out-$method" 2>&1 | ours_epochs >> "$work/$name.ours"
+    sed -nE 's/.*"prediction_seconds": ([0-9.e-]+).*/\1/p' "$work/out-$method/metrics.json" >> "$work/$name.ours-predict"
   done
   local p o
   p=$(median < "$work/$name.peer"); o=$(median < "$work/$name.ours")
   echo "$name: peer $script ${p} s/epoch, bnndsl --method $method ${o} s/epoch, ratio $(awk -v o="$o" -v p="$p" 'BEGIN {printf "%.2f", o/p}') (epochs 2..$epochs of $rounds alternating rounds)"
+  p=$(median < "$work/$name.peer-predict"); o=$(median < "$work/$name.ours-predict")
+  awk -v n="$name" -v o="$o" -v p="$p" 'BEGIN {printf "%s: predicting test + OOD with 10 samples: peer %.3f s, bnndsl %.3f s, ratio %.2f\n", n, p, o, o/p}'
 }
 
 pair map bench_map.py map
