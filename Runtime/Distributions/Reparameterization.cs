@@ -56,7 +56,7 @@ public static class Reparameterization
     /// </summary>
     public static (Tensor Output, Tensor WeightSigma, Tensor BiasSigma) LocalLinear(Tensor input, Tensor weightMu, Tensor weightRho, Tensor biasMu, Tensor biasRho)
     {
-        if (CpuKernels.Enabled && input.dim() == 2 && weightMu.dim() == 2 && biasMu.dim() == 1)
+        if (RunsAsOneNode(input, weightMu, biasMu))
             return LocalLinearFunction.Apply(input, weightMu, weightRho, biasMu, biasRho);
         var weightSigma = Sigma(weightRho);
         var biasSigma = Sigma(biasRho);
@@ -72,7 +72,7 @@ public static class Reparameterization
     internal static (Tensor Mean, Tensor Variance) LocalLinearMoments(Tensor input, Tensor weightMu, Tensor weightRho, Tensor biasMu, Tensor biasRho)
     {
         using var noGrad = no_grad();
-        if (CpuKernels.Enabled && input.dim() == 2 && weightMu.dim() == 2 && biasMu.dim() == 1)
+        if (RunsAsOneNode(input, weightMu, biasMu))
         {
             var moments = LocalLinearFunction.Moments(input, weightMu, weightRho, biasMu, biasRho);
             return (moments.Mean, moments.Variance);
@@ -81,6 +81,10 @@ public static class Reparameterization
         var variance = nn.functional.linear(input.square(), Sigma(weightRho).square(), Sigma(biasRho).square());
         return (mean, variance);
     }
+
+    // The route LocalLinear takes: its autograd node for a minibatch, else operation by operation (the reference).
+    static bool RunsAsOneNode(Tensor input, Tensor weightMu, Tensor biasMu) =>
+        CpuKernels.Enabled && input.dim() == 2 && weightMu.dim() == 2 && biasMu.dim() == 1;
 
     /// <summary>A draw mean + √variance ⊙ ε with fresh noise ε, as <see cref="LocalLinear"/> makes it; the moments are kept.</summary>
     internal static Tensor SampleGivenMoments(Tensor mean, Tensor variance)
