@@ -73,6 +73,12 @@ namespace BnnDsl
 
         /// <summary>Mean-field only: the initial ρ of every weight, σ = softplus(ρ). Default −5 (σ ≈ 0.0067).</summary>
         public double InitialRho { get; set; } = -5.0;
+
+        /// <summary>
+        /// Mean-field only: the initial ρ of every bias, when it should differ from the weights' <c>InitialRho</c>.
+        /// A bias's noise does not scale with the input, unlike a weight's. Default: the layer's <c>InitialRho</c>.
+        /// </summary>
+        public double BiasInitialRho { get; set; } = double.NaN;
     }
 
     /// <summary>

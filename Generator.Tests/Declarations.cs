@@ -41,7 +41,7 @@ public static class Declarations
         ["ScaleMixturePrior"] = Mlp("[Prior(ScaleMixture, 0.5, 1, 0.0025)]\n[Posterior(MeanField)]"),
         ["ScaleMixturePriorLocalReparameterization"] = Mlp("[Prior(ScaleMixture, 0.25, 1, 0.001)]\n[Posterior(MeanField, LocalReparameterization = true)]"),
         ["PerLayerPriorOverride"] = Mlp("[Prior(Normal, 0, 0.1)]\n[Posterior(MeanField)]", "[Dense(400, 10), Prior(ScaleMixture, 0.5, 1, 0.0025)]"),
-        ["PerLayerPosteriorOptions"] = Mlp("[Prior(Normal, 0, 1)]\n[Posterior(MeanField, LocalReparameterization = true)]",
+        ["PerLayerPosteriorOptions"] = Mlp("[Prior(Normal, 0, 1)]\n[Posterior(MeanField, LocalReparameterization = true, BiasInitialRho = -2)]",
             "[Dense(400, 10), Posterior(MeanField, InitialRho = -3)]"),
         ["Map"] = Mlp("[Prior(Normal, 0, 1)]\n[Posterior(MAP)]", "[Dense(400, 10), Prior(Normal, 0, 0.5)]"),
         ["Regression"] = Usings + """

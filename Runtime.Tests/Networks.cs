@@ -43,6 +43,16 @@ public partial class TinyMapMixtureClassifier
     [Dense(8, 3), Prior(Normal, 0.1, 0.5)] private partial torch.Tensor Output(torch.Tensor input);
 }
 
+/// <summary>Biases that start wider than the weights, declared for the network and overridden by a layer.</summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(MeanField, InitialRho = -4, BiasInitialRho = -1, LocalReparameterization = true)]
+public partial class TinyBiasRhoClassifier
+{
+    [Dense(4, 8, ReLU), Posterior(MeanField, InitialRho = -6)] private partial torch.Tensor Hidden(torch.Tensor input);
+    [Dense(8, 3), Posterior(MeanField, BiasInitialRho = 0)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
 [BayesianNetwork(Likelihood.Categorical)]
 [Prior(Normal, 0, 1)]
 [Posterior(MAP)]

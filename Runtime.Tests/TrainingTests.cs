@@ -362,6 +362,21 @@ public class TrainingTests
     }
 
     [Fact]
+    public void EachRhoStartsWhereTheDeclarationSays()
+    {
+        // Network: weights −4, biases −1; Hidden overrides its weights (−6) and keeps the network's biases; Output
+        // sets its biases (0) and keeps the network's weights.
+        using var model = new TinyBiasRhoClassifier();
+        using var scope = NewDisposeScope();
+        var rho = model.named_parameters().Where(p => p.name.EndsWith("_rho"))
+            .ToDictionary(p => p.name, p => ((double)p.parameter.min().item<float>(), (double)p.parameter.max().item<float>()));
+        Assert.Equal((-6.0, -6.0), rho["Hidden.weight_rho"]);
+        Assert.Equal((-1.0, -1.0), rho["Hidden.bias_rho"]);
+        Assert.Equal((-4.0, -4.0), rho["Output.weight_rho"]);
+        Assert.Equal((0.0, 0.0), rho["Output.bias_rho"]);
+    }
+
+    [Fact]
     public void AnInputOfTheWrongWidthIsNamed()
     {
         using var model = new TinyClassifier();

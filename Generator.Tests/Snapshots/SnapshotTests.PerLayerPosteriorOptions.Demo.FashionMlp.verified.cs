@@ -5,7 +5,7 @@
 namespace Demo
 {
     /// <summary>
-    /// 784 → 400 ReLU → 400 ReLU → 10; mean-field Gaussian, local reparameterisation, ρ0 = -5.0 (Output: ρ0 = -3.0); prior Normal(0, 1); categorical likelihood.
+    /// 784 → 400 ReLU → 400 ReLU → 10; mean-field Gaussian, local reparameterisation, ρ0 = -5.0, bias ρ0 = -2.0 (Output: ρ0 = -3.0); prior Normal(0, 1); categorical likelihood.
     /// </summary>
     partial class FashionMlp : global::BnnDsl.BayesianModule
     {
@@ -16,11 +16,11 @@ namespace Demo
         /// <summary>Creates the network with freshly initialised parameters on <paramref name="device"/> (the CPU when null).</summary>
         public FashionMlp(global::TorchSharp.torch.Device? device = null) : base("FashionMlp")
         {
-            hidden1Parameters = new global::BnnDsl.MeanFieldDense(784, 400, initialRho: -5.0, device);
+            hidden1Parameters = new global::BnnDsl.MeanFieldDense(784, 400, initialRho: -5.0, device, biasInitialRho: -2.0);
             register_module("Hidden1", hidden1Parameters);
-            hidden2Parameters = new global::BnnDsl.MeanFieldDense(400, 400, initialRho: -5.0, device);
+            hidden2Parameters = new global::BnnDsl.MeanFieldDense(400, 400, initialRho: -5.0, device, biasInitialRho: -2.0);
             register_module("Hidden2", hidden2Parameters);
-            outputParameters = new global::BnnDsl.MeanFieldDense(400, 10, initialRho: -3.0, device);
+            outputParameters = new global::BnnDsl.MeanFieldDense(400, 10, initialRho: -3.0, device, biasInitialRho: -2.0);
             register_module("Output", outputParameters);
         }
 
@@ -28,7 +28,7 @@ namespace Demo
         public override global::BnnDsl.PosteriorMethod Method => global::BnnDsl.PosteriorMethod.MeanField;
         public override int InputSize => 784;
         public override int OutputSize => 10;
-        public override string Summary => "784 → 400 ReLU → 400 ReLU → 10; mean-field Gaussian, local reparameterisation, ρ0 = -5.0 (Output: ρ0 = -3.0); prior Normal(0, 1); categorical likelihood";
+        public override string Summary => "784 → 400 ReLU → 400 ReLU → 10; mean-field Gaussian, local reparameterisation, ρ0 = -5.0, bias ρ0 = -2.0 (Output: ρ0 = -3.0); prior Normal(0, 1); categorical likelihood";
 
         /// <summary>The layers in declaration order; each samples or uses the posterior mean according to <see cref="global::BnnDsl.BayesianModule.Mode"/>.</summary>
         public override global::TorchSharp.torch.Tensor forward(global::TorchSharp.torch.Tensor input) => Output(Hidden2(Hidden1(input)));

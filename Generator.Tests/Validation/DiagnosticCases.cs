@@ -195,6 +195,8 @@ public static class DiagnosticCases
         Case("BNN0015", "mean not a number", Net(prior: "[Prior(Normal, {|BNN0015:double.NaN|}, 1)]"), Net(prior: "[Prior(Normal, 0, 1)]")),
         Case("BNN0015", "initial rho infinite", Net(posterior: "[Posterior(MeanField, {|BNN0015:InitialRho = double.NegativeInfinity|})]"),
             Net(posterior: "[Posterior(MeanField, InitialRho = -10)]")),
+        Case("BNN0015", "bias initial rho not a number", Net(output: "[Dense(400, 10), Posterior(MeanField, {|BNN0015:BiasInitialRho = double.NaN|})]"),
+            Net(output: "[Dense(400, 10), Posterior(MeanField, BiasInitialRho = -1)]")),
         Case("BNN0016", "negative noise", Net(network: "[BayesianNetwork(Likelihood.Gaussian, {|BNN0016:NoiseStd = -0.1|})]", output: "[Dense(400, 1)]"),
             Net(network: "[BayesianNetwork(Likelihood.Gaussian, NoiseStd = 0.1)]", output: "[Dense(400, 1)]")),
         Case("BNN0017", "unknown activation", Net(hidden: "[Dense(784, 400, {|BNN0017:(Activation)7|})]"), Net(hidden: "[Dense(784, 400, (Activation)3)]")),
@@ -204,6 +206,7 @@ public static class DiagnosticCases
             Net(hidden: "[Dense(784, Width, ReLU)]", output: "[Dense(Width, 10)]", members: "    const int Width = 400;")) with { CompilerErrors = new[] { "CS0182" } },
         Case("BNN0019", "local reparameterisation on MAP", Net(posterior: "[Posterior(MAP, {|BNN0019:LocalReparameterization = true|})]"), Net(posterior: "[Posterior(MAP)]")),
         Case("BNN0019", "initial rho on MAP", Net(posterior: "[Posterior(MAP, {|BNN0019:InitialRho = -3|})]"), Net(posterior: "[Posterior(MeanField, InitialRho = -3)]")),
+        Case("BNN0019", "bias initial rho on MAP", Net(posterior: "[Posterior(MAP, {|BNN0019:BiasInitialRho = -1|})]"), Net(posterior: "[Posterior(MeanField, BiasInitialRho = -1)]")),
         Case("BNN0020", "noise on a categorical network", Net(network: "[BayesianNetwork(Likelihood.Categorical, {|BNN0020:NoiseStd = 0.1|})]"), Net()),
         Case("BNN0002", "generic class, type parameter moved to a container",
             Usings + """

@@ -144,8 +144,12 @@ internal sealed class MeanFieldEmitter : PosteriorEmitter
 
     static bool HasClosedFormKl(PriorModel prior) => prior.Family == PriorFamily.Normal;
 
-    public override string Construct(NetworkModel network, LayerModel layer) =>
-        $"new {ParameterType}({layer.Inputs}, {layer.Outputs}, initialRho: {CodeWriter.Number(network.PosteriorOf(layer).InitialRho)}, device)";
+    public override string Construct(NetworkModel network, LayerModel layer)
+    {
+        var posterior = network.PosteriorOf(layer);
+        var biasRho = posterior.InitialBiasRho == posterior.InitialRho ? "" : $", biasInitialRho: {CodeWriter.Number(posterior.InitialBiasRho)}";
+        return $"new {ParameterType}({layer.Inputs}, {layer.Outputs}, initialRho: {CodeWriter.Number(posterior.InitialRho)}, device{biasRho})";
+    }
 
     public override string Describe(NetworkModel network)
     {
@@ -164,10 +168,13 @@ internal sealed class MeanFieldEmitter : PosteriorEmitter
         layer.LocalReparameterization == network.LocalReparameterization ? null
             : layer.LocalReparameterization ? "local reparameterisation" : "per-weight sampling",
         layer.InitialRho == network.InitialRho ? null : $"ρ0 = {CodeWriter.Number(layer.InitialRho)}",
+        // Undeclared, a bias's ρ follows its layer's ρ0: only a declared one that differs from the network's is news.
+        layer.BiasInitialRho is { } biasRho && biasRho != network.BiasInitialRho ? $"bias ρ0 = {CodeWriter.Number(biasRho)}" : null,
     }.Where(part => part is not null));
 
     static string Describe(PosteriorModel posterior) =>
-        $"{(posterior.LocalReparameterization ? "local reparameterisation" : "per-weight sampling")}, ρ0 = {CodeWriter.Number(posterior.InitialRho)}";
+        $"{(posterior.LocalReparameterization ? "local reparameterisation" : "per-weight sampling")}, ρ0 = {CodeWriter.Number(posterior.InitialRho)}"
+        + (posterior.BiasInitialRho is { } biasRho ? $", bias ρ0 = {CodeWriter.Number(biasRho)}" : "");
 
     protected override bool NeedsPriorObject(NetworkModel network, LayerModel layer) => !HasClosedFormKl(PriorOf(network, layer));
 

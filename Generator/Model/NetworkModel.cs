@@ -29,6 +29,12 @@ public sealed record PosteriorModel(
     public const double DefaultInitialRho = -5.0;
 
     public static PosteriorModel Default { get; } = new(PosteriorMethod.MeanField, false, DefaultInitialRho, EquatableArray<string>.Empty);
+
+    /// <summary>The biases' initial ρ when declared (<c>BiasInitialRho</c>), else null: they start at <see cref="InitialRho"/>.</summary>
+    public double? BiasInitialRho { get; init; }
+
+    /// <summary>Where the biases' ρ starts: <see cref="BiasInitialRho"/> when declared, else the weights' <see cref="InitialRho"/>.</summary>
+    public double InitialBiasRho => BiasInitialRho ?? InitialRho;
 }
 
 /// <summary>A <c>[Prior]</c> or <c>[Posterior]</c> on a method of the network that is not a layer.</summary>
@@ -140,6 +146,7 @@ public sealed record NetworkModel(
         {
             LocalReparameterization = own.Options.Contains("LocalReparameterization") ? own.LocalReparameterization : Posterior.LocalReparameterization,
             InitialRho = own.Options.Contains("InitialRho") ? own.InitialRho : Posterior.InitialRho,
+            BiasInitialRho = own.Options.Contains("BiasInitialRho") ? own.BiasInitialRho : Posterior.BiasInitialRho,
         };
     }
 }

@@ -211,7 +211,10 @@ public static class NetworkParser
         NamedBool(posterior, "LocalReparameterization"),
         NamedDouble(posterior, "InitialRho") ?? PosteriorModel.DefaultInitialRho,
         new EquatableArray<string>(posterior.NamedArguments.Select(pair => pair.Key)),
-        IsReadable(posterior));
+        IsReadable(posterior))
+    {
+        BiasInitialRho = NamedDouble(posterior, "BiasInitialRho"),
+    };
 
     /// <summary>Whether the compiler bound the attribute and every argument to a constant.</summary>
     static bool IsReadable(AttributeData attribute) =>

@@ -26,7 +26,7 @@ public static class NetworkValidator
     static readonly Dictionary<PosteriorMethod, MethodRules> Rules = new()
     {
         [PosteriorMethod.MAP] = new(Options: Array.Empty<string>(), IsVariational: false),
-        [PosteriorMethod.MeanField] = new(Options: new[] { "LocalReparameterization", "InitialRho" }, IsVariational: true),
+        [PosteriorMethod.MeanField] = new(Options: new[] { "LocalReparameterization", "InitialRho", "BiasInitialRho" }, IsVariational: true),
     };
 
     sealed record MethodRules(string[] Options, bool IsVariational);
@@ -211,6 +211,8 @@ public static class NetworkValidator
             if (Array.IndexOf(takes, option) < 0) problems.Add(new(Descriptors.OptionNotTaken, site.AtNamed(option), option, posterior.Method.ToString()));
         if (posterior.Options.Contains("InitialRho") && !IsFinite(posterior.InitialRho))
             problems.Add(new(Descriptors.NotFinite, site.AtNamed("InitialRho"), "InitialRho", owner, Format(posterior.InitialRho)));
+        if (posterior.BiasInitialRho is { } biasRho && !IsFinite(biasRho))
+            problems.Add(new(Descriptors.NotFinite, site.AtNamed("BiasInitialRho"), "BiasInitialRho", owner, Format(biasRho)));
     }
 
     static void CheckPrior(PriorModel prior, Site site, string what, List<Problem> problems)

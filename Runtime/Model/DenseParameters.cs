@@ -38,7 +38,8 @@ public sealed class PointDense : nn.Module
 
 /// <summary>
 /// The variational parameters of one dense layer under a mean-field Gaussian posterior:
-/// q(w) = N(μ, σ²) per weight with σ = softplus(ρ). μ starts like a deterministic layer's weights, ρ at a constant.
+/// q(w) = N(μ, σ²) per weight with σ = softplus(ρ). μ starts like a deterministic layer's weights, ρ at a constant:
+/// <c>initialRho</c> for the weights, <c>biasInitialRho</c> (default the same) for the biases.
 /// State-dict keys: <c>weight_mu</c>, <c>weight_rho</c>, <c>bias_mu</c>, <c>bias_rho</c>.
 /// </summary>
 /// <remarks>
@@ -52,7 +53,8 @@ public sealed class MeanFieldDense : nn.Module
     GaussianDraw? weightDraw, biasDraw;
     Tensor? weightSigma, biasSigma;
 
-    public MeanFieldDense(int inputs, int outputs, double initialRho, Device? device = null) : base(nameof(MeanFieldDense))
+    public MeanFieldDense(int inputs, int outputs, double initialRho, Device? device = null, double? biasInitialRho = null)
+        : base(nameof(MeanFieldDense))
     {
         Inputs = inputs;
         Outputs = outputs;
@@ -60,7 +62,7 @@ public sealed class MeanFieldDense : nn.Module
         WeightMu = new Parameter(empty(outputs, inputs, device: device).uniform_(-bound, bound));
         WeightRho = new Parameter(full(outputs, inputs, initialRho, device: device));
         BiasMu = new Parameter(empty(outputs, device: device).uniform_(-bound, bound));
-        BiasRho = new Parameter(full(outputs, initialRho, device: device));
+        BiasRho = new Parameter(full(outputs, biasInitialRho ?? initialRho, device: device));
         register_parameter("weight_mu", WeightMu);
         register_parameter("weight_rho", WeightRho);
         register_parameter("bias_mu", BiasMu);
