@@ -6,7 +6,9 @@ Examples/Networks/FashionNetworks.cs and prints, for each subset of layers whose
 their posterior mean), test error, NLL, ECE (15 bins), mean confidence and the AUROC of predictive entropy against the
 MNIST digits. A mean-field layer is sampled in its locally reparameterised form, which gives each input the same
 predictive distribution as sampling its weights; the draws are not the main job's, so the all-layers row matches
-its figures only within Monte Carlo error. Needs Debian's python3-torch (the peers' set-up).
+its figures only within Monte Carlo error. Then, for each hidden mean-field layer fed the posterior-mean pass, how
+its units sit on the clothes and on the digits: the share active, the mean |pre-activation|, and the chance that one
+draw of its noise (weights and biases together) flips a unit's sign. Needs Debian's python3-torch (the peers' set-up).
 
   Benchmarks/noise-by-layer.py OUT/model.bin [--test DIR] [--ood FILE] [--samples S]
 """
@@ -120,6 +122,19 @@ def ece(p, labels, bins=15):
                for b in range(bins)) / len(labels)
 
 
+def unit_margins(layers, inputs):
+    """Per hidden mean-field layer at the posterior-mean pass: (name, share active, mean |pre|, P(one draw flips the sign))."""
+    rows, h = [], inputs
+    for name, weight, bias, weight_sigma, bias_sigma in layers[:-1]:
+        pre = h @ weight.T + bias
+        if weight_sigma is not None:
+            sd = ((h * h) @ (weight_sigma ** 2).T + bias_sigma ** 2).sqrt()
+            flip = 0.5 * torch.erfc(pre.abs() / sd / np.sqrt(2))  # Φ(−|m|/s)
+            rows.append((name, (pre > 0).double().mean().item(), pre.abs().mean().item(), flip.double().mean().item()))
+        h = torch.relu(pre)
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model")
@@ -146,6 +161,10 @@ def main():
             print(f"{', '.join(noisy) or 'none (posterior mean)':<28} {100 * error:6.2f}% {nll:7.4f} {ece(p_in, labels):7.4f}"
                   f" {p_in.max(1)[0].mean().item():7.4f} {entropy(p_in).mean().item():6.3f} {entropy(p_ood).mean().item():6.3f}"
                   f" {auroc(entropy(p_ood), entropy(p_in)):7.4f}")
+    print(f"\n{'hidden layer, inputs':<28} {'active':>7} {'|pre|':>7} {'P(flip)':>8}")
+    for label, images in (("clothes", test), ("digits", ood)):
+        for name, active, magnitude, flip in unit_margins(layers, images):
+            print(f"{name + ', ' + label:<28} {100 * active:6.1f}% {magnitude:7.3f} {100 * flip:7.1f}%")
 
 
 if __name__ == "__main__":

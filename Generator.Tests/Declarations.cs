@@ -28,7 +28,7 @@ public static class Declarations
         public partial class FashionMlp
         {
             [Dense(784, 400, ReLU), Posterior(MeanField, InitialRho = -8)] private partial torch.Tensor Hidden1(torch.Tensor input);
-            [Dense(400, 400, ReLU), Prior(Normal, 0, 0.25)] private partial torch.Tensor Hidden2(torch.Tensor input);
+            [Dense(400, 400, ReLU), Prior(Normal, 0, 0.25), Posterior(MeanField, BiasInitialRho = -0.5)] private partial torch.Tensor Hidden2(torch.Tensor input);
             [Dense(400, 10), Prior(Normal, 0, 1), Posterior(MeanField, InitialRho = -2)] private partial torch.Tensor Output(torch.Tensor input);
         }
         """;

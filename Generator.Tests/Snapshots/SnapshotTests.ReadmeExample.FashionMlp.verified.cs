@@ -3,7 +3,7 @@
 #nullable enable
 
 /// <summary>
-/// 784 → 400 ReLU → 400 ReLU → 10; mean-field Gaussian, local reparameterisation, ρ0 = -6.0 (Hidden1: ρ0 = -8.0, Output: ρ0 = -2.0); prior ScaleMixture(0.25, 1, 0.0009); categorical likelihood.
+/// 784 → 400 ReLU → 400 ReLU → 10; mean-field Gaussian, local reparameterisation, ρ0 = -6.0 (Hidden1: ρ0 = -8.0, Hidden2: bias ρ0 = -0.5, Output: ρ0 = -2.0); prior ScaleMixture(0.25, 1, 0.0009); categorical likelihood.
 /// </summary>
 partial class FashionMlp : global::BnnDsl.BayesianModule
 {
@@ -17,7 +17,7 @@ partial class FashionMlp : global::BnnDsl.BayesianModule
     {
         hidden1Parameters = new global::BnnDsl.MeanFieldDense(784, 400, initialRho: -8.0, device);
         register_module("Hidden1", hidden1Parameters);
-        hidden2Parameters = new global::BnnDsl.MeanFieldDense(400, 400, initialRho: -6.0, device);
+        hidden2Parameters = new global::BnnDsl.MeanFieldDense(400, 400, initialRho: -6.0, device, biasInitialRho: -0.5);
         register_module("Hidden2", hidden2Parameters);
         outputParameters = new global::BnnDsl.MeanFieldDense(400, 10, initialRho: -2.0, device);
         register_module("Output", outputParameters);
@@ -27,7 +27,7 @@ partial class FashionMlp : global::BnnDsl.BayesianModule
     public override global::BnnDsl.PosteriorMethod Method => global::BnnDsl.PosteriorMethod.MeanField;
     public override int InputSize => 784;
     public override int OutputSize => 10;
-    public override string Summary => "784 → 400 ReLU → 400 ReLU → 10; mean-field Gaussian, local reparameterisation, ρ0 = -6.0 (Hidden1: ρ0 = -8.0, Output: ρ0 = -2.0); prior ScaleMixture(0.25, 1, 0.0009) (Hidden2: Normal(0, 0.25), Output: Normal(0, 1)); categorical likelihood";
+    public override string Summary => "784 → 400 ReLU → 400 ReLU → 10; mean-field Gaussian, local reparameterisation, ρ0 = -6.0 (Hidden1: ρ0 = -8.0, Hidden2: bias ρ0 = -0.5, Output: ρ0 = -2.0); prior ScaleMixture(0.25, 1, 0.0009) (Hidden2: Normal(0, 0.25), Output: Normal(0, 1)); categorical likelihood";
 
     /// <summary>The layers in declaration order; each samples or uses the posterior mean according to <see cref="global::BnnDsl.BayesianModule.Mode"/>.</summary>
     public override global::TorchSharp.torch.Tensor forward(global::TorchSharp.torch.Tensor input) => Output(Hidden2(Hidden1(input)));
