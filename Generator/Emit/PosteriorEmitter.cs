@@ -168,7 +168,8 @@ internal sealed class MeanFieldEmitter : PosteriorEmitter
         layer.LocalReparameterization == network.LocalReparameterization ? null
             : layer.LocalReparameterization ? "local reparameterisation" : "per-weight sampling",
         layer.InitialRho == network.InitialRho ? null : $"ρ0 = {CodeWriter.Number(layer.InitialRho)}",
-        // Undeclared, a bias's ρ follows its layer's ρ0: only a declared one that differs from the network's is news.
+        // Undeclared by layer and network, a bias's ρ follows its layer's ρ0: only a declared one that differs from the
+        // network's is news.
         layer.BiasInitialRho is { } biasRho && biasRho != network.BiasInitialRho ? $"bias ρ0 = {CodeWriter.Number(biasRho)}" : null,
     }.Where(part => part is not null));
 
