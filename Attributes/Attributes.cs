@@ -76,8 +76,8 @@ namespace BnnDsl
 
         /// <summary>
         /// Mean-field only: the initial ρ of every bias, when it should differ from the weights' <c>InitialRho</c>.
-        /// A bias's noise does not scale with the input, unlike a weight's. Default: the network's <c>BiasInitialRho</c> when its <c>[Posterior]</c> declares one, else the layer's
-        /// <c>InitialRho</c>.
+        /// A bias's noise does not scale with the input, unlike a weight's. Default: the network's <c>BiasInitialRho</c>
+        /// when its <c>[Posterior]</c> declares one, else the layer's <c>InitialRho</c>.
         /// </summary>
         public double BiasInitialRho { get; set; } = double.NaN;
     }

@@ -85,16 +85,22 @@ def layers_of(state):
     return layers
 
 
+def moments(h, weight, bias, weight_sigma, bias_sigma):
+    """A mean-field layer's pre-activation mean and variance given its input h (local reparameterisation)."""
+    return h @ weight.T + bias, (h * h) @ (weight_sigma ** 2).T + bias_sigma ** 2
+
+
 def predict(layers, inputs, noisy, samples):
     """Mean of the softmax over samples; layers in `noisy` draw their pre-activations, the rest use the mean."""
     total = 0
     for _ in range(samples if noisy else 1):
         h = inputs
         for index, (name, weight, bias, weight_sigma, bias_sigma) in enumerate(layers):
-            pre = h @ weight.T + bias
             if name in noisy and weight_sigma is not None:
-                variance = (h * h) @ (weight_sigma ** 2).T + bias_sigma ** 2
+                pre, variance = moments(h, weight, bias, weight_sigma, bias_sigma)
                 pre = pre + variance.sqrt() * torch.randn_like(pre)
+            else:
+                pre = h @ weight.T + bias
             h = pre if index == len(layers) - 1 else torch.relu(pre)
         total = total + torch.softmax(h, dim=1)
     return total / (samples if noisy else 1)
@@ -126,10 +132,11 @@ def unit_margins(layers, inputs):
     """Per hidden mean-field layer at the posterior-mean pass: (name, share active, mean |pre|, P(one draw flips the sign))."""
     rows, h = [], inputs
     for name, weight, bias, weight_sigma, bias_sigma in layers[:-1]:
-        pre = h @ weight.T + bias
-        if weight_sigma is not None:
-            sd = ((h * h) @ (weight_sigma ** 2).T + bias_sigma ** 2).sqrt()
-            flip = 0.5 * torch.erfc(pre.abs() / sd / np.sqrt(2))  # Φ(−|m|/s)
+        if weight_sigma is None:
+            pre = h @ weight.T + bias
+        else:
+            pre, variance = moments(h, weight, bias, weight_sigma, bias_sigma)
+            flip = 0.5 * torch.erfc(pre.abs() / variance.sqrt() / np.sqrt(2))  # Φ(−|m|/s)
             rows.append((name, (pre > 0).double().mean().item(), pre.abs().mean().item(), flip.double().mean().item()))
         h = torch.relu(pre)
     return rows
