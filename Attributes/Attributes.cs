@@ -27,6 +27,14 @@ namespace BnnDsl
         /// Excludes <see cref="NoiseStd"/>.
         /// </summary>
         public bool Heteroscedastic { get; set; }
+
+        /// <summary>
+        /// The shape of one input example without the batch dimension: <c>new[] { 784 }</c> for a flat vector,
+        /// <c>new[] { channels, height, width }</c> for images, which convolutions need. Omitted, a network whose first
+        /// layer is Dense takes that layer's inputs. Inputs may also be given flat ([batch, C·H·W]); the network views
+        /// them as this shape. The generator checks every layer's sizes against it at compile time.
+        /// </summary>
+        public int[]? Input { get; set; }
     }
 
     /// <summary>
@@ -105,5 +113,67 @@ namespace BnnDsl
 
         /// <summary>The activation applied after the affine map.</summary>
         public Activation Activation { get; }
+    }
+
+    /// <summary>
+    /// A 2-D convolution over [batch, channels, height, width], declared on a <c>partial</c> method
+    /// <c>Tensor Name(Tensor input)</c>, as <c>torch.nn.Conv2d</c>: square kernels, zero padding, bias per output channel.
+    /// Its output is ⌊(H + 2·padding − kernelSize) / stride⌋ + 1 in each spatial dimension.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+    public sealed class Conv2dAttribute : Attribute
+    {
+        /// <summary>Declares a convolution from <paramref name="inChannels"/> to <paramref name="outChannels"/> channels.</summary>
+        public Conv2dAttribute(int inChannels, int outChannels, int kernelSize, Activation activation = Activation.None)
+        {
+            InChannels = inChannels;
+            OutChannels = outChannels;
+            KernelSize = kernelSize;
+            Activation = activation;
+        }
+
+        /// <summary>Channels of the input.</summary>
+        public int InChannels { get; }
+
+        /// <summary>Channels of the output (the number of filters).</summary>
+        public int OutChannels { get; }
+
+        /// <summary>The side of the square kernel.</summary>
+        public int KernelSize { get; }
+
+        /// <summary>The activation applied after the convolution.</summary>
+        public Activation Activation { get; }
+
+        /// <summary>The step between kernel positions. Default 1.</summary>
+        public int Stride { get; set; } = 1;
+
+        /// <summary>Zeros added on each side of the input. Default 0.</summary>
+        public int Padding { get; set; }
+    }
+
+    /// <summary>
+    /// Max pooling over square windows of <c>kernelSize</c>, as <c>torch.nn.MaxPool2d</c> (stride defaults to the
+    /// kernel size). Has no parameters, so it takes no <c>[Prior]</c> or <c>[Posterior]</c>.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+    public sealed class MaxPool2dAttribute : Attribute
+    {
+        /// <summary>Declares max pooling over <paramref name="kernelSize"/> × <paramref name="kernelSize"/> windows.</summary>
+        public MaxPool2dAttribute(int kernelSize) => KernelSize = kernelSize;
+
+        /// <summary>The side of the pooling window.</summary>
+        public int KernelSize { get; }
+
+        /// <summary>The step between windows. Default (0): the kernel size.</summary>
+        public int Stride { get; set; }
+    }
+
+    /// <summary>
+    /// Flattens [batch, C, H, W] into [batch, C·H·W], as <c>torch.nn.Flatten</c>, before a Dense layer. Has no
+    /// parameters, so it takes no <c>[Prior]</c> or <c>[Posterior]</c>.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+    public sealed class FlattenAttribute : Attribute
+    {
     }
 }

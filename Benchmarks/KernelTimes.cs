@@ -70,8 +70,8 @@ public static class KernelTimes
     {
         var layers = new (string Name, MeanFieldDense Layer, Prior Prior)[]
         {
-            ("784x400 against the scale mixture (draw made in the pass)", new MeanFieldDense(784, 400, -8), Prior.ScaleMixture(0.25, 1.0, 0.0009)),
-            ("400x400 against Normal(0, 0.25)", new MeanFieldDense(400, 400, -6), Prior.Normal(0, 0.25)),
+            ("784x400 against the scale mixture (draw made in the pass)", new MeanFieldDense(784, 400, Prior.ScaleMixture(0.25, 1.0, 0.0009), -8), Prior.ScaleMixture(0.25, 1.0, 0.0009)),
+            ("400x400 against Normal(0, 0.25)", new MeanFieldDense(400, 400, Prior.Normal(0, 0.25), -6), Prior.Normal(0, 0.25)),
         };
         foreach (var (name, layer, prior) in layers)
         {

@@ -39,10 +39,11 @@ if (generatorTiming)
     GeneratorTiming.Run(repetitions: 21);
     return 0;
 }
-// The runtime's kernels load before anything computes, so that every contender, the hand-written MLP included, runs
-// its matrix products on the MKL code path CpuKernels.MklChoosesByInstructionSets describes.
+// Before anything computes, the benchmarks opt in to MKL choosing its code path by instruction sets, so that every
+// contender, the hand-written MLP included, runs its matrix products on the same path (the library never does this itself).
+bool mklByInstructionSets = CpuKernels.ChooseMklPathByInstructionSets();
 string mkl = (CpuKernels.IsNative ? $"kernels {CpuKernels.InstructionSet}" : "no kernels")
-    + (CpuKernels.MklChoosesByInstructionSets ? "; MKL by instruction sets" : "; MKL by vendor");
+    + (mklByInstructionSets ? "; MKL by instruction sets" : "; MKL by vendor");
 set_num_threads(threads);
 NativeAllocator.KeepLargeBlocks();
 if (kernels || profile) Console.WriteLine($"{get_num_threads()} threads; {mkl}");
@@ -59,12 +60,11 @@ if (profile)
     StepProfile.Print("hand-written TorchSharp MLP", (x, y) => nn.functional.cross_entropy(plain.forward(x), y), plain);
     using (var decayed = FashionJob.CreateNetwork("map"))
         StepProfile.Print("map as the trainer runs it (decay in Adam)", (x, y) => decayed.NegativeLogLikelihood(x, y), decayed,
-            weightDecay: decayed.GaussianPriorPrecisions!.Select(p => (p.Parameter, p.Precision / 60000)));
+            weightDecay: decayed.Layers.SelectMany(l => l.WeightDecay).Select(p => (p.Parameter, p.Precision / 60000)));
     using (var direct = FashionJob.CreateNetwork("mean-field"))
     {
-        var layers = direct.MeanFieldPriors!;
         StepProfile.Print("mean-field as the trainer runs it (KL direct)", (x, y) => direct.NegativeLogLikelihood(x, y), direct,
-            afterBackward: () => { foreach (var (layer, prior) in layers) layer.AddKlGradient(prior, 1.0 / 60000); });
+            afterBackward: () => { foreach (var layer in direct.Layers) layer.AddComplexityGradient(1.0 / 60000); });
     }
     foreach (var fused in new[] { true, false })
     {
@@ -99,7 +99,7 @@ if (profile)
         random.manual_seed(1);
         using var trained = FashionJob.CreateNetwork("map");
         StepProfile.Print($"map after 5 epochs ({(flush ? "subnormals flushed" : "subnormals kept")})", (x, y) => trained.NegativeLogLikelihood(x, y), trained,
-            weightDecay: trained.GaussianPriorPrecisions!.Select(p => (p.Parameter, p.Precision / trainingData.Count)),
+            weightDecay: trained.Layers.SelectMany(l => l.WeightDecay).Select(p => (p.Parameter, p.Precision / trainingData.Count)),
             data: trainingData, warmUpSteps: 5 * trainingData.Count / 128);
     }
     SubnormalFlush.Enabled = true;

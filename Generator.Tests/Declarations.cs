@@ -21,6 +21,25 @@ public static class Declarations
         """;
 
     /// <summary>The declaration at the top of the README, verbatim (a test checks that the README still shows it).</summary>
+    /// <summary>LeNet-5 on 28×28 images, with the class attributes and the second convolution's attribute as parameters.</summary>
+    public static string LeNet5(string classAttributes, string convolution = "[Conv2d(6, 16, 5, ReLU)]") => Usings + $$"""
+        namespace Demo;
+
+        [BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, 28 })]
+        {{classAttributes}}
+        public partial class LeNet5
+        {
+            [Conv2d(1, 6, 5, ReLU, Padding = 2)] private partial torch.Tensor Conv1(torch.Tensor input);
+            [MaxPool2d(2)] private partial torch.Tensor Pool1(torch.Tensor input);
+            {{convolution}} private partial torch.Tensor Conv2(torch.Tensor input);
+            [MaxPool2d(2)] private partial torch.Tensor Pool2(torch.Tensor input);
+            [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+            [Dense(400, 120, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+            [Dense(120, 84, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+            [Dense(84, 10)] private partial torch.Tensor Output(torch.Tensor input);
+        }
+        """;
+
     public const string ReadmeExample = """
         [BayesianNetwork(Likelihood.Categorical)]
         [Prior(ScaleMixture, 0.25, 1.0, 0.0009)]            // network-wide prior; a layer may override it
@@ -91,6 +110,30 @@ public static class Declarations
             {
                 [Dense(3, 16, Sigmoid)] internal partial torch.Tensor Hidden(torch.Tensor features);
                 [Dense(16, 1)] internal partial torch.Tensor Output(torch.Tensor features);
+            }
+            """,
+        ["LeNet5Map"] = LeNet5("[Prior(Normal, 0, 1)]\n[Posterior(MAP)]"),
+        ["LeNet5MeanField"] = LeNet5("[Prior(ScaleMixture, 0.5, 1, 0.0025)]\n[Posterior(MeanField, InitialRho = -6)]",
+            convolution: "[Conv2d(6, 16, 5, ReLU, Stride = 1), Posterior(MeanField, LocalReparameterization = true), Prior(Normal, 0, 0.5)]"),
+        ["LeNet5LocalReparameterization"] = LeNet5("[Prior(Normal, 0, 1)]\n[Posterior(MeanField, LocalReparameterization = true)]"),
+        ["OwnForward"] = Usings + """
+            namespace Demo;
+
+            // A residual block: the network writes its own forward pass, so the layers need not chain in declaration order.
+            [BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 8, 8 })]
+            [Posterior(MeanField, LocalReparameterization = true)]
+            public partial class Residual
+            {
+                [Conv2d(1, 4, 3, ReLU, Padding = 1)] private partial torch.Tensor Stem(torch.Tensor input);
+                [Conv2d(4, 4, 3, Padding = 1)] private partial torch.Tensor Block(torch.Tensor input);
+                [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+                [Dense(256, 3)] private partial torch.Tensor Output(torch.Tensor input);
+
+                public override torch.Tensor forward(torch.Tensor input)
+                {
+                    var stem = Stem(AsInputShape(input));
+                    return Output(Flat(torch.nn.functional.relu(stem + Block(stem))));
+                }
             }
             """,
         ["Nested"] = Usings + """

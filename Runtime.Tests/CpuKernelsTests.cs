@@ -110,22 +110,21 @@ public class CpuKernelsTests
         AssertMixtureGradientsClose(separate, fused, mu, rho, noise, factor: 2);
     }
 
-    [Fact]
+    [X86_64V3LinuxFact]
     public void TheCompiledKernelsLoadOnLinuxX64()
     {
         // Where the build compiles them (Linux x86-64 with g++) and the processor has x86-64-v3, a silent fallback to
         // the libtorch formulations would only show as a slower run: fail instead.
-        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64
-            || !(Avx2.IsSupported && Fma.IsSupported && Bmi1.IsSupported && Bmi2.IsSupported && Lzcnt.IsSupported)) return;
         Assert.True(CpuKernels.IsNative, "libbnndsl_kernels.so did not load; the build compiles it with g++ into the output folder");
     }
 
-    [Fact]
-    public void MklsVendorCheckResolvesToTheKernelsLibrary()
+    [MklOptInFact]
+    public void MklsVendorCheckResolvesToTheKernelsLibraryOnceTheProgramOptsIn()
     {
-        // MKL's check is bound through the dynamic linker's global scope: the kernels' library must be in it, and the
-        // first definition found there must be the library's (which answers yes), not libtorch's own.
-        if (!CpuKernels.IsNative || Environment.GetEnvironmentVariable("BNNDSL_MKL_VENDOR_CHECK") == "keep") return;
+        // MKL's check is bound through the dynamic linker's global scope: after the opt-in the kernels' library must be in
+        // it, and the first definition found there must be the library's (which answers yes), not libtorch's own. (The
+        // suite's other tests do not depend on which path MKL takes.)
+        Assert.True(CpuKernels.ChooseMklPathByInstructionSets());
         Assert.True(CpuKernels.MklChoosesByInstructionSets);
         var library = NativeLibrary.Load(CpuKernels.InstructionSet == "AVX-512" ? "bnndsl_kernels_avx512" : "bnndsl_kernels", typeof(CpuKernels).Assembly, null);
         var ours = NativeLibrary.GetExport(library, "mkl_serv_intel_cpu_true");
@@ -138,13 +137,12 @@ public class CpuKernelsTests
     [DllImport("libdl.so.2")]
     static extern IntPtr dlsym(IntPtr handle, string symbol);
 
-    [Fact]
+    [Avx512Fact]
     public void TheAvx2AndAvx512BuildsAgree()
     {
         // Where the AVX-512 build loads, the rest of the suite never runs the AVX2 build that other processors use: call
         // both libraries' entry points on the same inputs. The formulas are the same; the builds round differently
         // (vector width, contractions), within a few float32 units in the last place per element.
-        if (CpuKernels.InstructionSet != "AVX-512") return;
         var builds = new[] { "libbnndsl_kernels.so", "libbnndsl_kernels_avx512.so" }
             .Select(file => NativeLibrary.Load(System.IO.Path.Combine(AppContext.BaseDirectory, file))).ToArray();
         const int n = 10_007; // three noise streams and a short tail
@@ -203,10 +201,9 @@ public class CpuKernelsTests
     delegate long KlAddGradient(ref float mu, ref float rho, ref float sigma, long n, int family, float a, float b, float c,
                                 ref float noise, ulong key, float scale, ref float muGradient, ref float rhoGradient);
 
-    [Fact]
+    [NativeKernelsFact]
     public void APredictionsDrawIsTrainingsAndLeavesTheMomentsAsTheyWere()
     {
-        if (!CpuKernels.IsNative) return;
         random.manual_seed(43);
         const int n = 50_000; // split over the threads
         var mean = randn(n);

@@ -42,7 +42,7 @@ public class DirectKlTests
         foreach (var p in model.parameters()) p.grad = null;
         random.manual_seed(11);
         model.NegativeLogLikelihood(x, y).backward();
-        foreach (var (layer, prior) in model.MeanFieldPriors!) Assert.True(layer.AddKlGradient(prior, 1.0 / N));
+        foreach (var layer in model.Layers) Assert.True(layer.AddComplexityGradient(1.0 / N));
         var direct = model.parameters().Select(p => p.grad!).ToArray();
         // The two sum the same float32 terms in a different order (and the kernel fuses multiply-adds): each element
         // agrees to a few units in the last place of the largest term, bounded here by 1e-5 of the largest gradient.
@@ -60,17 +60,23 @@ public class DirectKlTests
     }
 
     [Fact]
-    public void TheNetworkListsEveryLayerWithItsPriorInTheOrderOfItsKl()
+    public void TheNetworkListsEveryLayerWithItsOwnPriorInDeclarationOrder()
     {
         using var model = new TinyMixtureClassifier();
-        var priors = model.MeanFieldPriors!;
-        // Closed-form layers first, then the Monte Carlo groups, as Complexity() evaluates them.
-        Assert.Equal(2, priors.Count);
-        Assert.Equal(8, priors[0].Layer.Inputs);
-        Assert.Equal(0.5, Assert.IsType<NormalPrior>(priors[0].Prior).Std);
-        Assert.Equal(0.0025, Assert.IsType<ScaleMixturePrior>(priors[1].Prior).Sigma2);
+        var layers = model.Layers;
+        Assert.Equal(2, layers.Count);
+        Assert.Equal(4, Assert.IsType<MeanFieldDense>(layers[0]).Inputs);
+        Assert.Equal(0.0025, Assert.IsType<ScaleMixturePrior>(layers[0].Prior).Sigma2);
+        Assert.Equal(0.5, Assert.IsType<NormalPrior>(layers[1].Prior).Std);
+        Assert.All(layers, layer => Assert.Empty(layer.WeightDecay));
+        // A point estimate under Normal(0, 1) leaves its prior's gradient to the step rule as weight decay τ = 1.
         using var map = new TinyMapClassifier();
-        Assert.Null(map.MeanFieldPriors);
+        Assert.All(map.Layers, layer => Assert.Equal(new[] { 1.0, 1.0 }, layer.WeightDecay.Select(p => p.Precision)));
+        // Priors are instances of each network, not shared constants: tuning one network's leaves another's alone.
+        using var other = new TinyMapClassifier();
+        ((NormalPrior)map.Layers[0].Prior).Std = 2;
+        Assert.Equal(1.0, ((NormalPrior)other.Layers[0].Prior).Std);
+        Assert.Equal(0.25, map.Layers[0].WeightDecay[0].Precision);
     }
 
     [Fact]
@@ -83,7 +89,7 @@ public class DirectKlTests
         using var kernels = new KernelSwitch(false);
         random.manual_seed(4);
         using var model = new TinyMixtureClassifier();
-        var hidden = model.MeanFieldPriors![1].Layer;
+        var hidden = (MeanFieldDense)model.Layers[0];
         using var data = new LabelledData(randn(32, 4), randint(0, 3, new long[] { 32 }), "random");
         TorchSharp.Modules.Parameter[] parameters = model.parameters().ToArray();
         Tensor[]? afterFirstStep = null;
@@ -96,7 +102,7 @@ public class DirectKlTests
         var error = Assert.Throws<TrainingDivergedException>(() =>
             Trainer.Fit(model, data, new FitOptions { Epochs = 1, BatchSize = 16 }, corrupt));
         Assert.Equal(2, error.Step);
-        Assert.StartsWith("The KL's gradient diverged at epoch 1, step 2", error.Message);
+        Assert.StartsWith("The complexity term's gradient diverged at epoch 1, step 2", error.Message);
         Assert.All(parameters.Zip(afterFirstStep!), pair => Assert.True(pair.First.eq(pair.Second).all().item<bool>()));
     }
 
@@ -108,7 +114,7 @@ public class DirectKlTests
         // σ = 0 at one weight out of 5000 (the second block of the kernel's 4096): −1/σ is infinite there.
         using var kernels = new KernelSwitch(fusedKernels);
         random.manual_seed(6);
-        using var layer = new MeanFieldDense(50, 100, -5);
+        using var layer = new MeanFieldDense(50, 100, Prior.Normal(0, 1), -5);
         var sigma = nn.functional.softplus(layer.WeightRho.detach());
         Assert.True(Kl.AddGradient(layer.WeightMu, layer.WeightRho, sigma, Prior.Normal(0, 1), null, 1e-3));
         sigma[70, 20] = 0f;

@@ -11,14 +11,14 @@ namespace BnnDsl.Runtime.Tests;
 /// </summary>
 public class GradientTests
 {
-    static void CheckGradients(Func<BayesianModule> create)
+    internal static void CheckGradients(Func<BayesianModule> create, int inputs = 4)
     {
         set_default_dtype(ScalarType.Float64);
         try
         {
             random.manual_seed(1);
             using var model = create();
-            var x = randn(6, 4);
+            var x = randn(6, inputs);
             var y = tensor(new long[] { 0, 1, 2, 2, 1, 0 });
             double Loss()
             {

@@ -100,3 +100,69 @@ public partial class HeteroscedasticRegression
     [Dense(1, 16, Tanh)] private partial torch.Tensor Hidden(torch.Tensor input);
     [Dense(16, 2)] private partial torch.Tensor MeanAndVariance(torch.Tensor input);
 }
+
+/// <summary>A small convolutional network under mean-field VI with local reparameterisation (mean and variance convolutions).</summary>
+[BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 8, 8 })]
+[Prior(Normal, 0, 1)]
+[Posterior(MeanField, InitialRho = -3, LocalReparameterization = true)]
+public partial class TinyConvClassifier
+{
+    [Conv2d(1, 3, 3, ReLU, Padding = 1)] private partial torch.Tensor Conv(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool(torch.Tensor input);
+    [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+    [Dense(48, 3)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>Per-weight sampling in a convolution under a scale mixture (a Monte Carlo KL at the forward pass's draw).</summary>
+[BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 8, 8 })]
+[Prior(ScaleMixture, 0.5, 1.0, 0.0025)]
+[Posterior(MeanField, InitialRho = -4)]
+public partial class TinySampledConvClassifier
+{
+    [Conv2d(1, 2, 3, Tanh, Stride = 2)] private partial torch.Tensor Conv(torch.Tensor input);
+    [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+    [Dense(18, 3), Prior(Normal, 0, 0.5)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>A point-estimate convolution under a scale mixture penalty.</summary>
+[BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 8, 8 })]
+[Prior(ScaleMixture, 0.25, 1.0, 0.05)]
+[Posterior(MAP)]
+public partial class TinyConvMap
+{
+    [Conv2d(1, 3, 3, ReLU)] private partial torch.Tensor Conv(torch.Tensor input);
+    [MaxPool2d(3, Stride = 2)] private partial torch.Tensor Pool(torch.Tensor input);
+    [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+    [Dense(12, 3)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>A forward pass of the user's own: a residual connection around a convolution.</summary>
+[BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 8, 8 })]
+[Posterior(MeanField, InitialRho = -4)]
+public partial class TinyResidual
+{
+    [Conv2d(1, 2, 3, ReLU, Padding = 1)] private partial torch.Tensor Stem(torch.Tensor input);
+    [Conv2d(2, 2, 3, Padding = 1)] private partial torch.Tensor Block(torch.Tensor input);
+    [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+    [Dense(128, 3)] private partial torch.Tensor Output(torch.Tensor input);
+
+    public override torch.Tensor forward(torch.Tensor input)
+    {
+        var stem = Stem(AsInputShape(input));
+        return Output(Flat(torch.nn.functional.relu(stem + Block(stem))));
+    }
+}
+
+/// <summary>LeNet-5 shrunk to 28×28 inputs and few channels, for end-to-end runs on the embedded subset.</summary>
+[BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, 28 })]
+[Prior(Normal, 0, 1)]
+[Posterior(MeanField, InitialRho = -6, LocalReparameterization = true)]
+public partial class SmallFashionConvMeanField
+{
+    [Conv2d(1, 4, 5, ReLU, Padding = 2)] private partial torch.Tensor Conv1(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool1(torch.Tensor input);
+    [Conv2d(4, 8, 5, ReLU)] private partial torch.Tensor Conv2(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool2(torch.Tensor input);
+    [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+    [Dense(200, 10), Posterior(MeanField, InitialRho = -2)] private partial torch.Tensor Output(torch.Tensor input);
+}

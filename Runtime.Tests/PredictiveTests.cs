@@ -68,7 +68,7 @@ public class PredictiveTests
     public void AScopeReusesTheMomentsOfARepeatedInputAndOnlyOfIt()
     {
         // σ = softplus(−30) ≈ 1e−13: a draw is its mean to float32 precision, so a stale mean shows.
-        using var layer = new MeanFieldDense(4, 3, initialRho: -30);
+        using var layer = new MeanFieldDense(4, 3, Prior.Normal(0, 1), initialRho: -30);
         random.manual_seed(6);
         var x = randn(5, 4);
         using var noGrad = no_grad();
@@ -166,7 +166,9 @@ public class PredictiveTests
         public List<long> LiveAtForward { get; } = new();
         public override Likelihood Likelihood { get; }
         public override PosteriorMethod Method => PosteriorMethod.MeanField;
-        public override int InputSize => 4;
+        public override IReadOnlyList<IBayesianLayer> Layers => System.Array.Empty<IBayesianLayer>();
+        public override bool IsStochastic => true;
+        public override IReadOnlyList<int> InputShape => new[] { 4 };
         public override int OutputSize => 3;
         public override string Summary => "probe";
         public override Tensor Complexity() => zeros(1);

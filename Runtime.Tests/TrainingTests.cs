@@ -43,8 +43,9 @@ public class TrainingTests
         using var data = new LabelledData(x, y, "random");
         using var disposeFast = fast;
         using var disposeReference = reference;
-        Assert.Equal(4, fast.GaussianPriorPrecisions!.Count);
-        Assert.All(fast.GaussianPriorPrecisions, p => Assert.Equal(1.0, p.Precision));
+        var decayed = fast.Layers.SelectMany(layer => layer.WeightDecay).ToArray();
+        Assert.Equal(4, decayed.Length);
+        Assert.All(decayed, p => Assert.Equal(1.0, p.Precision));
 
         double initialPenalty;
         using (no_grad()) initialPenalty = fast.Complexity().item<float>();

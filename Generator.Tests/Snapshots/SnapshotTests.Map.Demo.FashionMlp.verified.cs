@@ -12,23 +12,27 @@ namespace Demo
         private readonly global::BnnDsl.PointDense hidden1Parameters;
         private readonly global::BnnDsl.PointDense hidden2Parameters;
         private readonly global::BnnDsl.PointDense outputParameters;
-        private static readonly global::BnnDsl.Prior NetworkPrior = global::BnnDsl.Prior.Normal(0.0, 1.0);
-        private static readonly global::BnnDsl.Prior OutputPrior = global::BnnDsl.Prior.Normal(0.0, 0.5);
+        private readonly global::BnnDsl.Prior networkPrior;
+        private readonly global::BnnDsl.Prior outputPrior;
 
         /// <summary>Creates the network with freshly initialised parameters on <paramref name="device"/> (the CPU when null).</summary>
         public FashionMlp(global::TorchSharp.torch.Device? device = null) : base("FashionMlp")
         {
-            hidden1Parameters = new global::BnnDsl.PointDense(784, 400, device);
+            networkPrior = global::BnnDsl.Prior.Normal(0.0, 1.0);
+            outputPrior = global::BnnDsl.Prior.Normal(0.0, 0.5);
+            hidden1Parameters = new global::BnnDsl.PointDense(784, 400, networkPrior, device);
             register_module("Hidden1", hidden1Parameters);
-            hidden2Parameters = new global::BnnDsl.PointDense(400, 400, device);
+            hidden2Parameters = new global::BnnDsl.PointDense(400, 400, networkPrior, device);
             register_module("Hidden2", hidden2Parameters);
-            outputParameters = new global::BnnDsl.PointDense(400, 10, device);
+            outputParameters = new global::BnnDsl.PointDense(400, 10, outputPrior, device);
             register_module("Output", outputParameters);
+            Layers = new global::BnnDsl.IBayesianLayer[] { hidden1Parameters, hidden2Parameters, outputParameters };
         }
 
         public override global::BnnDsl.Likelihood Likelihood => global::BnnDsl.Likelihood.Categorical;
         public override global::BnnDsl.PosteriorMethod Method => global::BnnDsl.PosteriorMethod.MAP;
-        public override int InputSize => 784;
+        public override global::System.Collections.Generic.IReadOnlyList<global::BnnDsl.IBayesianLayer> Layers { get; }
+        public override global::System.Collections.Generic.IReadOnlyList<int> InputShape { get; } = new[] { 784 };
         public override int OutputSize => 10;
         public override string Summary => "784 → 400 ReLU → 400 ReLU → 10; MAP point estimate; prior Normal(0, 1) (Output: Normal(0, 0.5)); categorical likelihood";
 
@@ -57,24 +61,6 @@ namespace Demo
             var preActivation = outputParameters.Linear(input);
             Trace?.Record(2, input, preActivation);
             return preActivation;
-        }
-
-        /// <summary>Each parameter with its prior precision 1/s0²: every prior of this network is a zero-mean Normal.</summary>
-        public override global::System.Collections.Generic.IReadOnlyList<(global::TorchSharp.Modules.Parameter Parameter, double Precision)> GaussianPriorPrecisions => new (global::TorchSharp.Modules.Parameter, double)[]
-        {
-            (hidden1Parameters.Weight, 1.0),
-            (hidden1Parameters.Bias, 1.0),
-            (hidden2Parameters.Weight, 1.0),
-            (hidden2Parameters.Bias, 1.0),
-            (outputParameters.Weight, 4.0),
-            (outputParameters.Bias, 4.0),
-        };
-
-        /// <summary>−log p(θ) of the current weights and biases under their priors, in nats.</summary>
-        public override global::TorchSharp.torch.Tensor Complexity()
-        {
-            return NetworkPrior.NegativeLogProb(hidden1Parameters.Weight, hidden1Parameters.Bias, hidden2Parameters.Weight, hidden2Parameters.Bias)
-                + OutputPrior.NegativeLogProb(outputParameters.Weight, outputParameters.Bias);
         }
 
         protected override void Dispose(bool disposing)

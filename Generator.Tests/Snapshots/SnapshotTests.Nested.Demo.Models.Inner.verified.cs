@@ -12,17 +12,21 @@ namespace Demo
         partial class Inner : global::BnnDsl.BayesianModule
         {
             private readonly global::BnnDsl.MeanFieldDense onlyParameters;
+            private readonly global::BnnDsl.Prior networkPrior;
 
             /// <summary>Creates the network with freshly initialised parameters on <paramref name="device"/> (the CPU when null).</summary>
             public Inner(global::TorchSharp.torch.Device? device = null) : base("Inner")
             {
-                onlyParameters = new global::BnnDsl.MeanFieldDense(2, 3, initialRho: -5.0, device);
+                networkPrior = global::BnnDsl.Prior.Normal(0.0, 1.0);
+                onlyParameters = new global::BnnDsl.MeanFieldDense(2, 3, networkPrior, initialRho: -5.0, device);
                 register_module("Only", onlyParameters);
+                Layers = new global::BnnDsl.IBayesianLayer[] { onlyParameters };
             }
 
             public override global::BnnDsl.Likelihood Likelihood => global::BnnDsl.Likelihood.Categorical;
             public override global::BnnDsl.PosteriorMethod Method => global::BnnDsl.PosteriorMethod.MeanField;
-            public override int InputSize => 2;
+            public override global::System.Collections.Generic.IReadOnlyList<global::BnnDsl.IBayesianLayer> Layers { get; }
+            public override global::System.Collections.Generic.IReadOnlyList<int> InputShape { get; } = new[] { 2 };
             public override int OutputSize => 3;
             public override string Summary => "2 → 3; mean-field Gaussian, per-weight sampling, ρ0 = -5.0; prior Normal(0, 1); categorical likelihood";
 
@@ -38,20 +42,6 @@ namespace Demo
                 Trace?.Record(0, input, preActivation);
                 return preActivation;
             }
-
-            /// <summary>KL(q ‖ p) summed over all weights and biases, in nats.</summary>
-            public override global::TorchSharp.torch.Tensor Complexity()
-            {
-                // Only: closed form against Normal(0, 1).
-                return global::BnnDsl.Kl.GaussianVsNormal(onlyParameters.WeightMu, onlyParameters.TakeWeightSigma(), 0.0, 1.0)
-                    + global::BnnDsl.Kl.GaussianVsNormal(onlyParameters.BiasMu, onlyParameters.TakeBiasSigma(), 0.0, 1.0);
-            }
-
-            /// <summary>Each layer with its prior, in the order <see cref="Complexity"/> evaluates them.</summary>
-            public override global::System.Collections.Generic.IReadOnlyList<(global::BnnDsl.MeanFieldDense Layer, global::BnnDsl.Prior Prior)> MeanFieldPriors => new (global::BnnDsl.MeanFieldDense, global::BnnDsl.Prior)[]
-            {
-                (onlyParameters, global::BnnDsl.Prior.Normal(0.0, 1.0)),
-            };
 
             protected override void Dispose(bool disposing)
             {

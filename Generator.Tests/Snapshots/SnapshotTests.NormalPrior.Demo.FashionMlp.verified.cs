@@ -12,21 +12,25 @@ namespace Demo
         private readonly global::BnnDsl.MeanFieldDense hidden1Parameters;
         private readonly global::BnnDsl.MeanFieldDense hidden2Parameters;
         private readonly global::BnnDsl.MeanFieldDense outputParameters;
+        private readonly global::BnnDsl.Prior networkPrior;
 
         /// <summary>Creates the network with freshly initialised parameters on <paramref name="device"/> (the CPU when null).</summary>
         public FashionMlp(global::TorchSharp.torch.Device? device = null) : base("FashionMlp")
         {
-            hidden1Parameters = new global::BnnDsl.MeanFieldDense(784, 400, initialRho: -5.0, device);
+            networkPrior = global::BnnDsl.Prior.Normal(0.0, 1.0);
+            hidden1Parameters = new global::BnnDsl.MeanFieldDense(784, 400, networkPrior, initialRho: -5.0, device);
             register_module("Hidden1", hidden1Parameters);
-            hidden2Parameters = new global::BnnDsl.MeanFieldDense(400, 400, initialRho: -5.0, device);
+            hidden2Parameters = new global::BnnDsl.MeanFieldDense(400, 400, networkPrior, initialRho: -5.0, device);
             register_module("Hidden2", hidden2Parameters);
-            outputParameters = new global::BnnDsl.MeanFieldDense(400, 10, initialRho: -5.0, device);
+            outputParameters = new global::BnnDsl.MeanFieldDense(400, 10, networkPrior, initialRho: -5.0, device);
             register_module("Output", outputParameters);
+            Layers = new global::BnnDsl.IBayesianLayer[] { hidden1Parameters, hidden2Parameters, outputParameters };
         }
 
         public override global::BnnDsl.Likelihood Likelihood => global::BnnDsl.Likelihood.Categorical;
         public override global::BnnDsl.PosteriorMethod Method => global::BnnDsl.PosteriorMethod.MeanField;
-        public override int InputSize => 784;
+        public override global::System.Collections.Generic.IReadOnlyList<global::BnnDsl.IBayesianLayer> Layers { get; }
+        public override global::System.Collections.Generic.IReadOnlyList<int> InputShape { get; } = new[] { 784 };
         public override int OutputSize => 10;
         public override string Summary => "784 → 400 ReLU → 400 ReLU → 10; mean-field Gaussian, per-weight sampling, ρ0 = -5.0; prior Normal(0, 1); categorical likelihood";
 
@@ -62,28 +66,6 @@ namespace Demo
             Trace?.Record(2, input, preActivation);
             return preActivation;
         }
-
-        /// <summary>KL(q ‖ p) summed over all weights and biases, in nats.</summary>
-        public override global::TorchSharp.torch.Tensor Complexity()
-        {
-            // Hidden1: closed form against Normal(0, 1).
-            // Hidden2: closed form against Normal(0, 1).
-            // Output: closed form against Normal(0, 1).
-            return global::BnnDsl.Kl.GaussianVsNormal(hidden1Parameters.WeightMu, hidden1Parameters.TakeWeightSigma(), 0.0, 1.0)
-                + global::BnnDsl.Kl.GaussianVsNormal(hidden1Parameters.BiasMu, hidden1Parameters.TakeBiasSigma(), 0.0, 1.0)
-                + global::BnnDsl.Kl.GaussianVsNormal(hidden2Parameters.WeightMu, hidden2Parameters.TakeWeightSigma(), 0.0, 1.0)
-                + global::BnnDsl.Kl.GaussianVsNormal(hidden2Parameters.BiasMu, hidden2Parameters.TakeBiasSigma(), 0.0, 1.0)
-                + global::BnnDsl.Kl.GaussianVsNormal(outputParameters.WeightMu, outputParameters.TakeWeightSigma(), 0.0, 1.0)
-                + global::BnnDsl.Kl.GaussianVsNormal(outputParameters.BiasMu, outputParameters.TakeBiasSigma(), 0.0, 1.0);
-        }
-
-        /// <summary>Each layer with its prior, in the order <see cref="Complexity"/> evaluates them.</summary>
-        public override global::System.Collections.Generic.IReadOnlyList<(global::BnnDsl.MeanFieldDense Layer, global::BnnDsl.Prior Prior)> MeanFieldPriors => new (global::BnnDsl.MeanFieldDense, global::BnnDsl.Prior)[]
-        {
-            (hidden1Parameters, global::BnnDsl.Prior.Normal(0.0, 1.0)),
-            (hidden2Parameters, global::BnnDsl.Prior.Normal(0.0, 1.0)),
-            (outputParameters, global::BnnDsl.Prior.Normal(0.0, 1.0)),
-        };
 
         protected override void Dispose(bool disposing)
         {

@@ -10,22 +10,29 @@ partial class FashionMlp : global::BnnDsl.BayesianModule
     private readonly global::BnnDsl.MeanFieldDense hidden1Parameters;
     private readonly global::BnnDsl.MeanFieldDense hidden2Parameters;
     private readonly global::BnnDsl.MeanFieldDense outputParameters;
-    private static readonly global::BnnDsl.Prior NetworkPrior = global::BnnDsl.Prior.ScaleMixture(0.25, 1.0, 0.0009);
+    private readonly global::BnnDsl.Prior networkPrior;
+    private readonly global::BnnDsl.Prior hidden2Prior;
+    private readonly global::BnnDsl.Prior outputPrior;
 
     /// <summary>Creates the network with freshly initialised parameters on <paramref name="device"/> (the CPU when null).</summary>
     public FashionMlp(global::TorchSharp.torch.Device? device = null) : base("FashionMlp")
     {
-        hidden1Parameters = new global::BnnDsl.MeanFieldDense(784, 400, initialRho: -8.0, device);
+        networkPrior = global::BnnDsl.Prior.ScaleMixture(0.25, 1.0, 0.0009);
+        hidden2Prior = global::BnnDsl.Prior.Normal(0.0, 0.25);
+        outputPrior = global::BnnDsl.Prior.Normal(0.0, 1.0);
+        hidden1Parameters = new global::BnnDsl.MeanFieldDense(784, 400, networkPrior, initialRho: -8.0, device);
         register_module("Hidden1", hidden1Parameters);
-        hidden2Parameters = new global::BnnDsl.MeanFieldDense(400, 400, initialRho: -6.0, device, biasInitialRho: -0.5);
+        hidden2Parameters = new global::BnnDsl.MeanFieldDense(400, 400, hidden2Prior, initialRho: -6.0, device, biasInitialRho: -0.5);
         register_module("Hidden2", hidden2Parameters);
-        outputParameters = new global::BnnDsl.MeanFieldDense(400, 10, initialRho: -2.0, device);
+        outputParameters = new global::BnnDsl.MeanFieldDense(400, 10, outputPrior, initialRho: -2.0, device);
         register_module("Output", outputParameters);
+        Layers = new global::BnnDsl.IBayesianLayer[] { hidden1Parameters, hidden2Parameters, outputParameters };
     }
 
     public override global::BnnDsl.Likelihood Likelihood => global::BnnDsl.Likelihood.Categorical;
     public override global::BnnDsl.PosteriorMethod Method => global::BnnDsl.PosteriorMethod.MeanField;
-    public override int InputSize => 784;
+    public override global::System.Collections.Generic.IReadOnlyList<global::BnnDsl.IBayesianLayer> Layers { get; }
+    public override global::System.Collections.Generic.IReadOnlyList<int> InputShape { get; } = new[] { 784 };
     public override int OutputSize => 10;
     public override string Summary => "784 → 400 ReLU → 400 ReLU → 10; mean-field Gaussian, local reparameterisation, ρ0 = -6.0 (Hidden1: ρ0 = -8.0, Hidden2: bias ρ0 = -0.5, Output: ρ0 = -2.0); prior ScaleMixture(0.25, 1, 0.0009) (Hidden2: Normal(0, 0.25), Output: Normal(0, 1)); categorical likelihood";
 
@@ -61,27 +68,6 @@ partial class FashionMlp : global::BnnDsl.BayesianModule
         Trace?.Record(2, input, preActivation);
         return preActivation;
     }
-
-    /// <summary>KL(q ‖ p) summed over all weights and biases, in nats.</summary>
-    public override global::TorchSharp.torch.Tensor Complexity()
-    {
-        // Hidden1: one-sample Monte Carlo estimate against ScaleMixture(0.25, 1, 0.0009) (no closed form), at this step's draw.
-        // Hidden2: closed form against Normal(0, 0.25).
-        // Output: closed form against Normal(0, 1).
-        return global::BnnDsl.Kl.GaussianVsNormal(hidden2Parameters.WeightMu, hidden2Parameters.TakeWeightSigma(), 0.0, 0.25)
-            + global::BnnDsl.Kl.GaussianVsNormal(hidden2Parameters.BiasMu, hidden2Parameters.TakeBiasSigma(), 0.0, 0.25)
-            + global::BnnDsl.Kl.GaussianVsNormal(outputParameters.WeightMu, outputParameters.TakeWeightSigma(), 0.0, 1.0)
-            + global::BnnDsl.Kl.GaussianVsNormal(outputParameters.BiasMu, outputParameters.TakeBiasSigma(), 0.0, 1.0)
-            + global::BnnDsl.Kl.MonteCarlo(NetworkPrior, hidden1Parameters.TakeWeightDraw(), hidden1Parameters.TakeBiasDraw());
-    }
-
-    /// <summary>Each layer with its prior, in the order <see cref="Complexity"/> evaluates them.</summary>
-    public override global::System.Collections.Generic.IReadOnlyList<(global::BnnDsl.MeanFieldDense Layer, global::BnnDsl.Prior Prior)> MeanFieldPriors => new (global::BnnDsl.MeanFieldDense, global::BnnDsl.Prior)[]
-    {
-        (hidden2Parameters, global::BnnDsl.Prior.Normal(0.0, 0.25)),
-        (outputParameters, global::BnnDsl.Prior.Normal(0.0, 1.0)),
-        (hidden1Parameters, NetworkPrior),
-    };
 
     protected override void Dispose(bool disposing)
     {

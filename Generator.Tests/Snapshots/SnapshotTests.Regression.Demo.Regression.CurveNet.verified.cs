@@ -11,15 +11,18 @@ namespace Demo.Regression
     {
         private readonly global::BnnDsl.MeanFieldDense hiddenParameters;
         private readonly global::BnnDsl.MeanFieldDense outputParameters;
+        private readonly global::BnnDsl.Prior networkPrior;
         private readonly global::TorchSharp.Modules.Parameter logNoiseStd;
 
         /// <summary>Creates the network with freshly initialised parameters on <paramref name="device"/> (the CPU when null).</summary>
         public CurveNet(global::TorchSharp.torch.Device? device = null) : base("CurveNet")
         {
-            hiddenParameters = new global::BnnDsl.MeanFieldDense(1, 50, initialRho: -5.0, device);
+            networkPrior = global::BnnDsl.Prior.Normal(0.0, 1.0);
+            hiddenParameters = new global::BnnDsl.MeanFieldDense(1, 50, networkPrior, initialRho: -5.0, device);
             register_module("Hidden", hiddenParameters);
-            outputParameters = new global::BnnDsl.MeanFieldDense(50, 1, initialRho: -5.0, device);
+            outputParameters = new global::BnnDsl.MeanFieldDense(50, 1, networkPrior, initialRho: -5.0, device);
             register_module("Output", outputParameters);
+            Layers = new global::BnnDsl.IBayesianLayer[] { hiddenParameters, outputParameters };
             // The observation noise is learned as a point estimate, starting at s = 1.
             logNoiseStd = new global::TorchSharp.Modules.Parameter(global::TorchSharp.torch.zeros(1, device: device));
             register_parameter("log_noise_std", logNoiseStd);
@@ -27,7 +30,8 @@ namespace Demo.Regression
 
         public override global::BnnDsl.Likelihood Likelihood => global::BnnDsl.Likelihood.Gaussian;
         public override global::BnnDsl.PosteriorMethod Method => global::BnnDsl.PosteriorMethod.MeanField;
-        public override int InputSize => 1;
+        public override global::System.Collections.Generic.IReadOnlyList<global::BnnDsl.IBayesianLayer> Layers { get; }
+        public override global::System.Collections.Generic.IReadOnlyList<int> InputShape { get; } = new[] { 1 };
         public override int OutputSize => 1;
         public override string Summary => "1 → 50 Tanh → 1; mean-field Gaussian, local reparameterisation, ρ0 = -5.0; prior Normal(0, 1); Gaussian (learned s) likelihood";
 
@@ -53,24 +57,6 @@ namespace Demo.Regression
             Trace?.Record(1, x, preActivation);
             return preActivation;
         }
-
-        /// <summary>KL(q ‖ p) summed over all weights and biases, in nats.</summary>
-        public override global::TorchSharp.torch.Tensor Complexity()
-        {
-            // Hidden: closed form against Normal(0, 1).
-            // Output: closed form against Normal(0, 1).
-            return global::BnnDsl.Kl.GaussianVsNormal(hiddenParameters.WeightMu, hiddenParameters.TakeWeightSigma(), 0.0, 1.0)
-                + global::BnnDsl.Kl.GaussianVsNormal(hiddenParameters.BiasMu, hiddenParameters.TakeBiasSigma(), 0.0, 1.0)
-                + global::BnnDsl.Kl.GaussianVsNormal(outputParameters.WeightMu, outputParameters.TakeWeightSigma(), 0.0, 1.0)
-                + global::BnnDsl.Kl.GaussianVsNormal(outputParameters.BiasMu, outputParameters.TakeBiasSigma(), 0.0, 1.0);
-        }
-
-        /// <summary>Each layer with its prior, in the order <see cref="Complexity"/> evaluates them.</summary>
-        public override global::System.Collections.Generic.IReadOnlyList<(global::BnnDsl.MeanFieldDense Layer, global::BnnDsl.Prior Prior)> MeanFieldPriors => new (global::BnnDsl.MeanFieldDense, global::BnnDsl.Prior)[]
-        {
-            (hiddenParameters, global::BnnDsl.Prior.Normal(0.0, 1.0)),
-            (outputParameters, global::BnnDsl.Prior.Normal(0.0, 1.0)),
-        };
 
         /// <summary>The learned observation noise s = exp(log s) of the Gaussian likelihood.</summary>
         public override global::TorchSharp.torch.Tensor NoiseStd() => logNoiseStd.exp();

@@ -9,23 +9,26 @@ partial class GlobalNamespaceNet : global::BnnDsl.BayesianModule
 {
     private readonly global::BnnDsl.PointDense hiddenParameters;
     private readonly global::BnnDsl.PointDense outputParameters;
-    private static readonly global::BnnDsl.Prior NetworkPrior = global::BnnDsl.Prior.Normal(0.0, 1.0);
+    private readonly global::BnnDsl.Prior networkPrior;
     private readonly global::TorchSharp.torch.Tensor noiseStd;
 
     /// <summary>Creates the network with freshly initialised parameters on <paramref name="device"/> (the CPU when null).</summary>
     public GlobalNamespaceNet(global::TorchSharp.torch.Device? device = null) : base("GlobalNamespaceNet")
     {
-        hiddenParameters = new global::BnnDsl.PointDense(3, 16, device);
+        networkPrior = global::BnnDsl.Prior.Normal(0.0, 1.0);
+        hiddenParameters = new global::BnnDsl.PointDense(3, 16, networkPrior, device);
         register_module("Hidden", hiddenParameters);
-        outputParameters = new global::BnnDsl.PointDense(16, 1, device);
+        outputParameters = new global::BnnDsl.PointDense(16, 1, networkPrior, device);
         register_module("Output", outputParameters);
+        Layers = new global::BnnDsl.IBayesianLayer[] { hiddenParameters, outputParameters };
         noiseStd = global::TorchSharp.torch.tensor(0.1, dtype: global::TorchSharp.torch.ScalarType.Float32, device: device);
         register_buffer("noise_std", noiseStd);
     }
 
     public override global::BnnDsl.Likelihood Likelihood => global::BnnDsl.Likelihood.Gaussian;
     public override global::BnnDsl.PosteriorMethod Method => global::BnnDsl.PosteriorMethod.MAP;
-    public override int InputSize => 3;
+    public override global::System.Collections.Generic.IReadOnlyList<global::BnnDsl.IBayesianLayer> Layers { get; }
+    public override global::System.Collections.Generic.IReadOnlyList<int> InputShape { get; } = new[] { 3 };
     public override int OutputSize => 1;
     public override string Summary => "3 → 16 Sigmoid → 1; MAP point estimate; prior Normal(0, 1); Gaussian (s = 0.1) likelihood";
 
@@ -46,21 +49,6 @@ partial class GlobalNamespaceNet : global::BnnDsl.BayesianModule
         var preActivation = outputParameters.Linear(features);
         Trace?.Record(1, features, preActivation);
         return preActivation;
-    }
-
-    /// <summary>Each parameter with its prior precision 1/s0²: every prior of this network is a zero-mean Normal.</summary>
-    public override global::System.Collections.Generic.IReadOnlyList<(global::TorchSharp.Modules.Parameter Parameter, double Precision)> GaussianPriorPrecisions => new (global::TorchSharp.Modules.Parameter, double)[]
-    {
-        (hiddenParameters.Weight, 1.0),
-        (hiddenParameters.Bias, 1.0),
-        (outputParameters.Weight, 1.0),
-        (outputParameters.Bias, 1.0),
-    };
-
-    /// <summary>−log p(θ) of the current weights and biases under their priors, in nats.</summary>
-    public override global::TorchSharp.torch.Tensor Complexity()
-    {
-        return NetworkPrior.NegativeLogProb(hiddenParameters.Weight, hiddenParameters.Bias, outputParameters.Weight, outputParameters.Bias);
     }
 
     /// <summary>The fixed observation noise s of the Gaussian likelihood.</summary>

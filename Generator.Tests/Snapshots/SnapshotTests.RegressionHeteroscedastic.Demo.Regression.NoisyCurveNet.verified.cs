@@ -11,19 +11,23 @@ namespace Demo.Regression
     {
         private readonly global::BnnDsl.MeanFieldDense hiddenParameters;
         private readonly global::BnnDsl.MeanFieldDense meanAndVarianceParameters;
+        private readonly global::BnnDsl.Prior networkPrior;
 
         /// <summary>Creates the network with freshly initialised parameters on <paramref name="device"/> (the CPU when null).</summary>
         public NoisyCurveNet(global::TorchSharp.torch.Device? device = null) : base("NoisyCurveNet")
         {
-            hiddenParameters = new global::BnnDsl.MeanFieldDense(1, 50, initialRho: -5.0, device);
+            networkPrior = global::BnnDsl.Prior.Normal(0.0, 1.0);
+            hiddenParameters = new global::BnnDsl.MeanFieldDense(1, 50, networkPrior, initialRho: -5.0, device);
             register_module("Hidden", hiddenParameters);
-            meanAndVarianceParameters = new global::BnnDsl.MeanFieldDense(50, 2, initialRho: -5.0, device);
+            meanAndVarianceParameters = new global::BnnDsl.MeanFieldDense(50, 2, networkPrior, initialRho: -5.0, device);
             register_module("MeanAndVariance", meanAndVarianceParameters);
+            Layers = new global::BnnDsl.IBayesianLayer[] { hiddenParameters, meanAndVarianceParameters };
         }
 
         public override global::BnnDsl.Likelihood Likelihood => global::BnnDsl.Likelihood.Gaussian;
         public override global::BnnDsl.PosteriorMethod Method => global::BnnDsl.PosteriorMethod.MeanField;
-        public override int InputSize => 1;
+        public override global::System.Collections.Generic.IReadOnlyList<global::BnnDsl.IBayesianLayer> Layers { get; }
+        public override global::System.Collections.Generic.IReadOnlyList<int> InputShape { get; } = new[] { 1 };
         public override int OutputSize => 2;
         public override bool Heteroscedastic => true;
         public override string Summary => "1 → 50 Tanh → 2; mean-field Gaussian, local reparameterisation, ρ0 = -5.0; prior Normal(0, 1); heteroscedastic Gaussian (means, then softplus variances) likelihood";
@@ -50,24 +54,6 @@ namespace Demo.Regression
             Trace?.Record(1, input, preActivation);
             return preActivation;
         }
-
-        /// <summary>KL(q ‖ p) summed over all weights and biases, in nats.</summary>
-        public override global::TorchSharp.torch.Tensor Complexity()
-        {
-            // Hidden: closed form against Normal(0, 1).
-            // MeanAndVariance: closed form against Normal(0, 1).
-            return global::BnnDsl.Kl.GaussianVsNormal(hiddenParameters.WeightMu, hiddenParameters.TakeWeightSigma(), 0.0, 1.0)
-                + global::BnnDsl.Kl.GaussianVsNormal(hiddenParameters.BiasMu, hiddenParameters.TakeBiasSigma(), 0.0, 1.0)
-                + global::BnnDsl.Kl.GaussianVsNormal(meanAndVarianceParameters.WeightMu, meanAndVarianceParameters.TakeWeightSigma(), 0.0, 1.0)
-                + global::BnnDsl.Kl.GaussianVsNormal(meanAndVarianceParameters.BiasMu, meanAndVarianceParameters.TakeBiasSigma(), 0.0, 1.0);
-        }
-
-        /// <summary>Each layer with its prior, in the order <see cref="Complexity"/> evaluates them.</summary>
-        public override global::System.Collections.Generic.IReadOnlyList<(global::BnnDsl.MeanFieldDense Layer, global::BnnDsl.Prior Prior)> MeanFieldPriors => new (global::BnnDsl.MeanFieldDense, global::BnnDsl.Prior)[]
-        {
-            (hiddenParameters, global::BnnDsl.Prior.Normal(0.0, 1.0)),
-            (meanAndVarianceParameters, global::BnnDsl.Prior.Normal(0.0, 1.0)),
-        };
 
         protected override void Dispose(bool disposing)
         {

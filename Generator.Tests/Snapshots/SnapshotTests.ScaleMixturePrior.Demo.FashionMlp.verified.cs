@@ -12,22 +12,25 @@ namespace Demo
         private readonly global::BnnDsl.MeanFieldDense hidden1Parameters;
         private readonly global::BnnDsl.MeanFieldDense hidden2Parameters;
         private readonly global::BnnDsl.MeanFieldDense outputParameters;
-        private static readonly global::BnnDsl.Prior NetworkPrior = global::BnnDsl.Prior.ScaleMixture(0.5, 1.0, 0.0025);
+        private readonly global::BnnDsl.Prior networkPrior;
 
         /// <summary>Creates the network with freshly initialised parameters on <paramref name="device"/> (the CPU when null).</summary>
         public FashionMlp(global::TorchSharp.torch.Device? device = null) : base("FashionMlp")
         {
-            hidden1Parameters = new global::BnnDsl.MeanFieldDense(784, 400, initialRho: -5.0, device);
+            networkPrior = global::BnnDsl.Prior.ScaleMixture(0.5, 1.0, 0.0025);
+            hidden1Parameters = new global::BnnDsl.MeanFieldDense(784, 400, networkPrior, initialRho: -5.0, device);
             register_module("Hidden1", hidden1Parameters);
-            hidden2Parameters = new global::BnnDsl.MeanFieldDense(400, 400, initialRho: -5.0, device);
+            hidden2Parameters = new global::BnnDsl.MeanFieldDense(400, 400, networkPrior, initialRho: -5.0, device);
             register_module("Hidden2", hidden2Parameters);
-            outputParameters = new global::BnnDsl.MeanFieldDense(400, 10, initialRho: -5.0, device);
+            outputParameters = new global::BnnDsl.MeanFieldDense(400, 10, networkPrior, initialRho: -5.0, device);
             register_module("Output", outputParameters);
+            Layers = new global::BnnDsl.IBayesianLayer[] { hidden1Parameters, hidden2Parameters, outputParameters };
         }
 
         public override global::BnnDsl.Likelihood Likelihood => global::BnnDsl.Likelihood.Categorical;
         public override global::BnnDsl.PosteriorMethod Method => global::BnnDsl.PosteriorMethod.MeanField;
-        public override int InputSize => 784;
+        public override global::System.Collections.Generic.IReadOnlyList<global::BnnDsl.IBayesianLayer> Layers { get; }
+        public override global::System.Collections.Generic.IReadOnlyList<int> InputShape { get; } = new[] { 784 };
         public override int OutputSize => 10;
         public override string Summary => "784 → 400 ReLU → 400 ReLU → 10; mean-field Gaussian, per-weight sampling, ρ0 = -5.0; prior ScaleMixture(0.5, 1, 0.0025); categorical likelihood";
 
@@ -63,23 +66,6 @@ namespace Demo
             Trace?.Record(2, input, preActivation);
             return preActivation;
         }
-
-        /// <summary>KL(q ‖ p) summed over all weights and biases, in nats.</summary>
-        public override global::TorchSharp.torch.Tensor Complexity()
-        {
-            // Hidden1: one-sample Monte Carlo estimate against ScaleMixture(0.5, 1, 0.0025) (no closed form), at this step's draw.
-            // Hidden2: one-sample Monte Carlo estimate against ScaleMixture(0.5, 1, 0.0025) (no closed form), at this step's draw.
-            // Output: one-sample Monte Carlo estimate against ScaleMixture(0.5, 1, 0.0025) (no closed form), at this step's draw.
-            return global::BnnDsl.Kl.MonteCarlo(NetworkPrior, hidden1Parameters.TakeWeightDraw(), hidden1Parameters.TakeBiasDraw(), hidden2Parameters.TakeWeightDraw(), hidden2Parameters.TakeBiasDraw(), outputParameters.TakeWeightDraw(), outputParameters.TakeBiasDraw());
-        }
-
-        /// <summary>Each layer with its prior, in the order <see cref="Complexity"/> evaluates them.</summary>
-        public override global::System.Collections.Generic.IReadOnlyList<(global::BnnDsl.MeanFieldDense Layer, global::BnnDsl.Prior Prior)> MeanFieldPriors => new (global::BnnDsl.MeanFieldDense, global::BnnDsl.Prior)[]
-        {
-            (hidden1Parameters, NetworkPrior),
-            (hidden2Parameters, NetworkPrior),
-            (outputParameters, NetworkPrior),
-        };
 
         protected override void Dispose(bool disposing)
         {

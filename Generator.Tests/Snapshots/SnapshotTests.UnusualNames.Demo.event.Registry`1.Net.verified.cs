@@ -13,20 +13,23 @@ namespace Demo.@event
         {
             private readonly global::BnnDsl.PointDense eventParameters;
             private readonly global::BnnDsl.PointDense outputParameters;
-            private static readonly global::BnnDsl.Prior NetworkPrior = global::BnnDsl.Prior.Normal(0.0, 1.0);
+            private readonly global::BnnDsl.Prior networkPrior;
 
             /// <summary>Creates the network with freshly initialised parameters on <paramref name="device"/> (the CPU when null).</summary>
             public Net(global::TorchSharp.torch.Device? device = null) : base("Net")
             {
-                eventParameters = new global::BnnDsl.PointDense(4, 8, device);
+                networkPrior = global::BnnDsl.Prior.Normal(0.0, 1.0);
+                eventParameters = new global::BnnDsl.PointDense(4, 8, networkPrior, device);
                 register_module("event", eventParameters);
-                outputParameters = new global::BnnDsl.PointDense(8, 3, device);
+                outputParameters = new global::BnnDsl.PointDense(8, 3, networkPrior, device);
                 register_module("Output", outputParameters);
+                Layers = new global::BnnDsl.IBayesianLayer[] { eventParameters, outputParameters };
             }
 
             public override global::BnnDsl.Likelihood Likelihood => global::BnnDsl.Likelihood.Categorical;
             public override global::BnnDsl.PosteriorMethod Method => global::BnnDsl.PosteriorMethod.MAP;
-            public override int InputSize => 4;
+            public override global::System.Collections.Generic.IReadOnlyList<global::BnnDsl.IBayesianLayer> Layers { get; }
+            public override global::System.Collections.Generic.IReadOnlyList<int> InputShape { get; } = new[] { 4 };
             public override int OutputSize => 3;
             public override string Summary => "4 → 8 ReLU → 3; MAP point estimate; prior Normal(0, 1); categorical likelihood";
 
@@ -47,21 +50,6 @@ namespace Demo.@event
                 var affine = outputParameters.Linear(preActivation);
                 Trace?.Record(1, preActivation, affine);
                 return affine;
-            }
-
-            /// <summary>Each parameter with its prior precision 1/s0²: every prior of this network is a zero-mean Normal.</summary>
-            public override global::System.Collections.Generic.IReadOnlyList<(global::TorchSharp.Modules.Parameter Parameter, double Precision)> GaussianPriorPrecisions => new (global::TorchSharp.Modules.Parameter, double)[]
-            {
-                (eventParameters.Weight, 1.0),
-                (eventParameters.Bias, 1.0),
-                (outputParameters.Weight, 1.0),
-                (outputParameters.Bias, 1.0),
-            };
-
-            /// <summary>−log p(θ) of the current weights and biases under their priors, in nats.</summary>
-            public override global::TorchSharp.torch.Tensor Complexity()
-            {
-                return NetworkPrior.NegativeLogProb(eventParameters.Weight, eventParameters.Bias, outputParameters.Weight, outputParameters.Bias);
             }
 
             protected override void Dispose(bool disposing)

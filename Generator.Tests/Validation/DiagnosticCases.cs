@@ -42,6 +42,33 @@ public static class DiagnosticCases
         }
         """;
 
+    /// <summary>LeNet-5 as users declare it, with each layer's attribute (or whole line) a parameter.</summary>
+    static string ConvNet(
+        string network = "[BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, 28 })]",
+        string conv1 = "[Conv2d(1, 6, 5, ReLU, Padding = 2)]",
+        string pool1 = "[MaxPool2d(2)]",
+        string conv2 = "[Conv2d(6, 16, 5, ReLU)]",
+        string pool2 = "[MaxPool2d(2)]",
+        string flatten = "[Flatten] private partial torch.Tensor Flat(torch.Tensor input);",
+        string hidden = "[Dense(400, 120, ReLU)] private partial torch.Tensor Hidden(torch.Tensor input);",
+        string output = "[Dense(120, 10)]",
+        string posterior = "[Posterior(MeanField)]") => Usings + $$"""
+        namespace Demo;
+
+        {{network}}
+        {{posterior}}
+        public partial class LeNet
+        {
+            {{conv1}} private partial torch.Tensor Conv1(torch.Tensor input);
+            {{pool1}} private partial torch.Tensor Pool1(torch.Tensor input);
+            {{conv2}} private partial torch.Tensor Conv2(torch.Tensor input);
+            {{pool2}} private partial torch.Tensor Pool2(torch.Tensor input);
+            {{flatten}}
+            {{hidden}}
+            {{output}} private partial torch.Tensor Output(torch.Tensor input);
+        }
+        """;
+
     static DiagnosticCase Case(string id, string name, string invalid, string valid) => new(id, name, new[] { invalid }, new[] { valid });
 
     public static readonly IReadOnlyList<DiagnosticCase> All = new[]
@@ -288,7 +315,7 @@ public static class DiagnosticCases
         Case("BNN0028", "layer named like the learned noise level",
             Net(network: "[BayesianNetwork(Likelihood.Gaussian)]", output: "[Dense(400, 1)]").Replace("Output(torch.Tensor input);", "{|BNN0028:logNoiseStd|}(torch.Tensor input);"),
             Net(network: "[BayesianNetwork(Likelihood.Gaussian)]", output: "[Dense(400, 1)]").Replace("Output(torch.Tensor input);", "Mean(torch.Tensor input);")),
-        Case("BNN0028", "layer named like the network's prior field", Net(posterior: "[Posterior(MAP)]").Replace("Output(torch.Tensor input);", "{|BNN0028:NetworkPrior|}(torch.Tensor input);"),
+        Case("BNN0028", "layer named like the network's prior field", Net(posterior: "[Posterior(MAP)]").Replace("Output(torch.Tensor input);", "{|BNN0028:networkPrior|}(torch.Tensor input);"),
             Net(posterior: "[Posterior(MAP)]").Replace("Output(torch.Tensor input);", "Logits(torch.Tensor input);")),
         Case("BNN0028", "layer whose own prior field is the network's",
             Net(posterior: "[Posterior(MAP)]", output: "[Dense(400, 10), Prior(Normal, 0, 0.5)]").Replace("Output(torch.Tensor input);", "{|BNN0028:Network|}(torch.Tensor input);"),
@@ -325,6 +352,28 @@ public static class DiagnosticCases
         Case("BNN0006", "layer taking its input by reference", Net().Replace(
                 "Output(torch.Tensor input);", "{|BNN0006:Output|}(ref torch.Tensor input);"),
             Net()),
+        Case("BNN0030", "convolution without a declared input shape",
+            ConvNet(network: "[BayesianNetwork(Likelihood.Categorical)]", conv1: "[{|BNN0030:Conv2d(1, 6, 5, ReLU, Padding = 2)|}]"), ConvNet()),
+        Case("BNN0030", "pooling after a Dense layer", Net(output: "[{|BNN0030:MaxPool2d(2)|}]"), Net()),
+        Case("BNN0031", "kernel larger than its input", ConvNet(conv2: "[Conv2d(6, 16, {|BNN0031:15|}, ReLU)]"), ConvNet()),
+        Case("BNN0031", "pooling window larger than its input", ConvNet(pool2: "[MaxPool2d({|BNN0031:12|})]"), ConvNet()),
+        Case("BNN0032", "input shape of two sizes",
+            ConvNet(network: "[BayesianNetwork(Likelihood.Categorical, {|BNN0032:Input = new[] { 28, 28 }|})]"), ConvNet()),
+        Case("BNN0032", "stride of 0", ConvNet(conv1: "[Conv2d(1, 6, 5, ReLU, {|BNN0032:Stride = 0|}, Padding = 2)]"), ConvNet(conv1: "[Conv2d(1, 6, 5, ReLU, Stride = 1, Padding = 2)]")),
+        Case("BNN0032", "negative padding", ConvNet(conv1: "[Conv2d(1, 6, 5, ReLU, {|BNN0032:Padding = -1|})]"), ConvNet()),
+        Case("BNN0033", "Dense after Flatten of the wrong width",
+            ConvNet(hidden: "[Dense({|BNN0033:256|}, 120, ReLU)] private partial torch.Tensor Hidden(torch.Tensor input);"), ConvNet()),
+        Case("BNN0034", "Dense on images without Flatten",
+            ConvNet(flatten: "", hidden: "[{|BNN0034:Dense(400, 120, ReLU)|}] private partial torch.Tensor Hidden(torch.Tensor input);"), ConvNet()),
+        Case("BNN0035", "prior on a pooling layer", ConvNet(pool1: "[MaxPool2d(2), {|BNN0035:Prior(Normal, 0, 1)|}]"), ConvNet()),
+        Case("BNN0035", "posterior on Flatten",
+            ConvNet(flatten: "[Flatten, {|BNN0035:Posterior(MAP)|}] private partial torch.Tensor Flat(torch.Tensor input);"), ConvNet()),
+        Case("BNN0036", "convolution channels that do not chain", ConvNet(conv2: "[Conv2d({|BNN0036:3|}, 16, 5, ReLU)]"), ConvNet()),
+        Case("BNN0036", "first Dense layer against the declared input",
+            Net(network: "[BayesianNetwork(Likelihood.Categorical, Input = new[] { 784 })]", hidden: "[Dense({|BNN0036:700|}, 400, ReLU)]"),
+            Net(network: "[BayesianNetwork(Likelihood.Categorical, Input = new[] { 784 })]")),
+        Case("BNN0037", "network ending in a convolution",
+            ConvNet(flatten: "", hidden: "", output: "[{|BNN0037:Conv2d(16, 10, 5)|}]"), ConvNet()),
     };
 
     public static IEnumerable<object[]> Cases => All.Select(c => new object[] { c });

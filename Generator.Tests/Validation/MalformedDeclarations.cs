@@ -90,6 +90,22 @@ public static class MalformedDeclarations
         Layers("[Dense(784, 10)] private partial torch.Tensor Output(torch.Tensor input);\n    [Dense(10, 10)] private partial torch.Tensor Output(torch.Tensor input);"),
         Layers("[Dense(784, 10)] private partial torch.Tensor Output(torch.Tensor input);\n    [Dense(10, 10)] private partial torch.Tensor Output(torch.Tensor input, torch.Tensor other);"),
         Layers("[Dense(784, 10)] private partial torch.Tensor Output(torch.Tensor input);\n    void Train() { [Dense(1, 1)] torch.Tensor Local(torch.Tensor x) => x; }"),
+        // Convolutions, pooling and the input shape.
+        Classes("[BayesianNetwork(Likelihood.Categorical, Input = )]"),
+        Classes("[BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, })]"),
+        Classes("[BayesianNetwork(Likelihood.Categorical, Input = new[] { 1.5, 28, 28 })]"),
+        Classes("[BayesianNetwork(Likelihood.Categorical, Input = null)]"),
+        Classes("[BayesianNetwork(Likelihood.Categorical, Input = 784)]"),
+        Layers("[Conv2d] private partial torch.Tensor Conv(torch.Tensor input);\n    [Dense(10, 10)] private partial torch.Tensor Output(torch.Tensor input);"),
+        Layers("[Conv2d(1, 6)] private partial torch.Tensor Conv(torch.Tensor input);"),
+        Layers("[Conv2d(1, 6, 5, ReLU, Stride = )] private partial torch.Tensor Conv(torch.Tensor input);"),
+        Layers("[Conv2d(1, 6, 5, ReLU, Padding = \"2\")] private partial torch.Tensor Conv(torch.Tensor input);"),
+        Layers("[MaxPool2d] private partial torch.Tensor Pool(torch.Tensor input);"),
+        Layers("[MaxPool2d(2, 2)] private partial torch.Tensor Pool(torch.Tensor input);"),
+        Layers("[Flatten(1)] private partial torch.Tensor Flat(torch.Tensor input);"),
+        Layers("[Flatten, Dense(4, 2)] private partial torch.Tensor Flat(torch.Tensor input);"),
+        Layers("[Flatten] private partial torch.Tensor Flat(torch.Tensor input)"),
+        Layers("[Conv2d(1, 6, 5)] private partial torch.Tensor Conv(torch.Tensor input);\n    public override torch.Tensor forward(torch.Tensor input) =>"),
         // The class.
         Network("[BayesianNetwork(Likelihood.Categorical)]", declaration: "public partial class Net") + "[BayesianNetwork(Likelihood.Gaussian)]\npublic partial class Net { }\n",
         Network("[BayesianNetwork(Likelihood.Categorical)]", declaration: "public partial class Net")

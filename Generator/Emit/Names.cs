@@ -13,7 +13,9 @@ internal static class Names
     public const string Likelihood = "global::BnnDsl.Likelihood";
     public const string PosteriorMethod = "global::BnnDsl.PosteriorMethod";
     public const string Prior = "global::BnnDsl.Prior";
-    public const string Kl = "global::BnnDsl.Kl";
     public const string PointDense = "global::BnnDsl.PointDense";
+    public const string PointConv2d = "global::BnnDsl.PointConv2d";
     public const string MeanFieldDense = "global::BnnDsl.MeanFieldDense";
+    public const string MeanFieldConv2d = "global::BnnDsl.MeanFieldConv2d";
+    public const string BayesianLayer = "global::BnnDsl.IBayesianLayer";
 }

@@ -46,8 +46,23 @@ public sealed record StrayAttributeModel(string Member, string Attribute);
 /// </summary>
 public sealed record ContainingTypeModel(string Keyword, string Name, string TypeParameters, bool IsPartial);
 
+/// <summary>The kinds of layer a declaration can name, one per layer attribute.</summary>
+public enum LayerKind
+{
+    /// <summary><c>[Dense(inputs, outputs, activation)]</c>.</summary>
+    Dense,
+    /// <summary><c>[Conv2d(inChannels, outChannels, kernelSize, activation, Stride = s, Padding = p)]</c>.</summary>
+    Conv2d,
+    /// <summary><c>[MaxPool2d(kernelSize, Stride = s)]</c>: no parameters.</summary>
+    MaxPool2d,
+    /// <summary><c>[Flatten]</c>: no parameters.</summary>
+    Flatten,
+}
+
 /// <summary>
-/// One <c>[Dense]</c> layer on a partial method. <see cref="Prior"/> and <see cref="Posterior"/> are the layer's
+/// One layer on a partial method: <c>[Dense]</c>, <c>[Conv2d]</c>, <c>[MaxPool2d]</c> or <c>[Flatten]</c> (<see cref="Kind"/>).
+/// For a Dense layer <see cref="Inputs"/> and <see cref="Outputs"/> are widths, for a convolution channels; pooling
+/// and flattening use neither. <see cref="Prior"/> and <see cref="Posterior"/> are the layer's
 /// overrides, or null to use the network's. The member facts record whether the generator can implement the method;
 /// <see cref="Part"/> is the index of the partial declaration of the class that declares the layer.
 /// <see cref="Readable"/> is false when the <c>[Dense]</c> arguments did not bind, <see cref="IsComplete"/> when the
@@ -73,7 +88,31 @@ public sealed record LayerModel(
     int Part,
     string? PlaceholderSignature,
     bool Readable = true,
-    bool IsComplete = true);
+    bool IsComplete = true)
+{
+    public LayerKind Kind { get; init; } = LayerKind.Dense;
+
+    /// <summary>The side of a convolution's or pooling's square kernel.</summary>
+    public int KernelSize { get; init; }
+
+    /// <summary>The step between kernel positions (a convolution's default 1, a pooling's its kernel size).</summary>
+    public int Stride { get; init; } = 1;
+
+    /// <summary>A convolution's zero padding on each side.</summary>
+    public int Padding { get; init; }
+
+    /// <summary>Whether the layer has weights, and so a prior, a posterior and a parameter holder.</summary>
+    public bool HasParameters => Kind is LayerKind.Dense or LayerKind.Conv2d;
+
+    /// <summary>Whether the layer applies an activation (Dense and Conv2d).</summary>
+    public bool HasActivation => HasParameters;
+
+    /// <summary>The position of the activation among the layer attribute's constructor arguments.</summary>
+    public int ActivationArgument => Kind == LayerKind.Conv2d ? 3 : 2;
+
+    /// <summary>The attribute's name as written: "Dense", "Conv2d", "MaxPool2d", "Flatten".</summary>
+    public string AttributeName => Kind.ToString();
+}
 
 /// <summary>
 /// One <c>[BayesianNetwork]</c> class. <see cref="HasPosteriorAttribute"/> and <see cref="HasPriorAttribute"/>
@@ -109,6 +148,21 @@ public sealed record NetworkModel(
     EquatableArray<LayerModel> Layers,
     EquatableArray<StrayAttributeModel> StrayAttributes)
 {
+    /// <summary>
+    /// The declared shape of one input example (<c>Input = new[] { 1, 28, 28 }</c>), empty when not declared
+    /// (<see cref="HasInput"/> tells an empty declaration apart).
+    /// </summary>
+    public EquatableArray<int> Input { get; init; } = EquatableArray<int>.Empty;
+
+    /// <summary>Whether <c>[BayesianNetwork]</c> sets <c>Input</c>.</summary>
+    public bool HasInput { get; init; }
+
+    /// <summary>Whether the user writes <c>forward</c> (calling the layer methods); the generator then emits none.</summary>
+    public bool HasUserForward => UserMemberNames.Contains("forward");
+
+    /// <summary>The layers that hold parameters, in declaration order.</summary>
+    public System.Collections.Generic.IEnumerable<LayerModel> ParameterLayers => System.Linq.Enumerable.Where(Layers, l => l.HasParameters);
+
     public PosteriorMethod Method => Posterior.Method;
 
     /// <summary>Whether the class itself declares type parameters.</summary>

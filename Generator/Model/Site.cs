@@ -15,8 +15,8 @@ public enum SiteKind
     NetworkPosterior,
     /// <summary>The name of a layer method.</summary>
     LayerMember,
-    /// <summary>A layer's <c>[Dense]</c>.</summary>
-    LayerDense,
+    /// <summary>A layer's layer attribute: <c>[Dense]</c>, <c>[Conv2d]</c>, <c>[MaxPool2d]</c> or <c>[Flatten]</c>.</summary>
+    LayerAttribute,
     /// <summary>A layer's <c>[Prior]</c>.</summary>
     LayerPrior,
     /// <summary>A layer's <c>[Posterior]</c>.</summary>

@@ -7,8 +7,11 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace BnnDsl.Generator.Parsing;
 
-/// <summary>A layer as the compiler sees it: the method and its BnnDsl attributes.</summary>
-internal sealed record LayerDeclaration(IMethodSymbol Method, AttributeData Dense, AttributeData? Prior, AttributeData? Posterior, int Part);
+/// <summary>
+/// A layer as the compiler sees it: the method, its layer attribute (<c>[Dense]</c>, <c>[Conv2d]</c>, <c>[MaxPool2d]</c>
+/// or <c>[Flatten]</c>, of <see cref="Kind"/>) and its prior and posterior.
+/// </summary>
+internal sealed record LayerDeclaration(IMethodSymbol Method, Model.LayerKind Kind, AttributeData Layer, AttributeData? Prior, AttributeData? Posterior, int Part);
 
 /// <summary>
 /// A <c>[BayesianNetwork]</c> class as the compiler sees it: the symbols and attribute data the parser reads. The
@@ -22,6 +25,18 @@ internal sealed class NetworkDeclaration
     public const string PriorAttribute = "BnnDsl.PriorAttribute";
     public const string PosteriorAttribute = "BnnDsl.PosteriorAttribute";
     public const string DenseAttribute = "BnnDsl.DenseAttribute";
+    public const string Conv2dAttribute = "BnnDsl.Conv2dAttribute";
+    public const string MaxPool2dAttribute = "BnnDsl.MaxPool2dAttribute";
+    public const string FlattenAttribute = "BnnDsl.FlattenAttribute";
+
+    /// <summary>Every layer attribute with the kind it declares, in the order a method's attributes are looked up.</summary>
+    public static readonly (string MetadataName, Model.LayerKind Kind)[] LayerAttributes =
+    {
+        (DenseAttribute, Model.LayerKind.Dense),
+        (Conv2dAttribute, Model.LayerKind.Conv2d),
+        (MaxPool2dAttribute, Model.LayerKind.MaxPool2d),
+        (FlattenAttribute, Model.LayerKind.Flatten),
+    };
 
     NetworkDeclaration(INamedTypeSymbol type, AttributeData network, AttributeData? prior, AttributeData? posterior,
         IReadOnlyList<LayerDeclaration> layers, IReadOnlyList<(IMethodSymbol Method, AttributeData Attribute)> strayAttributes)
@@ -83,23 +98,35 @@ internal sealed class NetworkDeclaration
             if (member is not IMethodSymbol method) continue;
             // A partial method is listed once, as its definition; its attributes are those of both parts.
             var methodAttributes = method.GetAttributes();
-            var dense = Find(methodAttributes, DenseAttribute);
+            var (kind, layerAttribute) = FindLayer(methodAttributes);
             var prior = Find(methodAttributes, PriorAttribute);
             var posterior = Find(methodAttributes, PosteriorAttribute);
-            if (dense is null)
+            if (layerAttribute is null)
             {
                 if (prior is not null) strayAttributes.Add((method, prior));
                 if (posterior is not null) strayAttributes.Add((method, posterior));
                 continue;
             }
-            var syntax = dense.ApplicationSyntaxReference;
+            var syntax = layerAttribute.ApplicationSyntaxReference;
             int part = syntax is null ? 0 : PartOf(parts, syntax);
-            layers.Add((new LayerDeclaration(method, dense, prior, posterior, part), syntax?.Span.Start ?? 0));
+            layers.Add((new LayerDeclaration(method, kind, layerAttribute, prior, posterior, part), syntax?.Span.Start ?? 0));
         }
         cancellation.ThrowIfCancellationRequested();
 
         var ordered = layers.OrderBy(l => l.Layer.Part).ThenBy(l => l.Position).Select(l => l.Layer).ToList();
         return new NetworkDeclaration(type, network, Find(attributes, PriorAttribute), Find(attributes, PosteriorAttribute), ordered, strayAttributes);
+    }
+
+    /// <summary>The method's layer attribute and its kind (the first, should it carry several), or null.</summary>
+    static (Model.LayerKind Kind, AttributeData? Attribute) FindLayer(IReadOnlyList<AttributeData> attributes)
+    {
+        foreach (var attribute in attributes)
+        {
+            var name = attribute.AttributeClass?.ToDisplayString();
+            foreach (var (metadataName, kind) in LayerAttributes)
+                if (name == metadataName) return (kind, attribute);
+        }
+        return (Model.LayerKind.Dense, null);
     }
 
     public static AttributeData? Find(IEnumerable<AttributeData> attributes, string metadataName) =>

@@ -51,15 +51,18 @@ public static class NetworkParser
                 && definition.RefKind == RefKind.None
                 && !definition.IsStatic && !definition.IsGenericMethod
                 && !definition.IsVirtual && !definition.IsOverride && !definition.IsAbstract && !definition.IsSealed && !definition.IsExtern;
+            var attribute = layer.Layer;
+            bool convolution = layer.Kind == LayerKind.Conv2d, pooling = layer.Kind == LayerKind.MaxPool2d;
+            int kernelSize = convolution ? IntArgument(attribute, 2) : pooling ? IntArgument(attribute, 0) : 0;
             layers.Add(new LayerModel(
                 definition.Name,
                 // Every modifier but 'partial' (accessibility, new, unsafe): the implementation must repeat them.
                 syntax is null ? Accessibility(definition.DeclaredAccessibility)
                     : string.Join(" ", syntax.Modifiers.Where(m => !m.IsKind(SyntaxKind.PartialKeyword)).Select(m => m.Text)),
                 definition.Parameters.Length == 1 ? definition.Parameters[0].Name : "input",
-                IntArgument(layer.Dense, 0),
-                IntArgument(layer.Dense, 1),
-                (Activation)IntArgument(layer.Dense, 2),
+                layer.Kind is LayerKind.Dense or LayerKind.Conv2d ? IntArgument(attribute, 0) : 0,
+                layer.Kind is LayerKind.Dense or LayerKind.Conv2d ? IntArgument(attribute, 1) : 0,
+                layer.Kind switch { LayerKind.Dense => (Activation)IntArgument(attribute, 2), LayerKind.Conv2d => (Activation)IntArgument(attribute, 3), _ => Activation.None },
                 layer.Prior is null ? null : ReadPrior(layer.Prior),
                 layer.Posterior is null ? null : ReadPosterior(layer.Posterior),
                 IsPartialDefinition: definition.IsPartialDefinition,
@@ -70,8 +73,15 @@ public static class NetworkParser
                 NameIsInherited: IsInherited(module, definition.Name),
                 layer.Part,
                 PlaceholderSignature(definition, syntax, tensorSignature),
-                Readable: IsReadable(layer.Dense),
-                IsComplete: syntax is null || !syntax.ContainsDiagnostics));
+                Readable: IsReadable(attribute),
+                IsComplete: syntax is null || !syntax.ContainsDiagnostics)
+            {
+                Kind = layer.Kind,
+                KernelSize = kernelSize,
+                // A pooling's windows do not overlap unless a stride says otherwise.
+                Stride = NamedInt(attribute, "Stride") ?? (pooling ? kernelSize : 1),
+                Padding = NamedInt(attribute, "Padding") ?? 0,
+            });
         }
         cancellation.ThrowIfCancellationRequested();
 
@@ -114,7 +124,11 @@ public static class NetworkParser
             HasPriorAttribute: declaration.Prior is not null,
             new EquatableArray<LayerModel>(layers),
             new EquatableArray<StrayAttributeModel>(declaration.StrayAttributes.Select(s =>
-                new StrayAttributeModel(s.Method.Name, s.Attribute.AttributeClass!.Name.Replace("Attribute", "")))));
+                new StrayAttributeModel(s.Method.Name, s.Attribute.AttributeClass!.Name.Replace("Attribute", "")))))
+        {
+            Input = new EquatableArray<int>(NamedInts(network, "Input") ?? new List<int>()),
+            HasInput = NamedInts(network, "Input") is not null,
+        };
     }
 
     /// <summary>The namespace as dotted raw names (<c>App.event</c> for <c>App.@event</c>), or null for the global one.</summary>
@@ -234,6 +248,24 @@ public static class NetworkParser
     {
         foreach (var pair in attribute.NamedArguments)
             if (pair.Key == name) return ToDouble(pair.Value.Value) ?? double.NaN;
+        return null;
+    }
+
+    static int? NamedInt(AttributeData attribute, string name)
+    {
+        foreach (var pair in attribute.NamedArguments)
+            if (pair.Key == name) return pair.Value.Value is int value ? value : 0;
+        return null;
+    }
+
+    /// <summary>A named array argument of ints (<c>Input = new[] { 1, 28, 28 }</c>); null when not set, empty for null.</summary>
+    static List<int>? NamedInts(AttributeData attribute, string name)
+    {
+        foreach (var pair in attribute.NamedArguments)
+            if (pair.Key == name)
+                return pair.Value.Kind == TypedConstantKind.Array && !pair.Value.IsNull
+                    ? pair.Value.Values.Select(v => v.Value is int i ? i : 0).ToList()
+                    : new List<int>();
         return null;
     }
 

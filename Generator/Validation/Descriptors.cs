@@ -163,6 +163,46 @@ public static class Descriptors
         "This constructor of '{0}' does not call the generated constructor, which creates the layers: end its declaration with ': this(device: null)' or pass a device",
         Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0029");
 
+    public static readonly DiagnosticDescriptor ImageInputNeeded = new(
+        "BNN0030", "Convolution and pooling need image inputs",
+        "Layer '{0}' ({1}) takes images [channels, height, width], but {2}: {3}",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0030");
+
+    public static readonly DiagnosticDescriptor KernelLargerThanInput = new(
+        "BNN0031", "A kernel is larger than its input",
+        "The {1}×{1} kernel of layer '{0}' is larger than its {2}×{3} input{4}, so the output would have {5}×{6} positions: use a kernel of at most {7}{8}",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0031");
+
+    public static readonly DiagnosticDescriptor ShapeArgumentOutOfRange = new(
+        "BNN0032", "An input shape, stride or padding is out of range",
+        "{0} of {1} is {2}: {3}",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0032");
+
+    public static readonly DiagnosticDescriptor FlattenedSizeDoesNotChain = new(
+        "BNN0033", "A Dense layer after Flatten must take channels × height × width inputs",
+        "Layer '{0}' takes {1} inputs but '{2}' flattens {3}×{4}×{5} = {6} values: make it {6}",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0033");
+
+    public static readonly DiagnosticDescriptor FlatInputNeeded = new(
+        "BNN0034", "A Dense layer needs a flat input",
+        "Layer '{0}' (Dense) takes a flat vector, but '{1}' before it gives {2}×{3}×{4} images: add a [Flatten] layer before '{0}'",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0034");
+
+    public static readonly DiagnosticDescriptor AttributeOnParameterFreeLayer = new(
+        "BNN0035", "A layer without parameters takes no prior or posterior",
+        "[{0}] on layer '{1}' has no effect: {2} has no parameters, so remove the attribute",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0035");
+
+    public static readonly DiagnosticDescriptor InputsDoNotChain = new(
+        "BNN0036", "A layer's inputs do not match the declared input or the channels before it",
+        "Layer '{0}' takes {1} {2} but {3} gives {4}: make the two equal",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0036");
+
+    public static readonly DiagnosticDescriptor ImageOutput = new(
+        "BNN0037", "A network's output must be flat",
+        "The last layer '{0}' gives {1}×{2}×{3} images, but the likelihood takes [batch, outputs]: end the network with [Flatten] and a Dense layer",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0037");
+
     /// <summary>Every descriptor, in ID order (the analyzers' SupportedDiagnostics and the README table).</summary>
     public static readonly DiagnosticDescriptor[] All =
     {
@@ -170,6 +210,8 @@ public static class Descriptors
         LayersInSeveralParts, SizesDoNotChain, SizeNotPositive, ScaleNotPositive, MixtureWeightOutOfRange,
         MixtureScalesOutOfOrder, PriorArity, NotFinite, NoiseStdNegative, UnknownValue, NotConstant, OptionNotTaken,
         GaussianOptionNotTaken, CategoricalOutputActivation, MonteCarloKl, AttributeOnNonLayer, MixedMethods, NotAModuleClass,
-        HeteroscedasticOddWidth, NoiseStdWithHeteroscedastic, NameTaken, ConstructorNotChaining,
+        HeteroscedasticOddWidth, NoiseStdWithHeteroscedastic, NameTaken, ConstructorNotChaining, ImageInputNeeded,
+        KernelLargerThanInput, ShapeArgumentOutOfRange, FlattenedSizeDoesNotChain, FlatInputNeeded, AttributeOnParameterFreeLayer,
+        InputsDoNotChain, ImageOutput,
     };
 }

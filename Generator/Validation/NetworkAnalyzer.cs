@@ -58,7 +58,8 @@ public sealed class NetworkAnalyzer : DiagnosticAnalyzer
         if (method.PartialDefinitionPart is not null || method.ContainingType is not { } type) return;
         if (NetworkDeclaration.Find(type.GetAttributes(), NetworkDeclaration.NetworkAttribute) is not null) return;
         foreach (var attribute in method.GetAttributes())
-            if (IsOneOf(attribute, NetworkDeclaration.DenseAttribute, NetworkDeclaration.PriorAttribute, NetworkDeclaration.PosteriorAttribute))
+            if (IsOneOf(attribute, NetworkDeclaration.DenseAttribute, NetworkDeclaration.Conv2dAttribute, NetworkDeclaration.MaxPool2dAttribute,
+                    NetworkDeclaration.FlattenAttribute, NetworkDeclaration.PriorAttribute, NetworkDeclaration.PosteriorAttribute))
                 ReportOutsideNetwork(context, attribute, type);
     }
 
@@ -118,7 +119,7 @@ public sealed class NetworkAnalyzer : DiagnosticAnalyzer
             _ => "",
         };
         if (text.EndsWith("Attribute", System.StringComparison.Ordinal)) text = text.Substring(0, text.Length - "Attribute".Length);
-        return text is "BayesianNetwork" or "Prior" or "Posterior" or "Dense";
+        return text is "BayesianNetwork" or "Prior" or "Posterior" or "Dense" or "Conv2d" or "MaxPool2d" or "Flatten";
     }
 }
 
@@ -160,7 +161,7 @@ internal static class SiteLocator
         return site.Kind switch
         {
             SiteKind.LayerMember => MemberName(layer.Method) ?? fallback,
-            SiteKind.LayerDense => Argument(layer.Dense, site, cancellation),
+            SiteKind.LayerAttribute => Argument(layer.Layer, site, cancellation),
             SiteKind.LayerPrior => Argument(layer.Prior, site, cancellation),
             SiteKind.LayerPosterior => Argument(layer.Posterior, site, cancellation),
             _ => null,

@@ -48,12 +48,14 @@ public static class NetworkValidator
         var problems = new List<Problem>();
         CheckClass(network, problems);
         CheckNetworkAttribute(network, problems);
+        CheckInput(network, problems);
         if (network.HasPosteriorAttribute) CheckPosterior(network.Posterior, new Site(SiteKind.NetworkPosterior), $"'{network.Name}'", problems);
         if (network.HasPriorAttribute) CheckPrior(network.Prior, new Site(SiteKind.NetworkPrior), $"the prior of '{network.Name}'", problems);
         if (network.Layers.Count == 0) problems.Add(new(Descriptors.NoLayers, new Site(SiteKind.NetworkAttribute), network.Name));
         for (int i = 0; i < network.StrayAttributes.Count; i++)
             problems.Add(new(Descriptors.AttributeOnNonLayer, new Site(SiteKind.StrayMember, i), network.StrayAttributes[i].Member, network.StrayAttributes[i].Attribute));
         for (int i = 0; i < network.Layers.Count; i++) CheckLayer(network, i, problems);
+        CheckShapes(network, problems);
         CheckNames(network, problems);
         CheckOutputLayer(network, problems);
         NoteMonteCarloKl(network, problems);
@@ -98,11 +100,19 @@ public static class NetworkValidator
             problems.Add(new(Descriptors.NoiseStdNegative, site.AtNamed("NoiseStd"), network.Name, Format(network.NoiseStd)));
     }
 
+    static void CheckInput(NetworkModel network, List<Problem> problems)
+    {
+        if (!network.HasInput || !network.NetworkAttributeReadable || LayerShapes.IsValidInput(network.Input)) return;
+        problems.Add(new(Descriptors.ShapeArgumentOutOfRange, new Site(SiteKind.NetworkAttribute).AtNamed("Input"), "Input", $"'{network.Name}'",
+            $"[{string.Join(", ", network.Input)}]",
+            "give one size (features) or three (channels, height, width), each at least 1"));
+    }
+
     static void CheckLayer(NetworkModel network, int index, List<Problem> problems)
     {
         var layer = network.Layers[index];
         var member = new Site(SiteKind.LayerMember, index);
-        var dense = new Site(SiteKind.LayerDense, index);
+        var dense = new Site(SiteKind.LayerAttribute, index);
         if (layer.IsComplete)
         {
             if (!layer.IsPartialDefinition || layer.HasUserImplementation || !layer.HasExplicitAccessibility)
@@ -112,17 +122,16 @@ public static class NetworkValidator
         if (layer.Part != network.Layers[0].Part)
             problems.Add(new(Descriptors.LayersInSeveralParts, dense, layer.Name, network.Name, network.Layers[0].Name));
 
-        if (layer.Readable)
+        if (layer.Readable) CheckLayerArguments(layer, dense, problems);
+
+        if (!layer.HasParameters)
         {
-            if (layer.Inputs < 1) problems.Add(new(Descriptors.SizeNotPositive, dense.At(0), "input size", layer.Name, layer.Inputs));
-            if (layer.Outputs < 1) problems.Add(new(Descriptors.SizeNotPositive, dense.At(1), "output size", layer.Name, layer.Outputs));
-            CheckKnown(layer.Activation, dense.At(2), "activation", problems);
-            var previous = index > 0 ? network.Layers[index - 1] : null;
-            if (previous is { Readable: true } && previous.Outputs >= 1 && layer.Inputs >= 1 && previous.Outputs != layer.Inputs)
-                problems.Add(new(Descriptors.SizesDoNotChain, dense.At(0), layer.Name, layer.Inputs, previous.Name, previous.Outputs)
-                {
-                    Replacement = previous.Outputs.ToString(CultureInfo.InvariantCulture),
-                });
+            // Pooling and flattening have no weights: a prior or posterior on them would silently do nothing.
+            if (layer.Prior is not null)
+                problems.Add(new(Descriptors.AttributeOnParameterFreeLayer, new Site(SiteKind.LayerPrior, index), "Prior", layer.Name, layer.AttributeName));
+            if (layer.Posterior is not null)
+                problems.Add(new(Descriptors.AttributeOnParameterFreeLayer, new Site(SiteKind.LayerPosterior, index), "Posterior", layer.Name, layer.AttributeName));
+            return;
         }
 
         if (layer.Prior is not null) CheckPrior(layer.Prior, new Site(SiteKind.LayerPrior, index), $"the prior of '{layer.Name}'", problems);
@@ -140,6 +149,109 @@ public static class NetworkValidator
                 problems.Add(new(Descriptors.MixedMethods, site.At(0), layer.Name, posterior.Method.ToString(), network.Method.ToString(), fix));
             }
         }
+    }
+
+    /// <summary>Each argument of a layer attribute on its own: sizes at least 1, strides at least 1, padding not negative.</summary>
+    static void CheckLayerArguments(LayerModel layer, Site attribute, List<Problem> problems)
+    {
+        switch (layer.Kind)
+        {
+            case LayerKind.Dense:
+                if (layer.Inputs < 1) problems.Add(new(Descriptors.SizeNotPositive, attribute.At(0), "input size", layer.Name, layer.Inputs));
+                if (layer.Outputs < 1) problems.Add(new(Descriptors.SizeNotPositive, attribute.At(1), "output size", layer.Name, layer.Outputs));
+                break;
+            case LayerKind.Conv2d:
+                if (layer.Inputs < 1) problems.Add(new(Descriptors.SizeNotPositive, attribute.At(0), "input channel count", layer.Name, layer.Inputs));
+                if (layer.Outputs < 1) problems.Add(new(Descriptors.SizeNotPositive, attribute.At(1), "output channel count", layer.Name, layer.Outputs));
+                if (layer.KernelSize < 1) problems.Add(new(Descriptors.SizeNotPositive, attribute.At(2), "kernel size", layer.Name, layer.KernelSize));
+                if (layer.Padding < 0)
+                    problems.Add(new(Descriptors.ShapeArgumentOutOfRange, attribute.AtNamed("Padding"), "Padding", $"layer '{layer.Name}'",
+                        layer.Padding.ToString(CultureInfo.InvariantCulture), "make it 0 or more"));
+                break;
+            case LayerKind.MaxPool2d:
+                if (layer.KernelSize < 1) problems.Add(new(Descriptors.SizeNotPositive, attribute.At(0), "kernel size", layer.Name, layer.KernelSize));
+                break;
+        }
+        if (layer.Kind is LayerKind.Conv2d or LayerKind.MaxPool2d && layer.Stride < 1 && layer.KernelSize >= 1)
+            problems.Add(new(Descriptors.ShapeArgumentOutOfRange, attribute.AtNamed("Stride"), "Stride", $"layer '{layer.Name}'",
+                layer.Stride.ToString(CultureInfo.InvariantCulture), "make it at least 1"));
+        if (layer.HasActivation) CheckKnown(layer.Activation, attribute.At(layer.ActivationArgument), "activation", problems);
+    }
+
+    /// <summary>
+    /// Every layer against the shape it receives, in declaration order, which is the forward order unless the user writes
+    /// <c>forward</c> (then the order says nothing and only each layer's own arguments are checked).
+    /// </summary>
+    static void CheckShapes(NetworkModel network, List<Problem> problems)
+    {
+        if (network.Layers.Count == 0) return;
+        if (network.HasUserForward)
+        {
+            // The generated class still needs the shape of an example, which only a first Dense layer can stand in for.
+            if (!network.HasInput && network.Layers[0] is { Readable: true, Kind: not LayerKind.Dense } first)
+                problems.Add(new(Descriptors.ImageInputNeeded, new Site(SiteKind.LayerAttribute, 0), first.Name, first.AttributeName,
+                    "the network declares no Input", "declare Input = new[] { channels, height, width } on [BayesianNetwork]"));
+            return;
+        }
+        var inputs = LayerShapes.Inputs(network);
+        for (int i = 0; i < network.Layers.Count; i++)
+        {
+            var layer = network.Layers[i];
+            if (!layer.Readable) continue;
+            var site = new Site(SiteKind.LayerAttribute, i);
+            var previous = i > 0 ? network.Layers[i - 1] : null;
+            var shape = inputs[i];
+            string from = previous is null ? "the network's Input" : $"'{previous.Name}' before it";
+            switch (layer.Kind)
+            {
+                case LayerKind.Dense:
+                    if (shape is { Length: 3 })
+                        problems.Add(new(Descriptors.FlatInputNeeded, site, layer.Name, previous?.Name ?? "the network's Input", shape[0], shape[1], shape[2]));
+                    else if (shape is { Length: 1 } && layer.Inputs >= 1 && shape[0] != layer.Inputs)
+                    {
+                        var replacement = shape[0].ToString(CultureInfo.InvariantCulture);
+                        if (previous is { Kind: LayerKind.Flatten } && inputs[i - 1] is { Length: 3 } image)
+                            problems.Add(new(Descriptors.FlattenedSizeDoesNotChain, site.At(0), layer.Name, layer.Inputs, previous.Name, image[0], image[1], image[2], shape[0]) { Replacement = replacement });
+                        else if (previous is { Kind: LayerKind.Dense })
+                            problems.Add(new(Descriptors.SizesDoNotChain, site.At(0), layer.Name, layer.Inputs, previous.Name, previous.Outputs) { Replacement = replacement });
+                        else
+                            problems.Add(new(Descriptors.InputsDoNotChain, site.At(0), layer.Name, layer.Inputs, "inputs", from, shape[0]) { Replacement = replacement });
+                    }
+                    break;
+                case LayerKind.Conv2d or LayerKind.MaxPool2d or LayerKind.Flatten:
+                    if (shape is null && previous is null && !network.HasInput)
+                        problems.Add(new(Descriptors.ImageInputNeeded, site, layer.Name, layer.AttributeName, "the network declares no Input",
+                            "declare Input = new[] { channels, height, width } on [BayesianNetwork]"));
+                    else if (shape is { Length: 1 } && layer.Kind != LayerKind.Flatten)
+                        problems.Add(new(Descriptors.ImageInputNeeded, site, layer.Name, layer.AttributeName, $"{from} gives a flat vector of {shape[0]}",
+                            previous is null ? "declare Input = new[] { channels, height, width } on [BayesianNetwork]" : "place it before the Flatten and Dense layers"));
+                    else if (shape is { Length: 3 } && layer.Kind != LayerKind.Flatten) CheckWindow(layer, site, shape, from, problems);
+                    break;
+            }
+        }
+        var last = network.Layers[network.Layers.Count - 1];
+        if (last.Readable && LayerShapes.Output(network) is { Length: 3 } output)
+            problems.Add(new(Descriptors.ImageOutput, new Site(SiteKind.LayerAttribute, network.Layers.Count - 1), last.Name, output[0], output[1], output[2]));
+    }
+
+    /// <summary>A convolution's input channels, and a convolution's or pooling's kernel against the image it receives.</summary>
+    static void CheckWindow(LayerModel layer, Site site, int[] image, string from, List<Problem> problems)
+    {
+        if (layer.Kind == LayerKind.Conv2d && layer.Inputs >= 1 && layer.Inputs != image[0])
+            problems.Add(new(Descriptors.InputsDoNotChain, site.At(0), layer.Name, layer.Inputs, "input channels", from, image[0])
+            {
+                Replacement = image[0].ToString(CultureInfo.InvariantCulture),
+            });
+        if (!LayerShapes.HasValidWindow(layer)) return;
+        int rows = LayerShapes.Positions(image[1], layer), columns = LayerShapes.Positions(image[2], layer);
+        if (rows >= 1 && columns >= 1) return;
+        int largest = System.Math.Min(image[1], image[2]) + 2 * layer.Padding;
+        problems.Add(new(Descriptors.KernelLargerThanInput, site.At(layer.Kind == LayerKind.Conv2d ? 2 : 0), layer.Name, layer.KernelSize,
+            image[1], image[2], layer.Padding > 0 ? $" padded by {layer.Padding} on each side" : "", rows, columns, largest,
+            layer.Padding > 0 ? " or pad more" : "")
+        {
+            Replacement = largest.ToString(CultureInfo.InvariantCulture),
+        });
     }
 
     /// <summary>
@@ -195,11 +307,12 @@ public static class NetworkValidator
         // An unreadable [BayesianNetwork] reads as Categorical: nothing here may depend on it.
         if (network.Layers.Count == 0 || !network.NetworkAttributeReadable) return;
         var last = network.Layers[network.Layers.Count - 1];
+        if (last.Kind != LayerKind.Dense) return; // a network ending otherwise is BNN0037's, or its own forward's
         if (network.Likelihood == Likelihood.Gaussian && network.Heteroscedastic && last.Readable && last.Outputs >= 1 && last.Outputs % 2 != 0)
-            problems.Add(new(Descriptors.HeteroscedasticOddWidth, new Site(SiteKind.LayerDense, network.Layers.Count - 1, 1), last.Name, last.Outputs));
+            problems.Add(new(Descriptors.HeteroscedasticOddWidth, new Site(SiteKind.LayerAttribute, network.Layers.Count - 1, 1), last.Name, last.Outputs));
         if (network.Likelihood != Likelihood.Categorical) return;
         if (last.Readable && last.Activation != Activation.None && Enum.IsDefined(typeof(Activation), last.Activation))
-            problems.Add(new(Descriptors.CategoricalOutputActivation, new Site(SiteKind.LayerDense, network.Layers.Count - 1, 2), last.Name, last.Activation.ToString()));
+            problems.Add(new(Descriptors.CategoricalOutputActivation, new Site(SiteKind.LayerAttribute, network.Layers.Count - 1, 2), last.Name, last.Activation.ToString()));
     }
 
     static void CheckPosterior(PosteriorModel posterior, Site site, string owner, List<Problem> problems)
@@ -244,6 +357,7 @@ public static class NetworkValidator
         for (int i = 0; i < network.Layers.Count; i++)
         {
             var layer = network.Layers[i];
+            if (!layer.HasParameters) continue;
             var prior = network.PriorOf(layer);
             var posterior = network.PosteriorOf(layer);
             if (!network.Posterior.Readable || !posterior.Readable || posterior.Method != PosteriorMethod.MeanField

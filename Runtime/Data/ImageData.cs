@@ -25,6 +25,12 @@ public sealed class LabelledData : IDisposable
     public LabelledData Take(int count) =>
         new(Inputs.narrow(0, 0, Math.Min(count, Count)), Targets.narrow(0, 0, Math.Min(count, Count)), Description);
 
+    /// <summary>
+    /// The same examples on <paramref name="device"/>, for a model there: the trainer and the predictive index the data
+    /// where it lives, so data on the model's device keeps every step free of copies between host and device.
+    /// </summary>
+    public LabelledData To(Device device) => new(Inputs.to(device), Targets.to(device), Description);
+
     public void Dispose()
     {
         Inputs.Dispose();

@@ -127,7 +127,7 @@ public static class Kl
     /// </summary>
     /// <remarks>
     /// <paramref name="sigma"/> is softplus(ρ) as this step's forward pass computed it. <paramref name="draw"/>, for a
-    /// scale mixture, is the draw to evaluate at as the layer hands it over (<see cref="MeanFieldDense.TakeWeightDraw"/>):
+    /// scale mixture, is the draw to evaluate at as the layer hands it over (<see cref="MeanFieldLayer.TakeWeightDraw"/>):
     /// the forward pass's own (its noise is used) or a <see cref="GaussianDraw.Deferred"/> one, made here from a fresh
     /// key. Unused for a Normal prior.
     /// </remarks>

@@ -69,7 +69,21 @@ public sealed class NormalPrior : Prior
     }
 
     public double Mean { get; }
-    public double Std { get; }
+
+    /// <summary>
+    /// The standard deviation s: state, not a constant, so that a fit after training (a marginal-likelihood fit of the
+    /// prior precision) can tune it. A step rule reads it as weight decay when a fit starts.
+    /// </summary>
+    public double Std
+    {
+        get => std;
+        set => std = value > 0 && !double.IsInfinity(value) ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "The prior's std must be positive and finite.");
+    }
+    double std;
+
+    /// <summary>The precision 1/s².</summary>
+    public double Precision => 1 / (Std * Std);
 
     protected override double NegativeLogNormaliser => 0.5 * Math.Log(2 * Math.PI * Std * Std);
 

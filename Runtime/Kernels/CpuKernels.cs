@@ -53,16 +53,31 @@ public static partial class CpuKernels
 
     /// <summary>
     /// Whether MKL, which runs libtorch's matrix products on the CPU, chooses its code path by the instruction sets the
-    /// processor reports rather than by its vendor. MKL takes its AVX-512 and AVX2 paths only on Intel processors and a
-    /// slower one elsewhere: on an AMD processor with AVX-512 its products at the MLP's shapes ran at about 200 GFLOP/s
-    /// on two cores, and at about 450 with this on. The kernels' library answers MKL's vendor check (see
-    /// <c>mkl_serv_intel_cpu_true</c> in kernels.cpp) once it is loaded into the process's global scope, which happens
-    /// when the library loads, unless the environment variable <c>BNNDSL_MKL_VENDOR_CHECK</c> is <c>keep</c>. It must
-    /// happen before the process's first matrix product (MKL's check binds then): the first use of a
-    /// <see cref="BayesianModule"/> loads the library; a program that runs its own products first reads
-    /// <see cref="IsNative"/> before them.
+    /// processor reports rather than by its vendor: true once <see cref="ChooseMklPathByInstructionSets"/> has turned it
+    /// on. MKL takes its AVX-512 and AVX2 paths only on Intel processors and a slower one elsewhere: on an AMD processor
+    /// with AVX-512 its products at the MLP's shapes ran at about 200 GFLOP/s on two cores, and at about 450 with this on.
     /// </summary>
     public static bool MklChoosesByInstructionSets { get; private set; }
+
+    /// <summary>
+    /// Opts the process in to MKL choosing its code path by instruction sets (<see cref="MklChoosesByInstructionSets"/>):
+    /// the kernels' library answers MKL's vendor check (<c>mkl_serv_intel_cpu_true</c> in kernels.cpp) once it is in the
+    /// process's global symbol scope, which this call puts it in. It changes a process-wide setting of a library the
+    /// program shares, so BnnDsl never does it by itself: a program calls this once, before its first matrix product
+    /// (MKL's check binds then), as the command-line tool and the benchmarks do. The environment variable
+    /// <c>BNNDSL_MKL_VENDOR_CHECK=keep</c> makes it a no-op. Returns whether MKL now chooses by instruction sets.
+    /// </summary>
+    public static bool ChooseMklPathByInstructionSets()
+    {
+        if (MklChoosesByInstructionSets || !IsNative || loadedFile is null) return MklChoosesByInstructionSets;
+        if (Environment.GetEnvironmentVariable("BNNDSL_MKL_VENDOR_CHECK") == "keep") return false;
+        // .NET loads libraries into a scope of their own; reopening by the library's soname without loading it again adds
+        // it to the global scope, where the dynamic linker looks first when libtorch's call to MKL's check binds.
+        MklChoosesByInstructionSets = dlopen("lib" + loadedFile + ".so", RuntimeLazy | RuntimeNoLoad | RuntimeGlobal) != IntPtr.Zero;
+        return MklChoosesByInstructionSets;
+    }
+
+    static string? loadedFile;
 
     static bool LoadLibrary()
     {
@@ -78,11 +93,7 @@ public static partial class CpuKernels
             // Every [DllImport(Library)] binds to the build loaded here.
             NativeLibrary.SetDllImportResolver(typeof(CpuKernels).Assembly, (name, _, _) => name == Library ? handle : IntPtr.Zero);
             InstructionSet = instructionSet;
-            // .NET loads libraries into a scope of their own; reopening by the library's soname without loading it
-            // again adds it to the global scope, where the dynamic linker looks first when libtorch's call to MKL's
-            // check binds.
-            if (Environment.GetEnvironmentVariable("BNNDSL_MKL_VENDOR_CHECK") != "keep")
-                MklChoosesByInstructionSets = dlopen("lib" + file + ".so", RuntimeLazy | RuntimeNoLoad | RuntimeGlobal) != IntPtr.Zero;
+            loadedFile = file;
             return true;
         }
         return false;

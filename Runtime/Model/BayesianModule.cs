@@ -14,9 +14,11 @@ namespace BnnDsl;
 public readonly record struct LossTerms(Tensor Loss, Tensor Nll, Tensor Complexity);
 
 /// <summary>
-/// The base class of every generated network. Generated code supplies the layers, the forward pass, the
-/// complexity term and the parameters; this class holds what is the same for every network: the loss, the
-/// predictive, persistence.
+/// The base class of every generated network. Generated code supplies the layers (<see cref="Layers"/>, one
+/// <see cref="IBayesianLayer"/> per layer with parameters) and the forward pass; this class holds what is the same for
+/// every network — the loss, the complexity term summed over the layers, persistence — and reaches what differs between
+/// inference methods through small seams: the layers' complexity terms, <see cref="Predictor"/> and
+/// <see cref="AfterTraining"/>.
 /// </summary>
 /// <remarks>
 /// <b>ELBO scaling — the one place it is defined.</b> For a minibatch B of M examples out of N, with S posterior
@@ -30,21 +32,56 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
 {
     protected BayesianModule(string name) : base(name) { }
 
-    // Before any network computes: the runtime's kernels load, and with them MKL's choice of code path is settled
-    // before the first matrix product (CpuKernels.MklChoosesByInstructionSets).
+    // The fused kernels load with the first network (libtorch first, so that both share one OpenMP runtime).
     static BayesianModule() => _ = CpuKernels.IsNative;
 
     /// <summary>The likelihood declared on the class.</summary>
     public abstract Likelihood Likelihood { get; }
 
-    /// <summary>The inference method declared on the class.</summary>
+    /// <summary>The inference method declared on the class (for reports; the runtime asks the layers, not this).</summary>
     public abstract PosteriorMethod Method { get; }
 
-    /// <summary>Whether forward passes in <see cref="SampleMode.Sample"/> are random (false for MAP).</summary>
-    public bool IsStochastic => Method != PosteriorMethod.MAP;
+    /// <summary>
+    /// Every layer with parameters, in declaration order: what the loss, the trainer and the fits after training walk.
+    /// Layers without parameters (pooling, flattening) are not in it.
+    /// </summary>
+    public abstract IReadOnlyList<IBayesianLayer> Layers { get; }
 
-    /// <summary>Number of input features of the first layer.</summary>
-    public abstract int InputSize { get; }
+    /// <summary>Whether forward passes in <see cref="SampleMode.Sample"/> are random: whether any layer samples.</summary>
+    public virtual bool IsStochastic
+    {
+        get
+        {
+            foreach (var layer in Layers) if (layer.IsStochastic) return true;
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The shape of one input example, without the batch dimension: <c>[784]</c>, or <c>[channels, height, width]</c>
+    /// for a network of convolutions (the declaration's <c>Input</c>, else the first layer's inputs).
+    /// </summary>
+    public abstract IReadOnlyList<int> InputShape { get; }
+
+    /// <summary>Number of input features of one example: the product of <see cref="InputShape"/>.</summary>
+    public int InputSize
+    {
+        get
+        {
+            int size = 1;
+            foreach (var d in InputShape) size *= d;
+            return size;
+        }
+    }
+
+    /// <summary>
+    /// How predictions are made from this network's posterior (<see cref="Predict"/>): Monte Carlo over q by default;
+    /// methods with a predictive of their own (stored samples, a linearised model) return theirs.
+    /// </summary>
+    public virtual IPredictiveMethod Predictor => MonteCarloPredictive.Instance;
+
+    /// <summary>What runs on the training data after training (a curvature fit), or null: nothing for MAP and VI.</summary>
+    public virtual IPosteriorFit? AfterTraining => null;
 
     /// <summary>Number of outputs of the last layer: classes, regression targets, or twice the targets when heteroscedastic.</summary>
     public abstract int OutputSize { get; }
@@ -58,28 +95,20 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
     /// <summary>When set, every layer records its input and pre-activation here (for curvature).</summary>
     public LayerTrace? Trace { get; set; }
 
-    /// <summary>KL(q ‖ p) in nats for variational posteriors; −log p(θ) for MAP. See the class remarks.</summary>
-    public abstract Tensor Complexity();
-
     /// <summary>
-    /// For a point estimate whose every prior is a zero-mean Normal: each parameter with its prior precision 1/s0².
-    /// −log p(θ) is then Σ ½ τ θ² + const, whose gradient the trainer applies as the optimiser's L2 weight decay (τ/N)
-    /// rather than by differentiating <see cref="Complexity"/>, whose value, gradient and surrogate cost ~15% of a MAP step
-    /// for a network of this size (<c>bnndsl-bench --profile</c>).
-    /// Null for every other declaration.
+    /// The complexity term in nats, summed over <see cref="Layers"/>: KL(q ‖ p) for variational layers, −log p(θ) for
+    /// point estimates (see the class remarks). Its gradient is attached in closed form.
     /// </summary>
-    public virtual IReadOnlyList<(Parameter Parameter, double Precision)>? GaussianPriorPrecisions => null;
-
-    /// <summary>
-    /// For a mean-field network: each layer's variational parameters with the prior of its weights and bias, in the
-    /// order <see cref="Complexity"/> evaluates them (so both draw the same noise). <see cref="Complexity"/> is then
-    /// Σ KL over this list, and the trainer applies it as it applies a MAP prior: it differentiates the likelihood alone
-    /// and adds each layer's KL gradient to the parameters' gradients directly (<see cref="MeanFieldDense.AddKlGradient"/>),
-    /// one fused pass per tensor at the forward pass's σ, without the KL's value (evaluated once an epoch for the report)
-    /// or the autograd route's gradient tensors, surrogate and accumulation: the default Fashion-MNIST declaration's step
-    /// took 4.9 ms instead of 5.8 in one run of <c>bnndsl-bench --profile</c>. Null for every other declaration.
-    /// </summary>
-    public virtual IReadOnlyList<(MeanFieldDense Layer, Prior Prior)>? MeanFieldPriors => null;
+    public virtual Tensor Complexity()
+    {
+        Tensor? sum = null;
+        foreach (var layer in Layers)
+        {
+            var term = layer.Complexity();
+            sum = sum is null ? term : sum + term;
+        }
+        return sum ?? zeros(1).squeeze();
+    }
 
     /// <summary>
     /// Gaussian likelihood with input-dependent noise: the network's output holds a mean and a raw variance per target
@@ -148,8 +177,8 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// The mean negative log likelihood of a minibatch under one forward pass, without the complexity term: what a
-    /// trainer differentiates when it applies the complexity's gradient itself (<see cref="GaussianPriorPrecisions"/>,
-    /// <see cref="MeanFieldPriors"/>).
+    /// trainer differentiates when it applies the complexity's gradient itself (<see cref="IBayesianLayer.AddComplexityGradient"/>,
+    /// <see cref="IBayesianLayer.WeightDecay"/>).
     /// </summary>
     public Tensor NegativeLogLikelihood(Tensor inputs, Tensor targets)
     {
@@ -175,70 +204,16 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
         : LogLikelihood(output, targets).mean().neg();
 
     /// <summary>
-    /// The posterior predictive for <paramref name="inputs"/>: class probabilities averaged over
-    /// <paramref name="samples"/> posterior draws (never averaged logits), or the mean and variance of the
-    /// Gaussian mixture for regression. MAP networks use one pass. Runs without gradients, in batches.
+    /// The posterior predictive for <paramref name="inputs"/> as <see cref="Predictor"/> makes it: class probabilities
+    /// averaged over posterior draws (never averaged logits), or the mean and variance of the Gaussian mixture for
+    /// regression. Runs without gradients, in batches of <paramref name="batchSize"/>.
     /// </summary>
     public Predictive Predict(Tensor inputs, int samples = 32, int batchSize = 1000)
     {
         if (samples < 1) throw new ArgumentOutOfRangeException(nameof(samples), samples, "At least one posterior sample is needed.");
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be positive.");
         CheckInput(inputs);
-        int draws = IsStochastic ? samples : 1;
-        var previous = Mode;
-        Mode = IsStochastic ? SampleMode.Sample : SampleMode.Mean;
-        try
-        {
-            using var noGrad = no_grad();
-            using var repeatedInputs = RepeatedInputMoments.Open(); // the first layer's moments once per batch
-            long n = inputs.shape[0];
-            var first = new System.Collections.Generic.List<Tensor>();
-            var second = new System.Collections.Generic.List<Tensor>();
-            for (long start = 0; start < n; start += batchSize)
-            {
-                using var scope = NewDisposeScope();
-                var batch = inputs.narrow(0, start, Math.Min(batchSize, n - start));
-                Tensor? sum = null, sumSquares = null, sumNoise = null;
-                for (int s = 0; s < draws; s++)
-                {
-                    // Each draw's activations are freed before the next, so memory does not grow with the samples.
-                    using var drawScope = NewDisposeScope();
-                    var output = forward(batch);
-                    if (Likelihood == Likelihood.Categorical)
-                    {
-                        Accumulate(ref sum, nn.functional.softmax(output, 1));
-                        continue;
-                    }
-                    var (value, noise) = Heteroscedastic ? SplitHeteroscedastic(output) : (output, null);
-                    Accumulate(ref sum, value);
-                    Accumulate(ref sumSquares, value.square());
-                    if (noise is not null) Accumulate(ref sumNoise, noise);
-                }
-                var mean = sum! / draws;
-                first.Add(mean.MoveToOuterDisposeScope());
-                if (Likelihood == Likelihood.Gaussian)
-                {
-                    // Mixture of N(f_s, s_s²): variance = E[f²] − E[f]² + E[s²].
-                    var noise = sumNoise is null ? NoiseStd().square() : sumNoise / draws;
-                    var variance = (sumSquares! / draws - mean.square()).clamp_min(0) + noise;
-                    second.Add(variance.MoveToOuterDisposeScope());
-                }
-            }
-            var firstAll = cat(first.ToArray(), 0);
-            foreach (var t in first) t.Dispose();
-            if (Likelihood == Likelihood.Categorical) return Predictive.Categorical(firstAll, draws);
-            var secondAll = cat(second.ToArray(), 0);
-            foreach (var t in second) t.Dispose();
-            return Predictive.Gaussian(firstAll, secondAll, draws);
-        }
-        finally { Mode = previous; }
-    }
-
-    // A running sum over draws that outlives the draw's dispose scope: a copy of the first term (a hand-written forward
-    // may return a tensor it does not own), then each later term added in place.
-    static void Accumulate(ref Tensor? sum, Tensor term)
-    {
-        if (sum is null) sum = term.clone().MoveToOuterDisposeScope();
-        else sum.add_(term);
+        return Predictor.Predict(this, inputs, samples, batchSize);
     }
 
     /// <summary>
@@ -262,10 +237,31 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>
+    /// <paramref name="input"/> in the declared <see cref="InputShape"/>: a view of flat inputs [batch, C·H·W] as
+    /// [batch, C, H, W] for a network of convolutions, else the input itself. Generated forward passes start with it.
+    /// </summary>
+    protected Tensor AsInputShape(Tensor input)
+    {
+        var shape = InputShape;
+        if (shape.Count < 2 || input.dim() == shape.Count + 1) return input;
+        var viewed = new long[shape.Count + 1];
+        viewed[0] = input.shape[0];
+        for (int i = 0; i < shape.Count; i++) viewed[i + 1] = shape[i];
+        return input.view(viewed);
+    }
+
     void CheckInput(Tensor inputs)
     {
-        if (inputs.dim() != 2 || inputs.shape[1] != InputSize)
+        var shape = InputShape;
+        bool flat = inputs.dim() == 2 && inputs.shape[1] == InputSize;
+        bool shaped = inputs.dim() == shape.Count + 1;
+        for (int i = 0; shaped && i < shape.Count; i++) shaped = inputs.shape[i + 1] == shape[i];
+        if (!flat && !shaped)
+        {
+            var expected = shape.Count == 1 ? $"[batch, {InputSize}]" : $"[batch, {string.Join(", ", shape)}] or [batch, {InputSize}]";
             throw new ArgumentException(
-                $"{GetType().Name} expects inputs of shape [batch, {InputSize}], got [{string.Join(", ", inputs.shape)}].", nameof(inputs));
+                $"{GetType().Name} expects inputs of shape {expected}, got [{string.Join(", ", inputs.shape)}].", nameof(inputs));
+        }
     }
 }

@@ -16,7 +16,7 @@ namespace BnnDsl;
 /// elsewhere weight decay adds a seventh pass. The update runs with subnormal numbers flushed to zero
 /// (<see cref="SubnormalFlush"/>): on the calling thread, and on each thread of the fused pass.
 /// </summary>
-public sealed class Adam : IDisposable
+public sealed class Adam : IStepRule
 {
     readonly Parameter[] parameters;
     readonly Tensor[] firstMoments, secondMoments;

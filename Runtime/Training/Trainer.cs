@@ -15,16 +15,22 @@ public sealed record FitOptions
     /// <summary>How the learning rate moves over the run's steps; constant by default, as in the peers' setting.</summary>
     public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
     /// <summary>
-    /// Posterior samples per training step (averaged in the loss). With one, a mean-field fit adds its KL's gradient to
-    /// the parameters' gradients directly and reports the KL as evaluated at each epoch's start
-    /// (<see cref="BayesianModule.MeanFieldPriors"/>); with more, it differentiates <see cref="BayesianModule.Loss"/>
-    /// whole and reports the mean of each step's KL.
+    /// Posterior samples per training step (averaged in the loss). With one (or for a network that does not sample), the
+    /// trainer differentiates the likelihood alone, adds each layer's complexity gradient directly
+    /// (<see cref="IBayesianLayer.AddComplexityGradient"/>, <see cref="IBayesianLayer.WeightDecay"/>) and reports the
+    /// complexity as evaluated at each epoch's start; with more, it differentiates <see cref="BayesianModule.Loss"/>
+    /// whole and reports the mean of each step's complexity.
     /// </summary>
     public int TrainingSamples { get; init; } = 1;
     /// <summary>Seeds the minibatch order and every posterior draw; with a fixed thread count a CPU run repeats bit for bit.</summary>
     public long Seed { get; init; } = 0;
     /// <summary>libtorch CPU threads for the run (null: leave the process setting alone). Results repeat bit for bit only at the same count.</summary>
     public int? Threads { get; init; }
+    /// <summary>
+    /// Makes the rule that updates the parameters from their gradients each step: Adam by default (variational
+    /// families, MAP). Samplers bring their own rule through this.
+    /// </summary>
+    public StepRuleFactory StepRule { get; init; } = StepRules.Adam;
 
     /// <summary>The learning rate of step <paramref name="step"/> (0-based, counted over the whole fit) of <paramref name="totalSteps"/>.</summary>
     public double LearningRateAt(long step, long totalSteps) => Schedule switch
@@ -94,7 +100,10 @@ public sealed class TrainingDivergedException : Exception
     public int Step { get; }
 }
 
-/// <summary>Fits a generated network by minimising its per-example loss (<see cref="BayesianModule.Loss"/>) with Adam.</summary>
+/// <summary>
+/// Fits a generated network by minimising its per-example loss (<see cref="BayesianModule.Loss"/>) with the step rule
+/// of <see cref="FitOptions.StepRule"/>, then runs the network's fit after training, if it has one.
+/// </summary>
 public static class Trainer
 {
     /// <summary>
@@ -109,6 +118,7 @@ public static class Trainer
         var summaries = new List<EpochSummary>();
         for (int epoch = 0; epoch < options.Epochs; epoch++) summaries.Add(session.RunEpoch(progress));
         model.eval();
+        model.AfterTraining?.Fit(model, data, options);
         return summaries;
     }
 }
@@ -122,10 +132,9 @@ public sealed class TrainingSession : IDisposable
     readonly BayesianModule model;
     readonly LabelledData data;
     readonly FitOptions options;
-    readonly Adam optimizer;
+    readonly IStepRule optimizer;
     readonly Generator order;
-    readonly (TorchSharp.Modules.Parameter Parameter, double Rate)[]? weightDecay;
-    readonly IReadOnlyList<(MeanFieldDense Layer, Prior Prior)>? directKl;
+    readonly bool directComplexity;
     int epoch;
 
     public TrainingSession(BayesianModule model, LabelledData data, FitOptions options)
@@ -143,16 +152,15 @@ public sealed class TrainingSession : IDisposable
         NativeAllocator.KeepLargeBlocks();
         random.manual_seed(options.Seed);
         order = new Generator((ulong)options.Seed);
-        // A MAP fit under zero-mean Normal priors gets the prior's gradient as Adam's L2 weight decay, τθ/N added to each
-        // gradient: the same update as differentiating −log p(θ)/N, without its per-tensor autograd kernels (and, on
-        // the CPU, inside Adam's fused pass).
-        weightDecay = model.Method == PosteriorMethod.MAP
-            ? model.GaussianPriorPrecisions?.Select(p => (p.Parameter, p.Precision / data.Count)).ToArray()
-            : null;
-        // A mean-field fit with one posterior sample per step gets its KL the same way: the likelihood is differentiated
-        // alone, and each layer's KL gradient, scaled by 1/N, is added to the gradients (MeanFieldDense.AddKlGradient).
-        directKl = options.TrainingSamples == 1 ? model.MeanFieldPriors : null;
-        optimizer = new Adam(model.parameters(), options.LearningRate, weightDecay: weightDecay);
+        // With one posterior draw per step the likelihood is differentiated alone and each layer adds its complexity
+        // gradient, scaled by 1/N, straight to the parameters' gradients — a KL in one fused pass per tensor, a zero-mean
+        // Normal prior on a point estimate as the step rule's L2 weight decay τθ/N — the same update as differentiating
+        // the loss whole, without the complexity's autograd kernels. Several draws differentiate the loss whole.
+        directComplexity = options.TrainingSamples == 1 || !model.IsStochastic;
+        var weightDecay = directComplexity
+            ? model.Layers.SelectMany(layer => layer.WeightDecay).Select(p => (p.Parameter, p.Precision / data.Count)).ToArray()
+            : Array.Empty<(TorchSharp.Modules.Parameter, double)>();
+        optimizer = options.StepRule(model.parameters().ToArray(), weightDecay, options);
     }
 
     /// <summary>
@@ -167,9 +175,9 @@ public sealed class TrainingSession : IDisposable
         int n = data.Count;
         int steps = (n + options.BatchSize - 1) / options.BatchSize;
         double loss = 0, nll = 0, complexity = 0;
-        // Where the trainer applies the complexity's gradient itself (weight decay, a direct KL), the complexity only
-        // needs a value for the report: evaluated once, at the epoch's start.
-        double penalty = weightDecay is null && directKl is null ? 0 : EvaluatePenalty();
+        // Where the trainer applies the complexity's gradient itself, the complexity only needs a value for the report:
+        // evaluated once, at the epoch's start.
+        double penalty = directComplexity ? EvaluatePenalty() : 0;
         using (var permutation = randperm(n, generator: order).to(data.Inputs.device))
         {
             for (int step = 0; step < steps; step++)
@@ -180,19 +188,19 @@ public sealed class TrainingSession : IDisposable
                 var (inputs, targets) = (data.Inputs.index_select(0, indices), data.Targets.index_select(0, indices));
                 Tensor objective;
                 Tensor? stepNll = null, stepComplexity = null;
-                if (weightDecay is null && directKl is null) (objective, stepNll, stepComplexity) = model.Loss(inputs, targets, n, options.TrainingSamples);
-                else objective = model.NegativeLogLikelihood(inputs, targets);
+                if (directComplexity) objective = model.NegativeLogLikelihood(inputs, targets);
+                else (objective, stepNll, stepComplexity) = model.Loss(inputs, targets, n, options.TrainingSamples);
                 double nllValue = (stepNll ?? objective).item<float>();
                 double complexityValue = stepComplexity?.item<float>() ?? penalty;
                 double stepLoss = stepNll is null ? nllValue + penalty / n : objective.item<float>();
                 if (!double.IsFinite(stepLoss)) throw new TrainingDivergedException(epoch, step + 1, nllValue, complexityValue);
                 optimizer.ZeroGrad();
                 BayesianModule.Backward(objective);
-                if (directKl is not null)
+                if (directComplexity)
                 {
                     bool finite = true;
-                    foreach (var (layer, prior) in directKl) finite &= layer.AddKlGradient(prior, 1.0 / n);
-                    if (!finite) throw new TrainingDivergedException(epoch, step + 1, nllValue, complexityValue, "The KL's gradient");
+                    foreach (var layer in model.Layers) finite &= layer.AddComplexityGradient(1.0 / n);
+                    if (!finite) throw new TrainingDivergedException(epoch, step + 1, nllValue, complexityValue, "The complexity term's gradient");
                 }
                 optimizer.LearningRate = options.LearningRateAt((long)(epoch - 1) * steps + step, (long)options.Epochs * steps);
                 optimizer.Step();
@@ -217,4 +225,36 @@ public sealed class TrainingSession : IDisposable
     }
 
     public void Dispose() => optimizer.Dispose();
+}
+
+/// <summary>
+/// The rule that moves the parameters each step from their gradients: an optimiser (Adam) for variational families and
+/// point estimates, a sampler's update for SG-MCMC. The trainer's loop is the same for every rule.
+/// </summary>
+public interface IStepRule : IDisposable
+{
+    /// <summary>The step size of the next <see cref="Step"/> (the trainer sets it from the schedule each step).</summary>
+    double LearningRate { get; set; }
+
+    /// <summary>Releases or zeroes the gradients before the next backward pass.</summary>
+    void ZeroGrad();
+
+    /// <summary>Updates the parameters from their gradients.</summary>
+    void Step();
+}
+
+/// <summary>
+/// Makes a step rule for a fit: the parameters to move, each parameter's L2 weight decay (rate τ/N, the part of the
+/// complexity gradient the layers leave to the rule), and the fit's options.
+/// </summary>
+public delegate IStepRule StepRuleFactory(IReadOnlyList<TorchSharp.Modules.Parameter> parameters,
+    IReadOnlyList<(TorchSharp.Modules.Parameter Parameter, double Rate)> weightDecay, FitOptions options);
+
+/// <summary>The step rules the runtime ships.</summary>
+public static class StepRules
+{
+    /// <summary>Adam at <see cref="FitOptions.LearningRate"/>, with the layers' weight decay folded into its update.</summary>
+    public static IStepRule Adam(IReadOnlyList<TorchSharp.Modules.Parameter> parameters,
+        IReadOnlyList<(TorchSharp.Modules.Parameter Parameter, double Rate)> weightDecay, FitOptions options) =>
+        new BnnDsl.Adam(parameters, options.LearningRate, weightDecay: weightDecay.Count == 0 ? null : weightDecay);
 }
