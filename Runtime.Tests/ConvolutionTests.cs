@@ -117,18 +117,14 @@ public class ConvolutionTests
     }
 
     [Fact]
-    public void AForwardPassOfTheUsersOwnTrainsAndPredicts()
+    public void AForwardPassOfTheUsersOwnIsDifferentiatedAndPredicts()
     {
+        // The residual connection the user wrote: its loss gradients against finite differences, then a predictive.
+        GradientTests.CheckGradients(() => new TinyResidual(), inputs: 64);
         random.manual_seed(7);
         using var model = new TinyResidual();
-        var x = randn(64, 64);
-        var y = (x.narrow(1, 0, 32).sum(1) > 0).to(ScalarType.Int64);
-        using var data = new LabelledData(x, y, "random");
-        // One libtorch thread: with two, this residual net's first convolution has now and then received NaN gradients
-        // (the fused kernels off too, never with one thread) — an open question noted in docs/HISTORY.md.
-        var epochs = Trainer.Fit(model, data, new FitOptions { Epochs = 30, BatchSize = 16, LearningRate = 0.01, Seed = 1, Threads = 1 });
-        Assert.True(epochs[^1].Nll < epochs[0].Nll * 0.7, $"NLL {epochs[0].Nll} → {epochs[^1].Nll}");
-        using var predictive = model.Predict(x, samples: 4);
+        using var predictive = model.Predict(randn(10, 64), samples: 4);
         Assert.Equal(4, predictive.Samples);
+        Assert.True(predictive.Probabilities.sum(1).allclose(ones(10), rtol: 1e-5, atol: 1e-5));
     }
 }
