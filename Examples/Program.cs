@@ -9,6 +9,8 @@ using Spectre.Console;
 try
 {
     var options = Options.Parse(args);
+    // Before the first matrix product: MKL takes its fast code paths by the processor's instruction sets, not its vendor.
+    CpuKernels.ChooseMklPathByInstructionSets();
     TorchSharp.torch.set_num_threads(options.Threads);
     return options.Job == "toy-regression" ? ToyRegressionJob.Run(options) : FashionJob.Run(options);
 }

@@ -14,7 +14,19 @@ namespace BnnDsl.Examples.Cli;
 /// <summary>The main job: train a Fashion-MNIST MLP declaration, judge its predictive, write metrics and pictures.</summary>
 public static class FashionJob
 {
-    public static BayesianModule CreateNetwork(string method) => method switch
+    /// <summary>The declaration the main job trains for <paramref name="network"/> and <paramref name="method"/>.</summary>
+    public static BayesianModule CreateNetwork(string method, string network = "mlp") => network switch
+    {
+        "lenet5" => method switch
+        {
+            "map" => new LeNet5Map(),
+            "mean-field" => new LeNet5MeanField(),
+            _ => throw new UsageException($"No LeNet-5 declaration for --method {method}: use map or mean-field."),
+        },
+        _ => CreateMlp(method),
+    };
+
+    static BayesianModule CreateMlp(string method) => method switch
     {
         "map" => new FashionMap(),
         "peer-mf" => new FashionPeerMeanField(),
@@ -46,7 +58,7 @@ public static class FashionJob
         AnsiConsole.MarkupLine($"[bold]Train / test:[/] {train.Count} / {test.Count} images");
 
         random.manual_seed(options.Seed);
-        using var model = CreateNetwork(options.Method);
+        using var model = CreateNetwork(options.Method, options.Network);
         long parameterCount = model.parameters().Sum(p => p.numel());
         AnsiConsole.MarkupLine($"[bold]Network:[/] {Markup.Escape(model.GetType().Name)} — {Markup.Escape(model.Summary)} ({parameterCount:N0} parameters)");
 
@@ -106,6 +118,7 @@ public static class FashionJob
         var report = new Dictionary<string, object?>
         {
             ["method"] = options.Method,
+            ["network_kind"] = options.Network,
             ["network"] = model.GetType().Name,
             ["declaration"] = model.Summary,
             ["dataset"] = dataDescription,

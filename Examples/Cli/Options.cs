@@ -12,6 +12,7 @@ public sealed record Options
 {
     public string Job { get; init; } = "fashion";
     public string Method { get; init; } = "mean-field";
+    public string Network { get; init; } = "mlp";
     public int? Epochs { get; init; }
     public string? Data { get; init; }
     public string? Ood { get; init; }
@@ -27,12 +28,14 @@ public sealed record Options
     public const string Usage = """
         Usage: bnndsl [fashion|toy-regression] [options]
 
-          fashion          train the Fashion-MNIST MLP 784-400-400-10 and judge its uncertainty (default)
+          fashion          train a Fashion-MNIST network (--network) and judge its uncertainty (default)
           toy-regression   fit Blundell et al.'s curve and plot the predictive band
 
         Options:
+          --network NAME   mlp (default: 784-400-400-10 ReLU) or lenet5 (conv 6@5x5 pad 2, pool,
+                           conv 16@5x5, pool, 120, 84, 10)
           --method NAME    mean-field (default: the best mean-field declaration), map (baseline),
-                           peer-mf, peer-mf-lrt (the peers' setting: Normal(0,1), rho0 = -3)
+                           peer-mf, peer-mf-lrt (the peers' setting: Normal(0,1), rho0 = -3; mlp only)
           --epochs N       training epochs (fashion: 20; toy-regression: 1500)
           --data DIR       directory with the Fashion-MNIST IDX files (train-images-idx3-ubyte[.gz], ...);
                            default /usr/share/datasets/fashion-mnist if present, else the embedded subset
@@ -68,6 +71,7 @@ public sealed record Options
             options = name switch
             {
                 "--method" => options with { Method = Choice(name, Value(), "mean-field", "map", "peer-mf", "peer-mf-lrt") },
+                "--network" => options with { Network = Choice(name, Value(), "mlp", "lenet5") },
                 "--epochs" => options with { Epochs = Int(name, Value(), 0) },
                 "--data" => options with { Data = Value() },
                 "--ood" => options with { Ood = Value() },
