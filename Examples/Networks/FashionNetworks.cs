@@ -82,10 +82,11 @@ public partial class LeNet5Map
 /// <summary>
 /// LeNet-5 under mean-field VI with local reparameterisation in every layer (a mean and a variance convolution for the
 /// convolutions). The MLP default's lessons carried over: small initial σ where the weights are many, a wider output
-/// layer under Normal(0, 1) that keeps the class scores uncertain.
+/// layer that keeps the class scores uncertain. The MLP default's scale-mixture prior did worse here (seed 1, 20 epochs:
+/// 11.39% error, NLL 0.306, AUROC 0.720 against 10.70%, 0.295, 0.812 under Normal(0, 1)).
 /// </summary>
 [BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, 28 })]
-[Prior(ScaleMixture, 0.25, 1.0, 0.0009)]
+[Prior(Normal, 0, 1)]
 [Posterior(MeanField, InitialRho = -6, LocalReparameterization = true)]
 public partial class LeNet5MeanField
 {
@@ -96,5 +97,5 @@ public partial class LeNet5MeanField
     [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
     [Dense(400, 120, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
     [Dense(120, 84, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
-    [Dense(84, 10), Prior(Normal, 0, 1), Posterior(MeanField, InitialRho = -2)] private partial torch.Tensor Output(torch.Tensor input);
+    [Dense(84, 10), Posterior(MeanField, InitialRho = -2)] private partial torch.Tensor Output(torch.Tensor input);
 }
