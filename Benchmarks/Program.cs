@@ -15,12 +15,14 @@ using static TorchSharp.torch;
 //   bnndsl-bench --profile        (milliseconds per step: forward, backward, Adam)
 //   bnndsl-bench --generator      (generator and analyzers against the compiler; incremental re-run)
 //   bnndsl-bench --kernels        (libtorch's matrix-product GFLOP/s at the MLP's shapes; elementwise kernels; the KL gradient pass)
+//   bnndsl-bench --lenet5         (LeNet-5: the main job's mean-field declaration against MAP)
 int epochs = 6;
 string? dataDirectory = null;
 int threads = Environment.ProcessorCount;
 bool profile = false;
 bool generatorTiming = false;
 bool kernels = false;
+bool lenet5 = false;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -28,10 +30,11 @@ for (int i = 0; i < args.Length; i++)
         case "--profile": profile = true; break;
         case "--generator": generatorTiming = true; break;
         case "--kernels": kernels = true; break;
+        case "--lenet5": lenet5 = true; break;
         case "--epochs": epochs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--data": dataDirectory = args[++i]; break;
         case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        default: Console.Error.WriteLine($"unknown option {args[i]}; usage: bnndsl-bench [--profile | --generator | --kernels] [--epochs N] [--data DIR] [--threads N]"); return 2;
+        default: Console.Error.WriteLine($"unknown option {args[i]}; usage: bnndsl-bench [--profile | --generator | --kernels | --lenet5] [--epochs N] [--data DIR] [--threads N]"); return 2;
     }
 }
 if (generatorTiming)
@@ -108,6 +111,16 @@ if (profile)
 var (directory, description) = DataSources.Fashion(dataDirectory);
 using var train = DataSources.Read(directory, "train");
 Console.WriteLine($"data: {description}; {train.Count} training images; {get_num_threads()} threads; {mkl}; {epochs} epochs per contender, alternating");
+
+if (lenet5)
+{
+    random.manual_seed(1);
+    using var lenetMap = FashionJob.CreateNetwork("map", "lenet5");
+    using var lenetMeanField = FashionJob.CreateNetwork("mean-field", "lenet5");
+    Compare("LeNet-5 mean-field (main job's declaration, local reparameterisation)", EpochRunner.ForNetwork(lenetMeanField, train),
+        "LeNet-5 MAP", EpochRunner.ForNetwork(lenetMap, train), epochs, goal: "≤ 3");
+    return 0;
+}
 
 random.manual_seed(1);
 using var handWritten = new HandWrittenMlp();

@@ -31,6 +31,13 @@ public sealed record FitOptions
     /// families, MAP). Samplers bring their own rule through this.
     /// </summary>
     public StepRuleFactory StepRule { get; init; } = StepRules.Adam;
+    /// <summary>
+    /// Whether the trainer reads each step's loss on the host: progress every step, and a loss that stops being finite
+    /// caught before that step's update. Otherwise the terms and a finiteness flag (over the loss and every gradient)
+    /// accumulate on the model's device and are read once an epoch, so a step never waits for the device. Null (the
+    /// default): every step on the CPU, where reading costs nothing, once an epoch on other devices.
+    /// </summary>
+    public bool? ReadEveryStep { get; init; }
 
     /// <summary>The learning rate of step <paramref name="step"/> (0-based, counted over the whole fit) of <paramref name="totalSteps"/>.</summary>
     public double LearningRateAt(long step, long totalSteps) => Schedule switch
@@ -96,7 +103,23 @@ public sealed class TrainingDivergedException : Exception
         Step = step;
     }
 
+    /// <summary>
+    /// A divergence found at the end of an epoch whose terms stayed on the device (<see cref="FitOptions.ReadEveryStep"/>
+    /// false): the step is not known, and the parameters are those after the epoch.
+    /// </summary>
+    public TrainingDivergedException(int epoch, double meanNll, double meanComplexity, string device)
+        : base($"The loss or its gradient stopped being finite during epoch {epoch} (mean NLL {meanNll}, complexity " +
+               $"{meanComplexity}); the terms stay on {device} and are checked once an epoch, so the parameters are those " +
+               "after the epoch. Lower the learning rate, or start ρ lower (smaller initial σ); FitOptions.ReadEveryStep = true " +
+               "finds the step.")
+    {
+        Epoch = epoch;
+        Step = 0;
+    }
+
     public int Epoch { get; }
+
+    /// <summary>1-based step within the epoch, or 0 when the divergence was found at the end of the epoch.</summary>
     public int Step { get; }
 }
 
@@ -135,6 +158,8 @@ public sealed class TrainingSession : IDisposable
     readonly IStepRule optimizer;
     readonly Generator order;
     readonly bool directComplexity;
+    readonly Device device;
+    readonly TorchSharp.Modules.Parameter[] parameters;
     int epoch;
 
     public TrainingSession(BayesianModule model, LabelledData data, FitOptions options)
@@ -160,7 +185,9 @@ public sealed class TrainingSession : IDisposable
         var weightDecay = directComplexity
             ? model.Layers.SelectMany(layer => layer.WeightDecay).Select(p => (p.Parameter, p.Precision / data.Count)).ToArray()
             : Array.Empty<(TorchSharp.Modules.Parameter, double)>();
-        optimizer = options.StepRule(model.parameters().ToArray(), weightDecay, options);
+        parameters = model.parameters().ToArray();
+        optimizer = options.StepRule(parameters, weightDecay, options);
+        device = parameters.FirstOrDefault()?.device ?? CPU;
     }
 
     /// <summary>
@@ -175,6 +202,10 @@ public sealed class TrainingSession : IDisposable
         int n = data.Count;
         int steps = (n + options.BatchSize - 1) / options.BatchSize;
         double loss = 0, nll = 0, complexity = 0;
+        bool readEachStep = options.ReadEveryStep ?? device.type == TorchSharp.DeviceType.CPU;
+        // Where the terms are not read each step: their sums and whether every step stayed finite, on the device.
+        Tensor? sums = readEachStep ? null : zeros(3, dtype: ScalarType.Float64, device: device);
+        Tensor? finiteSoFar = readEachStep ? null : ones(1, dtype: ScalarType.Bool, device: device);
         // Where the trainer applies the complexity's gradient itself, the complexity only needs a value for the report:
         // evaluated once, at the epoch's start.
         double penalty = directComplexity ? EvaluatePenalty() : 0;
@@ -186,14 +217,31 @@ public sealed class TrainingSession : IDisposable
                 int start = step * options.BatchSize;
                 var indices = permutation.narrow(0, start, Math.Min(options.BatchSize, n - start));
                 var (inputs, targets) = (data.Inputs.index_select(0, indices), data.Targets.index_select(0, indices));
+                // Data kept elsewhere than the model is copied per minibatch; LabelledData.To(device) spares the copies.
+                if (inputs.device != device) (inputs, targets) = (inputs.to(device), targets.to(device));
                 Tensor objective;
                 Tensor? stepNll = null, stepComplexity = null;
                 if (directComplexity) objective = model.NegativeLogLikelihood(inputs, targets);
                 else (objective, stepNll, stepComplexity) = model.Loss(inputs, targets, n, options.TrainingSamples);
-                double nllValue = (stepNll ?? objective).item<float>();
-                double complexityValue = stepComplexity?.item<float>() ?? penalty;
-                double stepLoss = stepNll is null ? nllValue + penalty / n : objective.item<float>();
-                if (!double.IsFinite(stepLoss)) throw new TrainingDivergedException(epoch, step + 1, nllValue, complexityValue);
+                double nllValue = 0, complexityValue = penalty, stepLoss = 0;
+                if (readEachStep)
+                {
+                    nllValue = (stepNll ?? objective).item<float>();
+                    complexityValue = stepComplexity?.item<float>() ?? penalty;
+                    stepLoss = stepNll is null ? nllValue + penalty / n : objective.item<float>();
+                    if (!double.IsFinite(stepLoss)) throw new TrainingDivergedException(epoch, step + 1, nllValue, complexityValue);
+                }
+                else
+                {
+                    using var noGrad = no_grad();
+                    var terms = stack(new[]
+                    {
+                        stepNll is null ? objective.detach() + penalty / n : objective.detach(),
+                        (stepNll ?? objective).detach(),
+                        stepComplexity?.detach() ?? tensor((float)penalty, device: device),
+                    }).to(ScalarType.Float64);
+                    sums!.add_(terms);
+                }
                 optimizer.ZeroGrad();
                 BayesianModule.Backward(objective);
                 if (directComplexity)
@@ -202,8 +250,13 @@ public sealed class TrainingSession : IDisposable
                     foreach (var layer in model.Layers) finite &= layer.AddComplexityGradient(1.0 / n);
                     if (!finite) throw new TrainingDivergedException(epoch, step + 1, nllValue, complexityValue, "The complexity term's gradient");
                 }
+                // Off the host the epoch's flag also covers the gradients (an overflow inside the backward pass under a
+                // finite loss), at no wait. Read every step, that check cost 40% of an MLP step: there such a gradient
+                // shows as the next step's loss, one update late.
+                if (!readEachStep) finiteSoFar!.logical_and_(GradientsFinite()).logical_and_(sums!.isfinite().all());
                 optimizer.LearningRate = options.LearningRateAt((long)(epoch - 1) * steps + step, (long)options.Epochs * steps);
                 optimizer.Step();
+                if (!readEachStep) continue;
                 loss += stepLoss;
                 nll += nllValue;
                 complexity += complexityValue;
@@ -211,10 +264,34 @@ public sealed class TrainingSession : IDisposable
                     optimizer.LearningRate));
             }
         }
+        if (!readEachStep)
+        {
+            // The epoch's one read: the summed terms and whether every step stayed finite.
+            var totals = sums!.cpu().data<double>().ToArray();
+            bool finite = finiteSoFar!.cpu().item<bool>();
+            sums.Dispose();
+            finiteSoFar.Dispose();
+            (loss, nll, complexity) = (totals[0], totals[1], totals[2]);
+            if (!finite) throw new TrainingDivergedException(epoch, nll / steps, complexity / steps, device.ToString());
+            progress?.Report(new TrainingProgress(epoch, steps, steps, loss / steps, nll / steps, complexity / steps, optimizer.LearningRate));
+        }
         NativeAllocator.ReleaseFreeMemory(); // timed with the epoch, as the page faults it causes are with the next
         clock.Stop();
         return new EpochSummary(epoch, loss / steps, nll / steps, complexity / steps, clock.Elapsed.TotalSeconds,
             Process.GetCurrentProcess().WorkingSet64);
+    }
+
+    /// <summary>Whether every parameter's gradient is finite, as a one-element tensor on the model's device.</summary>
+    Tensor GradientsFinite()
+    {
+        Tensor? all = null;
+        foreach (var parameter in parameters)
+        {
+            if (parameter.grad is not { } gradient) continue;
+            var finite = gradient.isfinite().all();
+            all = all is null ? finite : all.logical_and_(finite);
+        }
+        return all ?? ones(1, dtype: ScalarType.Bool, device: device);
     }
 
     double EvaluatePenalty()
