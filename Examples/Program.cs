@@ -4,7 +4,7 @@ using BnnDsl;
 using BnnDsl.Examples.Cli;
 using Spectre.Console;
 
-// The command-line tool: `bnndsl [fashion|toy-regression] [options]`. Errors the user can fix are one line,
+// The command-line tool: `bnndsl [fashion|evaluate|toy-regression] [options]`. Errors the user can fix are one line,
 // naming the file, option or step; anything else is a bug and keeps its stack trace.
 try
 {
@@ -12,7 +12,12 @@ try
     // Before the first matrix product: MKL takes its fast code paths by the processor's instruction sets, not its vendor.
     CpuKernels.ChooseMklPathByInstructionSets();
     TorchSharp.torch.set_num_threads(options.Threads);
-    return options.Job == "toy-regression" ? ToyRegressionJob.Run(options) : FashionJob.Run(options);
+    return options.Job switch
+    {
+        "toy-regression" => ToyRegressionJob.Run(options),
+        "evaluate" => FashionJob.Evaluate(options),
+        _ => FashionJob.Run(options),
+    };
 }
 catch (UsageException e)
 {

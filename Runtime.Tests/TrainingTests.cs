@@ -342,10 +342,54 @@ public class TrainingTests
             var x = randn(3, 4);
             Assert.True(trained.forward(x).eq(restored.forward(x)).all().item<bool>());
 
-            using var other = new TinyClassifier(); // same shapes, different declaration is fine; different shapes are not
-            using var regression = new LinearRegression();
-            var error = Assert.Throws<InvalidDataException>(() => regression.Load(path));
-            Assert.Contains(path, error.Message);
+        }
+        finally { Directory.Delete(directory, recursive: true); }
+    }
+
+    [Fact]
+    public void EveryWrongCheckpointEndsWithOneMessageNamingTheFileAndWhatIsWrong()
+    {
+        string directory = Directory.CreateTempSubdirectory("bnndsl-checkpoint-").FullName;
+        try
+        {
+            random.manual_seed(8);
+            using var trained = new TinyMixtureClassifier();
+            string path = Path.Combine(directory, "model.bin");
+            trained.Save(path);
+            var header = Checkpoint.ReadHeader(path);
+            Assert.Equal(nameof(TinyMixtureClassifier), header.Network);
+            Assert.Equal(trained.Summary, header.Declaration);
+
+            // Another declaration of the same shapes: refused by name, not loaded by accident.
+            using var sameShapes = new TinySampledMixtureClassifier();
+            var foreign = Assert.Throws<InvalidDataException>(() => sameShapes.Load(path));
+            Assert.Contains($"'{path}' was written by TinyMixtureClassifier", foreign.Message);
+            Assert.Contains("not by TinySampledMixtureClassifier", foreign.Message);
+
+            byte[] bytes = File.ReadAllBytes(path);
+            string truncated = Path.Combine(directory, "truncated.bin");
+            File.WriteAllBytes(truncated, bytes[..(bytes.Length - 40)]);
+            var cut = Assert.Throws<InvalidDataException>(() => new TinyMixtureClassifier().Load(truncated));
+            Assert.Contains($"'{truncated}' is truncated or damaged in its parameters", cut.Message);
+
+            string shortHeader = Path.Combine(directory, "header.bin");
+            File.WriteAllBytes(shortHeader, bytes[..20]);
+            var inHeader = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadHeader(shortHeader));
+            Assert.Equal($"'{shortHeader}' is truncated at byte 20, inside the checkpoint's header.", inHeader.Message);
+
+            string text = Path.Combine(directory, "notes.txt");
+            File.WriteAllText(text, "not a checkpoint at all");
+            var notCheckpoint = Assert.Throws<InvalidDataException>(() => new TinyMixtureClassifier().Load(text));
+            Assert.StartsWith($"'{text}' is not a BnnDsl checkpoint", notCheckpoint.Message);
+
+            string damaged = Path.Combine(directory, "damaged.bin");
+            var flipped = (byte[])bytes.Clone();
+            for (int i = header.Declaration.Length + 60; i < header.Declaration.Length + 90; i++) flipped[i] ^= 0xFF;
+            File.WriteAllBytes(damaged, flipped);
+            var broken = Assert.Throws<InvalidDataException>(() => new TinyMixtureClassifier().Load(damaged));
+            Assert.Contains($"'{damaged}'", broken.Message);
+
+            Assert.Throws<FileNotFoundException>(() => trained.Load(Path.Combine(directory, "missing.bin")));
         }
         finally { Directory.Delete(directory, recursive: true); }
     }

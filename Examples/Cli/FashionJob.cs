@@ -11,28 +11,39 @@ using static TorchSharp.torch;
 
 namespace BnnDsl.Examples.Cli;
 
-/// <summary>The main job: train a Fashion-MNIST MLP declaration, judge its predictive, write metrics and pictures.</summary>
+/// <summary>
+/// The main job: train a Fashion-MNIST declaration (or load one trained before), judge its predictive, write metrics,
+/// pictures and the checkpoint.
+/// </summary>
 public static class FashionJob
 {
-    /// <summary>The declaration the main job trains for <paramref name="network"/> and <paramref name="method"/>.</summary>
-    public static BayesianModule CreateNetwork(string method, string network = "mlp") => network switch
+    /// <summary>Every declaration the main job can train: the network kind, the method, and how to create it.</summary>
+    static readonly (string Network, string Method, Type Class, Func<BayesianModule> Create)[] Declarations =
     {
-        "lenet5" => method switch
-        {
-            "map" => new LeNet5Map(),
-            "mean-field" => new LeNet5MeanField(),
-            _ => throw new UsageException($"No LeNet-5 declaration for --method {method}: use map or mean-field."),
-        },
-        _ => CreateMlp(method),
+        ("mlp", "mean-field", typeof(FashionMeanField), () => new FashionMeanField()),
+        ("mlp", "map", typeof(FashionMap), () => new FashionMap()),
+        ("mlp", "peer-mf", typeof(FashionPeerMeanField), () => new FashionPeerMeanField()),
+        ("mlp", "peer-mf-lrt", typeof(FashionPeerMeanFieldLrt), () => new FashionPeerMeanFieldLrt()),
+        ("lenet5", "mean-field", typeof(LeNet5MeanField), () => new LeNet5MeanField()),
+        ("lenet5", "map", typeof(LeNet5Map), () => new LeNet5Map()),
     };
 
-    static BayesianModule CreateMlp(string method) => method switch
+    /// <summary>The declaration the main job trains for <paramref name="network"/> and <paramref name="method"/>.</summary>
+    public static BayesianModule CreateNetwork(string method, string network = "mlp")
     {
-        "map" => new FashionMap(),
-        "peer-mf" => new FashionPeerMeanField(),
-        "peer-mf-lrt" => new FashionPeerMeanFieldLrt(),
-        _ => new FashionMeanField(),
-    };
+        foreach (var d in Declarations)
+            if (d.Network == network && d.Method == method) return d.Create();
+        var methods = Declarations.Where(d => d.Network == network).Select(d => d.Method);
+        throw new UsageException($"No {network} declaration for --method {method}: use {string.Join(", ", methods)}.");
+    }
+
+    /// <summary>The network kind and method of the declaration class <paramref name="className"/>, for a checkpoint.</summary>
+    static (string Network, string Method, Func<BayesianModule> Create)? FindDeclaration(string className)
+    {
+        foreach (var d in Declarations)
+            if (d.Class.Name == className) return (d.Network, d.Method, d.Create);
+        return null;
+    }
 
     /// <summary>
     /// The learning rate's course unless <c>--schedule</c> says otherwise: the peers' rows keep the peers' constant
@@ -41,13 +52,12 @@ public static class FashionJob
     public static LearningRateSchedule DefaultSchedule(string method) =>
         method.StartsWith("peer-", StringComparison.Ordinal) ? LearningRateSchedule.Constant : LearningRateSchedule.Cosine;
 
-    public static int Run(Options options)
+    /// <summary>The test set and, unless <c>--ood none</c>, the out-of-distribution set, announced as they load.</summary>
+    static (LabelledData Test, LabelledData? Ood, string DataDirectory, string Description) ReadEvaluationData(Options options)
     {
         var (dataDirectory, dataDescription) = DataSources.Fashion(options.Data);
         AnsiConsole.MarkupLine($"[bold]Data:[/] {Markup.Escape(dataDescription)}");
-        using var fullTrain = DataSources.Read(dataDirectory, "train");
-        using var test = DataSources.Read(dataDirectory, "t10k");
-        var train = options.TrainSize is int size ? fullTrain.Take(size) : fullTrain;
+        var test = DataSources.Read(dataDirectory, "t10k");
         LabelledData? ood = null;
         string oodDirectory = options.Ood ?? DataSources.EmbeddedDirectory;
         if (options.Ood != "none")
@@ -55,12 +65,21 @@ public static class FashionJob
             ood = DataSources.Read(oodDirectory, "ood");
             AnsiConsole.MarkupLine($"[bold]Out of distribution:[/] {ood.Count} MNIST digits from {Markup.Escape(oodDirectory)}");
         }
+        return (test, ood, dataDirectory, dataDescription);
+    }
+
+    public static int Run(Options options)
+    {
+        var (test, ood, dataDirectory, dataDescription) = ReadEvaluationData(options);
+        using var disposeTest = test;
+        using var disposeOod = ood;
+        using var fullTrain = DataSources.Read(dataDirectory, "train");
+        var train = options.TrainSize is int size ? fullTrain.Take(size) : fullTrain;
         AnsiConsole.MarkupLine($"[bold]Train / test:[/] {train.Count} / {test.Count} images");
 
         random.manual_seed(options.Seed);
         using var model = CreateNetwork(options.Method, options.Network);
-        long parameterCount = model.parameters().Sum(p => p.numel());
-        AnsiConsole.MarkupLine($"[bold]Network:[/] {Markup.Escape(model.GetType().Name)} — {Markup.Escape(model.Summary)} ({parameterCount:N0} parameters)");
+        Announce(model);
 
         int epochs = options.Epochs ?? 20;
         var fit = new FitOptions { Epochs = epochs, Seed = options.Seed, BatchSize = options.BatchSize, LearningRate = options.LearningRate ?? 1e-3,
@@ -80,6 +99,7 @@ public static class FashionJob
         catch (TrainingDivergedException e)
         {
             // The parameters are those of the last finite step: keep them rather than lose the run.
+            Directory.CreateDirectory(options.Out);
             string saved = Path.Combine(options.Out, "model-before-divergence.bin");
             model.Save(saved);
             AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
@@ -92,7 +112,62 @@ public static class FashionJob
 
         Directory.CreateDirectory(options.Out);
         model.Save(Path.Combine(options.Out, "model.bin"));
+        var training = new Dictionary<string, object?>
+        {
+            ["train_size"] = train.Count,
+            ["epochs"] = epochs,
+            ["learning_rate"] = fit.LearningRate,
+            ["schedule"] = fit.Schedule.Name(),
+            ["seconds_per_epoch"] = epochsRun.Count == 0 ? null : Statistics.Median(epochsRun.Select(e => e.Seconds)),
+            ["seed"] = options.Seed,
+            ["epoch_seconds"] = epochsRun.Select(e => Math.Round(e.Seconds, 3)).ToArray(),
+            ["resident_mib"] = epochsRun.Select(e => Math.Round(e.ResidentBytes / 1048576.0, 1)).ToArray(),
+        };
+        Judge(model, options.Method, options.Network, dataDescription, test, ood, options, training, "model.bin");
+        return 0;
+    }
 
+    /// <summary>
+    /// <c>bnndsl evaluate --model FILE</c>: the metrics, pictures and metrics.json of a saved model, without training. The
+    /// checkpoint's header names the declaration that wrote it.
+    /// </summary>
+    public static int Evaluate(Options options)
+    {
+        string path = options.Model ?? throw new UsageException("evaluate needs --model FILE, a checkpoint the main job wrote.");
+        var header = Checkpoint.ReadHeader(path);
+        var declaration = FindDeclaration(header.Network)
+            ?? throw new InvalidDataException($"'{path}' was written by {header.Network}, which is not a declaration of this tool.");
+        using var model = declaration.Create();
+        model.Load(path); // before the data: a checkpoint that cannot be read fails at once
+        AnsiConsole.MarkupLine($"[bold]Model:[/] {Markup.Escape(path)}");
+        var (test, ood, _, dataDescription) = ReadEvaluationData(options);
+        using var disposeTest = test;
+        using var disposeOod = ood;
+        Announce(model);
+        random.manual_seed(options.Seed);
+        var training = new Dictionary<string, object?>
+        {
+            ["model"] = path, ["train_size"] = null, ["epochs"] = null, ["learning_rate"] = null, ["schedule"] = null,
+            ["seconds_per_epoch"] = null, ["seed"] = options.Seed, ["epoch_seconds"] = null, ["resident_mib"] = null,
+        };
+        Judge(model, declaration.Method, declaration.Network, dataDescription, test, ood, options, training, checkpoint: null);
+        return 0;
+    }
+
+    static void Announce(BayesianModule model)
+    {
+        long parameterCount = model.parameters().Sum(p => p.numel());
+        AnsiConsole.MarkupLine($"[bold]Network:[/] {Markup.Escape(model.GetType().Name)} — {Markup.Escape(model.Summary)} ({parameterCount:N0} parameters)");
+    }
+
+    /// <summary>
+    /// Predicts the test and out-of-distribution sets, prints the metrics table and writes metrics.json, reliability.png
+    /// and entropy.png into <c>--out</c>: the same for a model just trained and for one loaded.
+    /// </summary>
+    static void Judge(BayesianModule model, string method, string network, string dataDescription, LabelledData test, LabelledData? ood,
+        Options options, Dictionary<string, object?> training, string? checkpoint)
+    {
+        Directory.CreateDirectory(options.Out);
         // Prediction time (S forward passes per image) is reported beside training time: it grows with --samples.
         var predictionClock = Stopwatch.StartNew();
         using var predictive = model.Predict(test.Inputs, options.Samples);
@@ -111,22 +186,16 @@ public static class FashionJob
             oodEntropy = Metrics.Entropies(oodPredictive);
             predictionClock.Stop();
             auroc = Metrics.Auroc(testEntropy, oodEntropy);
-            ood.Dispose();
         }
 
-        double? secondsPerEpoch = epochsRun.Count == 0 ? null : Statistics.Median(epochsRun.Select(e => e.Seconds));
         var report = new Dictionary<string, object?>
         {
-            ["method"] = options.Method,
-            ["network_kind"] = options.Network,
+            ["method"] = method,
+            ["network_kind"] = network,
             ["network"] = model.GetType().Name,
             ["declaration"] = model.Summary,
             ["dataset"] = dataDescription,
-            ["train_size"] = train.Count,
             ["test_size"] = test.Count,
-            ["epochs"] = epochs,
-            ["learning_rate"] = fit.LearningRate,
-            ["schedule"] = fit.Schedule.Name(),
             ["test_error"] = metrics.Error,
             ["nll"] = metrics.Nll,
             ["brier"] = metrics.Brier,
@@ -134,15 +203,12 @@ public static class FashionJob
             ["mean_entropy"] = metrics.MeanEntropy,
             ["ood_auroc"] = auroc,
             ["ood_mean_entropy"] = oodEntropy?.Average(),
-            ["seconds_per_epoch"] = secondsPerEpoch,
             ["posterior_samples"] = predictive.Samples,
             ["prediction_seconds"] = predictionClock.Elapsed.TotalSeconds,
-            ["seed"] = options.Seed,
             ["threads"] = get_num_threads(),
             ["mkl_by_instruction_sets"] = CpuKernels.MklChoosesByInstructionSets,
-            ["epoch_seconds"] = epochsRun.Select(e => Math.Round(e.Seconds, 3)).ToArray(),
-            ["resident_mib"] = epochsRun.Select(e => Math.Round(e.ResidentBytes / 1048576.0, 1)).ToArray(),
         };
+        foreach (var (key, value) in training) report[key] = value;
         string json = JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true });
         AtomicFile.Replace(Path.Combine(options.Out, "metrics.json"), temporary => File.WriteAllText(temporary, json));
 
@@ -151,6 +217,7 @@ public static class FashionJob
         Plots.EntropyHistogram(testEntropy, oodEntropy, "Fashion-MNIST test (in distribution)", "MNIST digits (out of distribution)",
             auroc is null ? "predictive entropy" : $"predictive entropy (OOD AUROC {auroc:F3})", Path.Combine(options.Out, "entropy.png"));
 
+        var secondsPerEpoch = training["seconds_per_epoch"] as double?;
         var table = new Table().AddColumns("metric", "value");
         table.AddRow("test error", $"{metrics.Error:P2}");
         table.AddRow("NLL", $"{metrics.Nll:F4}");
@@ -162,7 +229,6 @@ public static class FashionJob
         table.AddRow("posterior samples", predictive.Samples.ToString(CultureInfo.InvariantCulture));
         table.AddRow(ood is null ? "prediction s" : "prediction s (test + OOD)", predictionClock.Elapsed.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture));
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"Wrote {Markup.Escape(Path.Combine(options.Out, "metrics.json"))}, reliability.png, entropy.png and model.bin.");
-        return 0;
+        AnsiConsole.MarkupLine($"Wrote {Markup.Escape(Path.Combine(options.Out, "metrics.json"))}, reliability.png, entropy.png{(checkpoint is null ? "" : $" and {checkpoint}")}.");
     }
 }

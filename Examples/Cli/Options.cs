@@ -13,6 +13,7 @@ public sealed record Options
     public string Job { get; init; } = "fashion";
     public string Method { get; init; } = "mean-field";
     public string Network { get; init; } = "mlp";
+    public string? Model { get; init; }
     public int? Epochs { get; init; }
     public string? Data { get; init; }
     public string? Ood { get; init; }
@@ -26,9 +27,11 @@ public sealed record Options
     public LearningRateSchedule? Schedule { get; init; }
 
     public const string Usage = """
-        Usage: bnndsl [fashion|toy-regression] [options]
+        Usage: bnndsl [fashion|evaluate|toy-regression] [options]
 
           fashion          train a Fashion-MNIST network (--network) and judge its uncertainty (default)
+          evaluate         judge a saved model (--model FILE) as the fashion job does after training,
+                           with --data, --ood, --samples, --seed and --out
           toy-regression   fit Blundell et al.'s curve and plot the predictive band
 
         Options:
@@ -51,6 +54,7 @@ public sealed record Options
           --schedule NAME  constant or cosine: the learning rate's course over the epochs (fashion:
                            cosine, constant for the peer-* rows; toy-regression: constant)
           --out DIR        where metrics.json, the PNGs and the checkpoint go (default ./out)
+          --model FILE     evaluate: the checkpoint to judge (out/model.bin after a fashion run)
         """;
 
     public static Options Parse(IReadOnlyList<string> args)
@@ -59,7 +63,7 @@ public sealed record Options
         int i = 0;
         if (args.Count > 0 && !args[0].StartsWith('-'))
         {
-            if (args[0] is not ("fashion" or "toy-regression")) throw new UsageException($"Unknown job '{args[0]}'.");
+            if (args[0] is not ("fashion" or "evaluate" or "toy-regression")) throw new UsageException($"Unknown job '{args[0]}'.");
             options = options with { Job = args[0] };
             i = 1;
         }
@@ -83,6 +87,7 @@ public sealed record Options
                 "--lr" => options with { LearningRate = Positive(name, Value()) },
                 "--schedule" => options with { Schedule = Enum.Parse<LearningRateSchedule>(Choice(name, Value(), "constant", "cosine"), ignoreCase: true) },
                 "--out" => options with { Out = Value() },
+                "--model" => options with { Model = Value() },
                 _ => throw new UsageException($"Unknown option '{name}'."),
             };
         }

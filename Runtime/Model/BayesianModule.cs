@@ -217,25 +217,18 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Writes the trained parameters (the state dict) to <paramref name="path"/> atomically: to a temporary file
-    /// beside it, then renamed over it, so a crash never leaves a half-written checkpoint.
+    /// Writes the trained parameters, with the network and declaration that wrote them, to <paramref name="path"/>
+    /// atomically: to a temporary file beside it, then renamed over it, so a crash never leaves a half-written checkpoint
+    /// (<see cref="Checkpoint"/>).
     /// </summary>
-    public void Save(string path) => AtomicFile.Replace(path, temporary => save(temporary));
+    public void Save(string path) => Checkpoint.Write(this, path);
 
-    /// <summary>Reads parameters written by <see cref="Save"/> into this network, which must have the same declaration.</summary>
-    public void Load(string path)
-    {
-        if (!File.Exists(path)) throw new FileNotFoundException($"No checkpoint at '{path}'.", path);
-        try
-        {
-            load(path, strict: true);
-        }
-        catch (Exception e) when (e is not FileNotFoundException)
-        {
-            throw new InvalidDataException(
-                $"'{path}' is not a checkpoint of {GetType().Name} (its parameters or shapes differ, or the file is damaged): {e.Message}", e);
-        }
-    }
+    /// <summary>
+    /// Reads parameters written by <see cref="Save"/> into this network, which must be the network and declaration that
+    /// wrote them; anything else (another network or declaration, a truncated, damaged or foreign file) is an
+    /// <see cref="InvalidDataException"/> naming the file and what is wrong.
+    /// </summary>
+    public void Load(string path) => Checkpoint.Read(this, path);
 
     /// <summary>
     /// <paramref name="input"/> in the declared <see cref="InputShape"/>: a view of flat inputs [batch, C·H·W] as
