@@ -29,7 +29,8 @@ FLOAT32 = 6  # TorchSharp's ScalarType code
 
 
 def read_state_dict(path):
-    """TorchSharp's Module.save: a LEB128 count, then per tensor its name, type, rank, shape and raw data."""
+    """A BnnDsl checkpoint: the signature, an int32 version, two length-prefixed strings (network, declaration), then
+    TorchSharp's Module.save: a LEB128 count, then per tensor its name, type, rank, shape and raw data."""
     def leb128(f):
         value, shift = 0, 0
         while True:
@@ -43,6 +44,11 @@ def read_state_dict(path):
 
     tensors = {}
     with open(path, "rb") as f:
+        if f.read(17) != b"BNNDSL-CHECKPOINT":
+            raise ValueError(f"{path}: not a BnnDsl checkpoint")
+        f.read(4)  # format version
+        for _ in range(2):  # the network's class name and its declaration, each a LEB128 length and UTF-8 bytes
+            f.read(leb128(f))
         for _ in range(leb128(f)):
             name = f.read(leb128(f)).decode()
             scalar_type, rank = leb128(f), leb128(f)
