@@ -1,0 +1,197 @@
+using System;
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Linq;
+
+namespace BnnDsl.Examples.Cli;
+
+/// <summary>
+/// The command tree of <c>bnndsl</c> on System.CommandLine: <c>train</c> (also what runs without a subcommand, and
+/// under its former name <c>fashion</c>), <c>evaluate</c> and <c>toy-regression</c>, each with the options it takes,
+/// help (<c>-h</c>), validation that names the option, and shell completion (<c>[suggest]</c>).
+/// </summary>
+public static class CommandLine
+{
+    /// <summary>Builds the command tree; each command's action runs <paramref name="run"/> with the parsed options.</summary>
+    public static RootCommand Build(Func<Options, int> run)
+    {
+        var train = new Command("train", "Train a Fashion-MNIST network and judge its uncertainty (the default command).");
+        train.Aliases.Add("fashion");
+        var evaluate = new Command("evaluate", "Judge a saved model as train does after training: metrics, metrics.json and plots.");
+        var toyRegression = new Command("toy-regression", "Fit Blundell et al.'s curve and plot the predictive band.");
+        var root = new RootCommand("BnnDsl: Bayesian neural networks declared with attributes. Without a command, runs train.");
+
+        foreach (var command in new[] { (Command)root, train })
+            Bind(command, "train", run, Network(), Method(), Epochs("20"), Data(), Ood(), Samples(), Seed(), Threads(), Out(),
+                TrainSize(), BatchSize(), LearningRate("0.001"), Schedule("cosine; constant for the peer-* rows"));
+        Bind(evaluate, "evaluate", run, Model(), Data(), Ood(), Samples(), Seed(), Threads(), Out());
+        Bind(toyRegression, "toy-regression", run, Epochs("1500"), Seed(), Threads(), Out(), BatchSize(), LearningRate("0.01"),
+            Schedule("constant"));
+        root.Subcommands.Add(train);
+        root.Subcommands.Add(evaluate);
+        root.Subcommands.Add(toyRegression);
+        return root;
+    }
+
+    /// <summary>
+    /// Parses <paramref name="args"/> and runs the command. A parse or validation error is one line naming the option,
+    /// then a pointer to the help, and exit code 2.
+    /// </summary>
+    public static int Run(string[] args, Func<Options, int> run)
+    {
+        var result = Build(run).Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            // One line, whatever the parser's message looks like ("Must be one of:" lists choices on lines of their own).
+            var message = string.Join(" ", result.Errors[0].Message.Split('\n', '\t').Select(part => part.Trim()).Where(part => part.Length > 0));
+            message = message.Replace("'System.Nullable`1[System.Int32]'", "integer").Replace("'System.Int32'", "integer")
+                .Replace("'System.Nullable`1[System.Double]'", "number");
+            Console.Error.WriteLine($"error: {message}");
+            Console.Error.WriteLine("Run 'bnndsl --help' (or 'bnndsl COMMAND --help') for the options.");
+            return 2;
+        }
+        // Exceptions reach the program, which turns the ones a user can fix into one line (Program.cs).
+        return result.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    }
+
+    static void Bind(Command command, string job, Func<Options, int> run, params Option[] options)
+    {
+        foreach (var option in options) command.Options.Add(option);
+        command.SetAction(result => run(Read(result, job, options)));
+    }
+
+    /// <summary>The options a command was given, defaults for the rest.</summary>
+    static Options Read(ParseResult result, string job, Option[] options)
+    {
+        var parsed = new Options { Job = job };
+        foreach (var option in options)
+        {
+            parsed = option.Name switch
+            {
+                "--network" => parsed with { Network = result.GetValue((Option<string>)option)! },
+                "--method" => parsed with { Method = result.GetValue((Option<string>)option)! },
+                "--model" => parsed with { Model = result.GetValue((Option<string>)option) },
+                "--epochs" => parsed with { Epochs = result.GetValue((Option<int?>)option) },
+                "--data" => parsed with { Data = result.GetValue((Option<string>)option) },
+                "--ood" => parsed with { Ood = result.GetValue((Option<string>)option) },
+                "--samples" => parsed with { Samples = result.GetValue((Option<int>)option) },
+                "--seed" => parsed with { Seed = result.GetValue((Option<int>)option) },
+                "--threads" => parsed with { Threads = result.GetValue((Option<int>)option) },
+                "--out" => parsed with { Out = result.GetValue((Option<string>)option)! },
+                "--train-size" => parsed with { TrainSize = result.GetValue((Option<int?>)option) },
+                "--batch-size" => parsed with { BatchSize = result.GetValue((Option<int>)option) },
+                "--lr" => parsed with { LearningRate = result.GetValue((Option<double?>)option) },
+                "--schedule" => parsed with { Schedule = result.GetValue((Option<string>)option) is { } name ? Enum.Parse<LearningRateSchedule>(name, ignoreCase: true) : null },
+                _ => throw new InvalidOperationException($"No binding for {option.Name}."),
+            };
+        }
+        return parsed;
+    }
+
+    static Option<string> Network() => Choice("--network", "mlp",
+        "mlp (784-400-400-10 ReLU) or lenet5 (conv 6@5x5 pad 2, pool, conv 16@5x5, pool, 120, 84, 10)", "mlp", "lenet5");
+
+    static Option<string> Method() => Choice("--method", "mean-field",
+        "mean-field (the best mean-field declaration), map (baseline), peer-mf, peer-mf-lrt (the peers' setting: Normal(0,1), rho0 = -3; mlp only)",
+        "mean-field", "map", "peer-mf", "peer-mf-lrt");
+
+    static Option<string> Model()
+    {
+        var option = new Option<string>("--model") { Description = "The checkpoint to judge (out/model.bin after a train run).", Required = true };
+        return option;
+    }
+
+    static Option<int?> Epochs(string byDefault) => AtLeast(new Option<int?>("--epochs") { Description = $"Training epochs (default {byDefault})." }, 0);
+
+    static Option<string> Data() => new("--data")
+    {
+        Description = "Directory with the Fashion-MNIST IDX files (train-images-idx3-ubyte[.gz], ...); default "
+            + "/usr/share/datasets/fashion-mnist if present, else the embedded subset.",
+    };
+
+    static Option<string> Ood() => new("--ood")
+    {
+        Description = "Out-of-distribution set: a directory with ood-images-idx3-ubyte[.gz] and labels, or 'none'; default the embedded 10,000 MNIST digits.",
+    };
+
+    static Option<int> Samples() => AtLeast(new Option<int>("--samples")
+    {
+        Description = "Posterior samples for prediction; more take longer and estimate the entropies better.",
+        DefaultValueFactory = _ => 32,
+    }, 1);
+
+    static Option<int> Seed() => AtLeast(new Option<int>("--seed")
+    {
+        Description = "Seed for initialisation, minibatch order and posterior draws.",
+        DefaultValueFactory = _ => 1,
+    }, 0);
+
+    static Option<int> Threads() => AtLeast(new Option<int>("--threads")
+    {
+        Description = "libtorch CPU threads (default: all cores).",
+        DefaultValueFactory = _ => Environment.ProcessorCount,
+    }, 1);
+
+    static Option<string> Out() => new("--out")
+    {
+        Description = "Where metrics.json, the PNGs and the checkpoint go.",
+        DefaultValueFactory = _ => "out",
+    };
+
+    static Option<int?> TrainSize() => AtLeast(new Option<int?>("--train-size") { Description = "Use only the first N training examples." }, 1);
+
+    static Option<int> BatchSize() => AtLeast(new Option<int>("--batch-size")
+    {
+        Description = "Minibatch size.",
+        DefaultValueFactory = _ => 128,
+    }, 1);
+
+    static Option<double?> LearningRate(string byDefault)
+    {
+        var option = new Option<double?>("--lr") { Description = $"Adam's learning rate (default {byDefault})." };
+        option.Validators.Add(result =>
+        {
+            if (TryGetValue(result, out double? parsed) && parsed is double value && !(value > 0 && double.IsFinite(value)))
+                result.AddError($"--lr needs a positive number; got '{value.ToString(CultureInfo.InvariantCulture)}'.");
+        });
+        return option;
+    }
+
+    static Option<string> Schedule(string byDefault) => Choice("--schedule", null,
+        $"constant or cosine: the learning rate's course over the epochs (default {byDefault}).", "constant", "cosine");
+
+    static Option<string> Choice(string name, string? byDefault, string description, params string[] choices)
+    {
+        var option = new Option<string>(name) { Description = description };
+        if (byDefault is not null) option.DefaultValueFactory = _ => byDefault;
+        option.AcceptOnlyFromAmong(choices);
+        return option;
+    }
+
+    static Option<T> AtLeast<T>(Option<T> option, int minimum)
+    {
+        option.Validators.Add(result =>
+        {
+            if (!TryGetValue(result, out T? value)) return; // a value that is not a number: the parser's own error says so
+            if (value is int number && number < minimum)
+                result.AddError($"{option.Name} needs an integer ≥ {minimum}; got '{number}'.");
+        });
+        return option;
+    }
+
+    /// <summary>The option's value, or false when its text did not convert (the parser reports that itself).</summary>
+    static bool TryGetValue<T>(OptionResult result, out T? value)
+    {
+        try
+        {
+            value = result.GetValueOrDefault<T>();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default;
+            return false;
+        }
+    }
+}
