@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace BnnDsl.Runtime.Tests;
 
 /// <summary>
-/// Mean-field VI on Bayesian linear regression (METHODS.md §8): y = X̃ w̃ + e, e ~ N(0, s²), w̃ ~ N(0, s0² I), with the
+/// Mean-field VI on Bayesian linear regression (docs/METHODS.md §8): y = X̃ w̃ + e, e ~ N(0, s²), w̃ ~ N(0, s0² I), with the
 /// bias folded into X̃ = [X, 1]. The mean-field optimum is known exactly: means m_N, variances 1 / diag(S_N⁻¹).
 /// </summary>
 public class ConjugateRegressionTests(ITestOutputHelper output)

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace BnnDsl.Runtime.Tests;
 
-/// <summary>The heteroscedastic Gaussian likelihood of METHODS.md §1: s² = softplus(v) + 1e-6, per example.</summary>
+/// <summary>The heteroscedastic Gaussian likelihood of docs/METHODS.md §1: s² = softplus(v) + 1e-6, per example.</summary>
 public class HeteroscedasticTests
 {
     [Fact]

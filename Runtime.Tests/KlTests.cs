@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace BnnDsl.Runtime.Tests;
 
-/// <summary>KL terms and prior densities against closed forms and Monte Carlo (METHODS.md §2, §3, §8).</summary>
+/// <summary>KL terms and prior densities against closed forms and Monte Carlo (docs/METHODS.md §2, §3, §8).</summary>
 public class KlTests
 {
     [Fact]

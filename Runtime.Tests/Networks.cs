@@ -62,7 +62,7 @@ public partial class TinyMapClassifier
     [Dense(8, 3)] private partial torch.Tensor Output(torch.Tensor input);
 }
 
-/// <summary>Bayesian linear regression: the conjugate model of METHODS.md §8, as a one-layer network.</summary>
+/// <summary>Bayesian linear regression: the conjugate model of docs/METHODS.md §8, as a one-layer network.</summary>
 [BayesianNetwork(Likelihood.Gaussian, NoiseStd = 0.5)]
 [Prior(Normal, 0, 1)]
 [Posterior(MeanField, InitialRho = -3)]

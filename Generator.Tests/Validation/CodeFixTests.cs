@@ -115,4 +115,60 @@ public class CodeFixTests
         AnalyzerHarness.VerifyFixAsync<BnnDsl.Generator.CodeFixes.ArgumentCodeFix>(
             Mlp("[BayesianNetwork(Likelihood.Gaussian, Heteroscedastic = true, {|BNN0027:NoiseStd = 0.1|})]", "[Posterior(MAP)]", "[Dense(400, 2)]"),
             Mlp("[BayesianNetwork(Likelihood.Gaussian, Heteroscedastic = true)]", "[Posterior(MAP)]", "[Dense(400, 2)]"));
+
+    static string LeNet(string conv2, string hidden) => $$"""
+        using BnnDsl;
+        using TorchSharp;
+
+        namespace Demo;
+
+        [BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, 28 })]
+        [Posterior(MAP)]
+        public partial class LeNet
+        {
+            [Conv2d(1, 6, 5, ReLU, Padding = 2)] private partial torch.Tensor Conv1(torch.Tensor input);
+            [MaxPool2d(2)] private partial torch.Tensor Pool1(torch.Tensor input);
+            {{conv2}} private partial torch.Tensor Conv2(torch.Tensor input);
+            [MaxPool2d(2)] private partial torch.Tensor Pool2(torch.Tensor input);
+            [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+            {{hidden}} private partial torch.Tensor Hidden(torch.Tensor input);
+            [Dense(120, 10)] private partial torch.Tensor Output(torch.Tensor input);
+        }
+
+        """;
+
+    [Fact]
+    public Task TakesTheFlattenedSize() =>
+        AnalyzerHarness.VerifyFixAsync<BnnDsl.Generator.CodeFixes.ArgumentCodeFix>(
+            LeNet("[Conv2d(6, 16, 5, ReLU)]", "[Dense({|BNN0033:256|}, 120, ReLU)]"),
+            LeNet("[Conv2d(6, 16, 5, ReLU)]", "[Dense(400, 120, ReLU)]"));
+
+    [Fact]
+    public Task TakesTheChannelsBefore() =>
+        AnalyzerHarness.VerifyFixAsync<BnnDsl.Generator.CodeFixes.ArgumentCodeFix>(
+            LeNet("[Conv2d({|BNN0036:3|}, 16, 5, ReLU)]", "[Dense(400, 120, ReLU)]"),
+            LeNet("[Conv2d(6, 16, 5, ReLU)]", "[Dense(400, 120, ReLU)]"));
+
+    static string SmallConv(string conv) => $$"""
+        using BnnDsl;
+        using TorchSharp;
+
+        namespace Demo;
+
+        [BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 8, 8 })]
+        [Posterior(MAP)]
+        public partial class Small
+        {
+            {{conv}} private partial torch.Tensor Conv(torch.Tensor input);
+            [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+            [Dense(4, 10)] private partial torch.Tensor Output(torch.Tensor input);
+        }
+
+        """;
+
+    [Fact]
+    public Task TakesTheLargestKernelThatFits() =>
+        AnalyzerHarness.VerifyFixAsync<BnnDsl.Generator.CodeFixes.ArgumentCodeFix>(
+            SmallConv("[Conv2d(1, 4, {|BNN0031:9|}, ReLU)]"),
+            SmallConv("[Conv2d(1, 4, 8, ReLU)]"));
 }

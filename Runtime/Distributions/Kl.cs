@@ -13,7 +13,7 @@ namespace BnnDsl;
 public static class Kl
 {
     /// <summary>
-    /// Closed form against Normal(m0, s0), per weight: log(s0/σ) + (σ² + (μ − m0)²) / (2 s0²) − ½ (METHODS.md §3).
+    /// Closed form against Normal(m0, s0), per weight: log(s0/σ) + (σ² + (μ − m0)²) / (2 s0²) − ½ (docs/METHODS.md §3).
     /// Gradients: ∂/∂μ = (μ − m0)/s0², ∂/∂σ = σ/s0² − 1/σ.
     /// </summary>
     public static Tensor GaussianVsNormal(Tensor mu, Tensor sigma, double priorMean, double priorStd)

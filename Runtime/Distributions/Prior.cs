@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace BnnDsl;
 
 /// <summary>
-/// A factorised prior over weights (METHODS.md §2). Every prior exposes the summed log density; a closed-form KL
+/// A factorised prior over weights (docs/METHODS.md §2). Every prior exposes the summed log density; a closed-form KL
 /// against a Gaussian and a Hessian exist only for some families, and generated code calls them only there.
 /// Densities take several tensors at once (a layer's weights and bias, or every layer under one prior) and return one
 /// scalar whose gradient is given in closed form (<see cref="ExplicitGradient"/>) rather than recorded by autograd.

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace BnnDsl;
 
-/// <summary>How well a classification predictive fits held-out labels (METHODS.md §7). Natural logs throughout.</summary>
+/// <summary>How well a classification predictive fits held-out labels (docs/METHODS.md §7). Natural logs throughout.</summary>
 /// <param name="Count">Number of examples.</param>
 /// <param name="Error">Fraction misclassified by the arg-max class.</param>
 /// <param name="Nll">−mean log p(y | x, D), with p floored at 1e-12.</param>

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace BnnDsl;
 
 /// <summary>
-/// The sums behind the KL terms of <see cref="Kl"/> and their gradients, fused (METHODS.md §2–3); <see cref="Kl"/>
+/// The sums behind the KL terms of <see cref="Kl"/> and their gradients, fused (docs/METHODS.md §2–3); <see cref="Kl"/>
 /// assembles the values.
 /// </summary>
 public static partial class CpuKernels

@@ -127,7 +127,7 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// The mean and the noise variance s² = softplus(v) + 1e-6 of a heteroscedastic network's output [n, 2k]
-    /// (means in the first k columns, raw variances v in the last k; METHODS.md §1).
+    /// (means in the first k columns, raw variances v in the last k; docs/METHODS.md §1).
     /// </summary>
     public static (Tensor Mean, Tensor Variance) SplitHeteroscedastic(Tensor output)
     {
