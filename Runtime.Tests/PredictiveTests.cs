@@ -52,6 +52,19 @@ public class PredictiveTests
         Assert.True(predictive.Probabilities.eq(expected).all().item<bool>(), "not the draw-by-draw predictive");
     }
 
+    [Fact]
+    public void ReusingAFirstConvolutionsMomentsChangesNoDraw()
+    {
+        // LeNet-like: the first convolution's mean and variance convolutions run once a batch instead of once a draw.
+        using var model = new SmallFashionConvMeanField();
+        random.manual_seed(5);
+        var inputs = rand(300, 784);
+        var expected = DrawByDraw(model, inputs, samples: 3, batchSize: 200, seed: 13);
+        random.manual_seed(13);
+        using var predictive = model.Predict(inputs, samples: 3, batchSize: 200);
+        Assert.True(predictive.Probabilities.eq(expected).all().item<bool>(), "not the draw-by-draw predictive");
+    }
+
     /// <summary>
     /// The predictive by hand, one forward pass at a time, from <paramref name="seed"/>: S sampled passes over each
     /// batch in turn, as Predict makes them, their class probabilities averaged.

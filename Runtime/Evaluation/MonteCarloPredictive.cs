@@ -51,7 +51,8 @@ public sealed class MonteCarloPredictive : IPredictiveMethod
             for (long start = 0; start < n; start += batchSize)
             {
                 using var scope = NewDisposeScope();
-                var batch = inputs.narrow(0, start, Math.Min(batchSize, n - start));
+                // Shaped once: every draw then gives the first layer the same tensor, whose moments it reuses.
+                var batch = model.AsInputShape(inputs.narrow(0, start, Math.Min(batchSize, n - start)));
                 Tensor? sum = null, sumSquares = null, sumNoise = null;
                 for (int s = 0; s < draws; s++)
                 {

@@ -232,9 +232,10 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// <paramref name="input"/> in the declared <see cref="InputShape"/>: a view of flat inputs [batch, C·H·W] as
-    /// [batch, C, H, W] for a network of convolutions, else the input itself. Generated forward passes start with it.
+    /// [batch, C, H, W] for a network of convolutions, else the input itself. Generated forward passes start with it;
+    /// the predictive shapes each batch once, so that every draw hands the first layer the same tensor.
     /// </summary>
-    protected Tensor AsInputShape(Tensor input)
+    public Tensor AsInputShape(Tensor input)
     {
         var shape = InputShape;
         if (shape.Count < 2 || input.dim() == shape.Count + 1) return input;

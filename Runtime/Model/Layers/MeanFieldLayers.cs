@@ -190,12 +190,25 @@ public sealed class MeanFieldConv2d : MeanFieldLayer
     /// </summary>
     public Tensor LocalReparameterizedConvolve(Tensor input)
     {
+        if (RepeatedInputMoments.Active is { } repeated) return repeated.Draw(this, input);
+        var (mean, std) = OutputMoments(input);
+        return DrawGivenMoments(mean, std);
+    }
+
+    /// <summary>
+    /// The mean and the standard deviation of each output given <paramref name="input"/>, as
+    /// <see cref="LocalReparameterizedConvolve"/> draws from them; with gradients on, σ is kept for the step's KL.
+    /// </summary>
+    internal (Tensor Mean, Tensor Std) OutputMoments(Tensor input)
+    {
         var weightSigma = Reparameterization.Sigma(WeightRho);
         var biasSigma = Reparameterization.Sigma(BiasRho);
         KeepForComplexity(null, null, weightSigma, biasSigma);
         var mean = nn.functional.conv2d(input, WeightMu, BiasMu, stride, padding);
         var weightVariance = nn.functional.conv2d(input.square(), weightSigma.square(), null, stride, padding).clamp_min(0);
-        var variance = weightVariance + biasSigma.square().view(1, -1, 1, 1);
-        return mean + variance.sqrt() * NormalNoise.Like(mean);
+        return (mean, (weightVariance + biasSigma.square().view(1, -1, 1, 1)).sqrt());
     }
+
+    /// <summary>One draw mean + std ⊙ ε of the outputs.</summary>
+    internal static Tensor DrawGivenMoments(Tensor mean, Tensor std) => mean + std * NormalNoise.Like(mean);
 }
