@@ -185,7 +185,7 @@ public static class Descriptors
 
     public static readonly DiagnosticDescriptor FlatInputNeeded = new(
         "BNN0034", "A Dense layer needs a flat input",
-        "Layer '{0}' (Dense) takes a flat vector, but '{1}' before it gives {2}×{3}×{4} images: add a [Flatten] layer before '{0}'",
+        "Layer '{0}' (Dense) takes a flat vector, but {1} gives {2}×{3}×{4} images: add a [Flatten] layer before '{0}'",
         Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0034");
 
     public static readonly DiagnosticDescriptor AttributeOnParameterFreeLayer = new(

@@ -206,7 +206,7 @@ public static class NetworkValidator
             {
                 case LayerKind.Dense:
                     if (shape is { Length: 3 })
-                        problems.Add(new(Descriptors.FlatInputNeeded, site, layer.Name, previous?.Name ?? "the network's Input", shape[0], shape[1], shape[2]));
+                        problems.Add(new(Descriptors.FlatInputNeeded, site, layer.Name, from, shape[0], shape[1], shape[2]));
                     else if (shape is { Length: 1 } && layer.Inputs >= 1 && shape[0] != layer.Inputs)
                     {
                         var replacement = shape[0].ToString(CultureInfo.InvariantCulture);
