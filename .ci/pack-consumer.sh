@@ -5,9 +5,11 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-# A version of its own per run, so that the NuGet cache never serves an earlier pack of the same number.
+# A version of its own per run, so that the NuGet cache never serves an earlier pack of the same number; the cache's
+# copies of it are removed with the work folder.
 version="0.0.0-local.$(date +%s)"
+cache="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
+trap 'rm -rf "$work" "$cache/bnndsl/$version" "$cache/bnndsl.runtime/$version"' EXIT
 dotnet pack "$root/BnnDsl.sln" -c Release -o "$work/packages" -p:Version="$version" --nologo -v quiet
 
 mkdir -p "$work/consumer"

@@ -123,7 +123,7 @@ public static class Kl
     /// <see cref="MonteCarlo"/> give through autograd, with ∂σ/∂ρ = sigmoid(ρ). The trainer uses it to differentiate the
     /// likelihood alone and apply the KL the way it applies a MAP prior as weight decay: on the CPU in float32 one fused
     /// pass per tensor (<see cref="CpuKernels"/>), without the value's logarithms, the gradient tensors, the surrogate
-    /// and the accumulation of the autograd route. Returns whether everything added was finite.
+    /// and the accumulation of the autograd route. Returns whether everything added was finite (off the CPU: true, unread).
     /// </summary>
     /// <remarks>
     /// <paramref name="sigma"/> is softplus(ρ) as this step's forward pass computed it. <paramref name="draw"/>, for a
@@ -160,6 +160,9 @@ public static class Kl
         sigmaTerm.mul_(rho.sigmoid()).mul_(scale);
         muGradient.add_(muTerm);
         rhoGradient.add_(sigmaTerm);
+        // Off the CPU a read would make the step wait for the device: the caller checks the gradients there (the
+        // trainer folds every gradient into its once-an-epoch flag).
+        if (mu.device_type != TorchSharp.DeviceType.CPU) return true;
         return muTerm.isfinite().all().item<bool>() && sigmaTerm.isfinite().all().item<bool>();
     }
 }

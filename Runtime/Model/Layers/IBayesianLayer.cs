@@ -29,7 +29,8 @@ public interface IBayesianLayer
     /// <summary>
     /// Adds <paramref name="scale"/> × ∂<see cref="Complexity"/>/∂θ straight to the parameters' gradients, for a trainer
     /// that differentiates the likelihood alone — except the part listed in <see cref="WeightDecay"/>, which the step
-    /// rule applies. Returns whether everything added was finite.
+    /// rule applies. Returns whether everything added was finite; off the CPU it returns true without reading the
+    /// device, and the caller checks the gradients (the trainer folds them into its once-an-epoch flag).
     /// </summary>
     bool AddComplexityGradient(double scale);
 

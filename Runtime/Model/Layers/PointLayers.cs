@@ -50,7 +50,8 @@ public abstract class PointLayer : nn.Module, IBayesianLayer
             var (_, gradient) = Prior.NegativeLogProbAndGradient(parameter, withGradient: true);
             gradient!.mul_(scale);
             (parameter.grad ?? (parameter.grad = zeros_like(parameter))).add_(gradient);
-            finite &= gradient.isfinite().all().item<bool>();
+            // Off the CPU the caller checks the gradients without a read per step (the trainer's epoch flag).
+            if (parameter.device_type == TorchSharp.DeviceType.CPU) finite &= gradient.isfinite().all().item<bool>();
         }
         return finite;
     }
