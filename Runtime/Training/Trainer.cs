@@ -203,7 +203,7 @@ public sealed class TrainingSession : IDisposable
         int steps = (n + options.BatchSize - 1) / options.BatchSize;
         double loss = 0, nll = 0, complexity = 0;
         bool readEachStep = options.ReadEveryStep ?? device.type == TorchSharp.DeviceType.CPU;
-        // Where the terms are not read each step: their sums and whether every step stayed finite, on the device.
+        // Where the terms are not read each step: their sums, and whether every gradient stayed finite, on the device.
         Tensor? sums = readEachStep ? null : zeros(3, dtype: ScalarType.Float64, device: device);
         Tensor? finiteSoFar = readEachStep ? null : ones(1, dtype: ScalarType.Bool, device: device);
         // Where the trainer applies the complexity's gradient itself, the complexity only needs a value for the report:
@@ -218,7 +218,8 @@ public sealed class TrainingSession : IDisposable
                 var indices = permutation.narrow(0, start, Math.Min(options.BatchSize, n - start));
                 var (inputs, targets) = (data.Inputs.index_select(0, indices), data.Targets.index_select(0, indices));
                 // Data kept elsewhere than the model is copied per minibatch; LabelledData.To(device) spares the copies.
-                if (inputs.device != device) (inputs, targets) = (inputs.to(device), targets.to(device));
+                if (inputs.device_type != device.type || inputs.device_index != device.index)
+                    (inputs, targets) = (inputs.to(device), targets.to(device));
                 Tensor objective;
                 Tensor? stepNll = null, stepComplexity = null;
                 if (directComplexity) objective = model.NegativeLogLikelihood(inputs, targets);
@@ -253,7 +254,7 @@ public sealed class TrainingSession : IDisposable
                 // Off the host the epoch's flag also covers the gradients (an overflow inside the backward pass under a
                 // finite loss), at no wait. Read every step, that check cost 40% of an MLP step: there such a gradient
                 // shows as the next step's loss, one update late.
-                if (!readEachStep) finiteSoFar!.logical_and_(GradientsFinite()).logical_and_(sums!.isfinite().all());
+                if (!readEachStep) finiteSoFar!.logical_and_(GradientsFinite());
                 optimizer.LearningRate = options.LearningRateAt((long)(epoch - 1) * steps + step, (long)options.Epochs * steps);
                 optimizer.Step();
                 if (!readEachStep) continue;
@@ -268,7 +269,8 @@ public sealed class TrainingSession : IDisposable
         {
             // The epoch's one read: the summed terms and whether every step stayed finite.
             var totals = sums!.cpu().data<double>().ToArray();
-            bool finite = finiteSoFar!.cpu().item<bool>();
+            // A term that was not finite stays so in the sums; the flag covers the gradients.
+            bool finite = finiteSoFar!.cpu().item<bool>() && totals.All(double.IsFinite);
             sums.Dispose();
             finiteSoFar.Dispose();
             (loss, nll, complexity) = (totals[0], totals[1], totals[2]);
