@@ -60,18 +60,41 @@ namespace BnnDsl
     }
 
     /// <summary>
-    /// The inference method: <c>[Posterior(MeanField)]</c> or <c>[Posterior(MAP)]</c>. On the class it applies to every
-    /// layer; on a layer it overrides the options of the network's method for that layer (for example its
-    /// <c>InitialRho</c>), or chooses another variational family. The README's rules table lists what may be mixed.
+    /// The inference method: <c>[Posterior(MeanField)]</c>, <c>[Posterior(MNF, flows: 2)]</c> or <c>[Posterior(MAP)]</c>.
+    /// On the class it applies to every layer; on a layer it overrides the options of the network's method for that
+    /// layer (for example its <c>InitialRho</c>), or chooses another variational family. The README's rules table lists
+    /// what may be mixed.
     /// </summary>
     [AttributeUsage(AttributeTargets.Class | AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
     public sealed class PosteriorAttribute : Attribute
     {
-        /// <summary>Declares the inference method.</summary>
-        public PosteriorAttribute(PosteriorMethod method) => Method = method;
+        /// <summary>Declares the inference method; <paramref name="flows"/> is MNF's (the steps of q(z)'s flow).</summary>
+        public PosteriorAttribute(PosteriorMethod method, int flows = 2)
+        {
+            Method = method;
+            Flows = flows;
+        }
 
         /// <summary>The inference method.</summary>
         public PosteriorMethod Method { get; }
+
+        /// <summary>MNF only: the number of flow steps that transform the noise z of q(z). Default 2, as the paper.</summary>
+        public int Flows { get; }
+
+        /// <summary>MNF only: the kind of flow step (<c>Coupling</c>, as the paper, or <c>Planar</c>). Default Coupling.</summary>
+        public FlowKind Flow { get; set; }
+
+        /// <summary>MNF only: the hidden width of each coupling step's network in q(z)'s flow. Default 50, as the paper.</summary>
+        public int CouplingWidth { get; set; } = 50;
+
+        /// <summary>MNF only: the steps of the auxiliary model r(z | W)'s inverse flow (0: none). Default 2, as the paper.</summary>
+        public int AuxiliaryFlows { get; set; } = 2;
+
+        /// <summary>MNF only: the hidden width of the auxiliary flow's coupling networks. Default 100, as the paper.</summary>
+        public int AuxiliaryWidth { get; set; } = 100;
+
+        /// <summary>MNF only: where each weight's log-variance log σ² starts. Default −9, as the paper.</summary>
+        public double InitialLogVariance { get; set; } = -9.0;
 
         /// <summary>
         /// Mean-field only: sample pre-activations instead of weights (Kingma et al. 2015). Lower-variance

@@ -32,6 +32,20 @@ namespace BnnDsl
         MAP = 0,
         /// <summary>Mean-field Gaussian variational inference (Bayes by Backprop).</summary>
         MeanField = 1,
+        /// <summary>
+        /// Multiplicative normalising flows (Louizos &amp; Welling 2017): a Gaussian over the weights given a noise vector z
+        /// that a normalising flow makes non-Gaussian, so the weights' posterior is a rich, correlated mixture.
+        /// </summary>
+        MNF = 2,
+    }
+
+    /// <summary>The kind of normalising flow an <c>MNF</c> posterior transforms its noise with.</summary>
+    public enum FlowKind
+    {
+        /// <summary>Masked RealNVP coupling steps with a gate, as the MNF paper uses (a small tanh network per step).</summary>
+        Coupling = 0,
+        /// <summary>Planar steps (Rezende &amp; Mohamed 2015): fewer parameters, less expressive.</summary>
+        Planar = 1,
     }
 
     /// <summary>The nonlinearity a layer applies after its affine map.</summary>

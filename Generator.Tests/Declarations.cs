@@ -116,6 +116,13 @@ public static class Declarations
         ["LeNet5MeanField"] = LeNet5("[Prior(ScaleMixture, 0.5, 1, 0.0025)]\n[Posterior(MeanField, InitialRho = -6)]",
             convolution: "[Conv2d(6, 16, 5, ReLU, Stride = 1), Posterior(MeanField, LocalReparameterization = true), Prior(Normal, 0, 0.5)]"),
         ["LeNet5LocalReparameterization"] = LeNet5("[Prior(Normal, 0, 1)]\n[Posterior(MeanField, LocalReparameterization = true)]"),
+        // The card's own declaration, on a network and on a layer; mixed with mean-field in both directions.
+        ["Mnf"] = Mlp("[Prior(Normal, 0, 1)]\n[Posterior(MNF, flows: 2)]"),
+        ["MnfOptions"] = Mlp("[Prior(Normal, 0, 1)]\n[Posterior(MNF, flows: 3, Flow = Planar, AuxiliaryFlows = 0, InitialLogVariance = -8)]",
+            "[Dense(400, 10), Posterior(MNF, CouplingWidth = 20)]"),
+        ["MnfLayerInMeanField"] = Mlp("[Prior(Normal, 0, 1)]\n[Posterior(MeanField, LocalReparameterization = true)]", "[Dense(400, 10), Posterior(MNF, flows: 2)]"),
+        ["LeNet5Mnf"] = LeNet5("[Prior(Normal, 0, 1)]\n[Posterior(MNF, flows: 2)]",
+            convolution: "[Conv2d(6, 16, 5, ReLU), Posterior(MeanField, LocalReparameterization = true)]"),
         ["OwnForward"] = Usings + """
             namespace Demo;
 

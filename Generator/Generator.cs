@@ -31,7 +31,8 @@ public sealed class BayesianNetworkGenerator : IIncrementalGenerator
         "// The declaration vocabulary of BnnDsl: lets attributes say Normal, MeanField or ReLU without a using directive.\n" +
         "global using static global::BnnDsl.PriorFamily;\n" +
         "global using static global::BnnDsl.PosteriorMethod;\n" +
-        "global using static global::BnnDsl.Activation;\n";
+        "global using static global::BnnDsl.Activation;\n" +
+        "global using static global::BnnDsl.FlowKind;\n";
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {

@@ -3,3 +3,4 @@
 global using static global::BnnDsl.PriorFamily;
 global using static global::BnnDsl.PosteriorMethod;
 global using static global::BnnDsl.Activation;
+global using static global::BnnDsl.FlowKind;

@@ -15,7 +15,7 @@ namespace BnnDsl.Generator.CodeFixes;
 /// <summary>
 /// The fixes that change one attribute argument, as the diagnostic's message says: take the previous layer's width
 /// (BNN0009), the flattened size (BNN0033), the declared input or channels (BNN0036) or the largest kernel that fits
-/// (BNN0031), or remove an option the method or likelihood does not take (BNN0019, BNN0020, BNN0027) or the activation
+/// (BNN0031) or the least MNF flow size (BNN0038), or remove an option the method or likelihood does not take (BNN0019, BNN0020, BNN0027) or the activation
 /// of a categorical output layer (BNN0021).
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(ArgumentCodeFix)), Shared]
@@ -24,7 +24,7 @@ public sealed class ArgumentCodeFix : CodeFixProvider
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(
         Descriptors.SizesDoNotChain.Id, Descriptors.OptionNotTaken.Id, Descriptors.GaussianOptionNotTaken.Id,
         Descriptors.NoiseStdWithHeteroscedastic.Id, Descriptors.CategoricalOutputActivation.Id, Descriptors.FlattenedSizeDoesNotChain.Id,
-        Descriptors.InputsDoNotChain.Id, Descriptors.KernelLargerThanInput.Id);
+        Descriptors.InputsDoNotChain.Id, Descriptors.KernelLargerThanInput.Id, Descriptors.FlowSizeOutOfRange.Id);
 
     // Two removals in one argument list share the comma between them, so fixing all at once must be one edit.
     public override FixAllProvider GetFixAllProvider() =>

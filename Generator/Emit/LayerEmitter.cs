@@ -22,6 +22,7 @@ internal abstract class LayerEmitter
         {
             PosteriorMethod.MAP => PointEmitter.Instance,
             PosteriorMethod.MeanField => MeanFieldEmitter.Instance,
+            PosteriorMethod.MNF => MnfEmitter.Instance,
             var method => throw new ArgumentOutOfRangeException(nameof(layer), method, "No emitter for this posterior method."),
         },
     };
@@ -47,6 +48,22 @@ internal abstract class LayerEmitter
     {
         writer.Line($"Trace?.Record({index}, {input}, {preActivation});");
         writer.Line($"return {ActivationExpression(layer.Activation, preActivation)};");
+    }
+
+    /// <summary>
+    /// Writes the body of a stochastic layer: the holder's <paramref name="mean"/> pass in <c>SampleMode.Mean</c>, its
+    /// <paramref name="sampled"/> pass otherwise, then the trace record and the activation.
+    /// </summary>
+    protected static void WriteByMode(CodeWriter writer, LayerModel layer, int index, string input, string mean, string sampled)
+    {
+        var local = PreActivationLocal(layer);
+        var field = ParameterField(layer);
+        writer.Line($"var {local} = Mode == {Names.SampleMode}.Mean");
+        writer.Indent();
+        writer.Line($"? {field}.{mean}({input})");
+        writer.Line($": {field}.{sampled}({input});");
+        writer.Outdent();
+        WriteTraceAndActivation(writer, layer, index, input, local);
     }
 
     static string ActivationExpression(Activation activation, string x) => activation switch
@@ -136,18 +153,50 @@ internal sealed class MeanFieldEmitter : LayerEmitter
 
     public override void WriteBody(CodeWriter writer, NetworkModel network, LayerModel layer, int index, string input)
     {
-        var local = PreActivationLocal(layer);
-        var field = ParameterField(layer);
-        bool local_ = network.PosteriorOf(layer).LocalReparameterization;
+        bool localReparameterization = network.PosteriorOf(layer).LocalReparameterization;
         var (mean, sampled) = layer.Kind == LayerKind.Conv2d
-            ? ("MeanConvolve", local_ ? "LocalReparameterizedConvolve" : "SampledConvolve")
-            : ("MeanLinear", local_ ? "LocalReparameterizedLinear" : "SampledLinear");
-        writer.Line($"var {local} = Mode == {Names.SampleMode}.Mean");
-        writer.Indent();
-        writer.Line($"? {field}.{mean}({input})");
-        writer.Line($": {field}.{sampled}({input});");
-        writer.Outdent();
-        WriteTraceAndActivation(writer, layer, index, input, local);
+            ? ("MeanConvolve", localReparameterization ? "LocalReparameterizedConvolve" : "SampledConvolve")
+            : ("MeanLinear", localReparameterization ? "LocalReparameterizedLinear" : "SampledLinear");
+        WriteByMode(writer, layer, index, input, mean, sampled);
+    }
+}
+
+/// <summary>
+/// Multiplicative normalising flows: z per example through q(z)'s flow, then the pre-activations by local
+/// reparameterisation; the posterior-mean pass in <c>SampleMode.Mean</c>. The KL bound is the holder's.
+/// </summary>
+internal sealed class MnfEmitter : LayerEmitter
+{
+    public static MnfEmitter Instance { get; } = new();
+
+    public override string ParameterType(LayerModel layer) => layer.Kind == LayerKind.Conv2d ? Names.MnfConv2d : Names.MnfDense;
+
+    public override string Construct(NetworkModel network, LayerModel layer, string priorField)
+    {
+        var options = Options(network.PosteriorOf(layer));
+        return layer.Kind == LayerKind.Conv2d
+            ? $"new {Names.MnfConv2d}({layer.Inputs}, {layer.Outputs}, {layer.KernelSize}, {priorField}, {options}, device{ConvolutionOptions(layer)})"
+            : $"new {Names.MnfDense}({layer.Inputs}, {layer.Outputs}, {priorField}, {options}, device)";
+    }
+
+    /// <summary>The holder's options: the default instance, or the values that differ from it, named.</summary>
+    static string Options(PosteriorModel posterior)
+    {
+        var defaults = PosteriorModel.Default;
+        var set = new List<string>();
+        if (posterior.Flows != defaults.Flows) set.Add($"Flows: {posterior.Flows}");
+        if (posterior.Flow != defaults.Flow) set.Add($"Kind: {Names.FlowKind}.{posterior.Flow}");
+        if (posterior.CouplingWidth != defaults.CouplingWidth) set.Add($"CouplingWidth: {posterior.CouplingWidth}");
+        if (posterior.AuxiliaryFlows != defaults.AuxiliaryFlows) set.Add($"AuxiliaryFlows: {posterior.AuxiliaryFlows}");
+        if (posterior.AuxiliaryWidth != defaults.AuxiliaryWidth) set.Add($"AuxiliaryWidth: {posterior.AuxiliaryWidth}");
+        if (posterior.InitialLogVariance != defaults.InitialLogVariance) set.Add($"InitialLogVariance: {CodeWriter.Number(posterior.InitialLogVariance)}");
+        return set.Count == 0 ? $"{Names.MnfOptions}.Default" : $"new {Names.MnfOptions}({string.Join(", ", set)})";
+    }
+
+    public override void WriteBody(CodeWriter writer, NetworkModel network, LayerModel layer, int index, string input)
+    {
+        var (mean, sampled) = layer.Kind == LayerKind.Conv2d ? ("MeanConvolve", "SampledConvolve") : ("MeanLinear", "SampledLinear");
+        WriteByMode(writer, layer, index, input, mean, sampled);
     }
 }
 

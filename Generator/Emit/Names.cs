@@ -17,5 +17,9 @@ internal static class Names
     public const string PointConv2d = "global::BnnDsl.PointConv2d";
     public const string MeanFieldDense = "global::BnnDsl.MeanFieldDense";
     public const string MeanFieldConv2d = "global::BnnDsl.MeanFieldConv2d";
+    public const string MnfDense = "global::BnnDsl.MnfDense";
+    public const string MnfConv2d = "global::BnnDsl.MnfConv2d";
+    public const string MnfOptions = "global::BnnDsl.MnfOptions";
+    public const string FlowKind = "global::BnnDsl.FlowKind";
     public const string BayesianLayer = "global::BnnDsl.IBayesianLayer";
 }

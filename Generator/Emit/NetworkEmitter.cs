@@ -237,7 +237,10 @@ public static class NetworkEmitter
             .Where(o => o.Difference.Length > 0)
             .Select(o => $"{o.Name}: {o.Difference}")
             .ToArray();
-        return $"mean-field Gaussian, {DescribeMeanField(network.Posterior)}{(overrides.Length == 0 ? "" : $" ({string.Join(", ", overrides)})")}";
+        var family = network.Method == PosteriorMethod.MNF
+            ? $"multiplicative normalising flows, {DescribeMnf(network.Posterior)}"
+            : $"mean-field Gaussian, {DescribeMeanField(network.Posterior)}";
+        return $"{family}{(overrides.Length == 0 ? "" : $" ({string.Join(", ", overrides)})")}";
     }
 
     static string DescribeDifference(PosteriorModel network, PosteriorModel layer) => string.Join(" and ", new[]
@@ -249,7 +252,14 @@ public static class NetworkEmitter
         // Undeclared by layer and network, a bias's ρ follows its layer's ρ0: only a declared one that differs from the
         // network's is news.
         layer.BiasInitialRho is { } biasRho && biasRho != network.BiasInitialRho ? $"bias ρ0 = {CodeWriter.Number(biasRho)}" : null,
+        layer.Method == PosteriorMethod.MNF && DescribeMnf(layer) is var mnf && (layer.Method != network.Method || mnf != DescribeMnf(network)) ? mnf : null,
     }.Where(part => part is not null));
+
+    static string DescribeMnf(PosteriorModel posterior) =>
+        $"{posterior.Flows} {posterior.Flow.ToString().ToLowerInvariant()} steps"
+        + (posterior.Flow == FlowKind.Coupling ? $" (width {posterior.CouplingWidth})" : "")
+        + $", auxiliary {posterior.AuxiliaryFlows} steps" + (posterior.Flow == FlowKind.Coupling && posterior.AuxiliaryFlows > 0 ? $" (width {posterior.AuxiliaryWidth})" : "")
+        + $", log σ²0 = {CodeWriter.Number(posterior.InitialLogVariance)}";
 
     static string DescribeMeanField(PosteriorModel posterior) =>
         $"{(posterior.LocalReparameterization ? "local reparameterisation" : "per-weight sampling")}, ρ0 = {CodeWriter.Number(posterior.InitialRho)}"

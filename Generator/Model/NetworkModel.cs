@@ -35,6 +35,24 @@ public sealed record PosteriorModel(
 
     /// <summary>Where the biases' ρ starts: <see cref="BiasInitialRho"/> when declared, else the weights' <see cref="InitialRho"/>.</summary>
     public double InitialBiasRho => BiasInitialRho ?? InitialRho;
+
+    /// <summary>MNF: the steps of q(z)'s flow (the constructor argument <c>flows</c>, listed in <see cref="Options"/> as such).</summary>
+    public int Flows { get; init; } = 2;
+
+    /// <summary>MNF: the kind of flow step.</summary>
+    public FlowKind Flow { get; init; }
+
+    /// <summary>MNF: the hidden width of q(z)'s coupling networks.</summary>
+    public int CouplingWidth { get; init; } = 50;
+
+    /// <summary>MNF: the steps of the auxiliary r(z | W)'s inverse flow.</summary>
+    public int AuxiliaryFlows { get; init; } = 2;
+
+    /// <summary>MNF: the hidden width of the auxiliary flow's coupling networks.</summary>
+    public int AuxiliaryWidth { get; init; } = 100;
+
+    /// <summary>MNF: where each weight's log σ² starts.</summary>
+    public double InitialLogVariance { get; init; } = -9.0;
 }
 
 /// <summary>A <c>[Prior]</c> or <c>[Posterior]</c> on a method of the network that is not a layer.</summary>
@@ -196,11 +214,18 @@ public sealed record NetworkModel(
     {
         if (layer.Posterior is not { } own) return Posterior;
         if (own.Method != Posterior.Method) return own;
+        bool Set(string option) => own.Options.Contains(option);
         return Posterior with
         {
-            LocalReparameterization = own.Options.Contains("LocalReparameterization") ? own.LocalReparameterization : Posterior.LocalReparameterization,
-            InitialRho = own.Options.Contains("InitialRho") ? own.InitialRho : Posterior.InitialRho,
-            BiasInitialRho = own.Options.Contains("BiasInitialRho") ? own.BiasInitialRho : Posterior.BiasInitialRho,
+            LocalReparameterization = Set("LocalReparameterization") ? own.LocalReparameterization : Posterior.LocalReparameterization,
+            InitialRho = Set("InitialRho") ? own.InitialRho : Posterior.InitialRho,
+            BiasInitialRho = Set("BiasInitialRho") ? own.BiasInitialRho : Posterior.BiasInitialRho,
+            Flows = Set("flows") ? own.Flows : Posterior.Flows,
+            Flow = Set("Flow") ? own.Flow : Posterior.Flow,
+            CouplingWidth = Set("CouplingWidth") ? own.CouplingWidth : Posterior.CouplingWidth,
+            AuxiliaryFlows = Set("AuxiliaryFlows") ? own.AuxiliaryFlows : Posterior.AuxiliaryFlows,
+            AuxiliaryWidth = Set("AuxiliaryWidth") ? own.AuxiliaryWidth : Posterior.AuxiliaryWidth,
+            InitialLogVariance = Set("InitialLogVariance") ? own.InitialLogVariance : Posterior.InitialLogVariance,
         };
     }
 }

@@ -220,15 +220,34 @@ public static class NetworkParser
         return new PriorModel((PriorFamily)IntArgument(prior, 0), new EquatableArray<double>(parameters), IsReadable(prior));
     }
 
-    static PosteriorModel ReadPosterior(AttributeData posterior) => new(
-        (PosteriorMethod)IntArgument(posterior, 0),
-        NamedBool(posterior, "LocalReparameterization"),
-        NamedDouble(posterior, "InitialRho") ?? PosteriorModel.DefaultInitialRho,
-        new EquatableArray<string>(posterior.NamedArguments.Select(pair => pair.Key)),
-        IsReadable(posterior))
+    static PosteriorModel ReadPosterior(AttributeData posterior)
     {
-        BiasInitialRho = NamedDouble(posterior, "BiasInitialRho"),
-    };
+        // `flows` is a constructor argument (the card writes `flows: 2`); the options name it only when written.
+        bool flowsWritten = WritesConstructorArgument(posterior, 1, "flows");
+        var options = posterior.NamedArguments.Select(pair => pair.Key);
+        var defaults = new PosteriorModel(PosteriorMethod.MAP, false, 0, EquatableArray<string>.Empty);
+        return new(
+            (PosteriorMethod)IntArgument(posterior, 0),
+            NamedBool(posterior, "LocalReparameterization"),
+            NamedDouble(posterior, "InitialRho") ?? PosteriorModel.DefaultInitialRho,
+            new EquatableArray<string>((flowsWritten ? new[] { "flows" }.Concat(options) : options).ToArray()),
+            IsReadable(posterior))
+        {
+            BiasInitialRho = NamedDouble(posterior, "BiasInitialRho"),
+            Flows = flowsWritten ? IntArgument(posterior, 1) : defaults.Flows,
+            Flow = (FlowKind)(NamedInt(posterior, "Flow") ?? (int)defaults.Flow),
+            CouplingWidth = NamedInt(posterior, "CouplingWidth") ?? defaults.CouplingWidth,
+            AuxiliaryFlows = NamedInt(posterior, "AuxiliaryFlows") ?? defaults.AuxiliaryFlows,
+            AuxiliaryWidth = NamedInt(posterior, "AuxiliaryWidth") ?? defaults.AuxiliaryWidth,
+            InitialLogVariance = NamedDouble(posterior, "InitialLogVariance") ?? defaults.InitialLogVariance,
+        };
+    }
+
+    /// <summary>Whether the attribute's source writes its constructor argument <paramref name="index"/> (by position or by name).</summary>
+    static bool WritesConstructorArgument(AttributeData attribute, int index, string name) =>
+        attribute.ApplicationSyntaxReference?.GetSyntax() is AttributeSyntax { ArgumentList: { } list }
+        && (list.Arguments.Count(a => a.NameEquals is null && a.NameColon is null) > index
+            || list.Arguments.Any(a => a.NameColon?.Name.Identifier.ValueText == name));
 
     /// <summary>Whether the compiler bound the attribute and every argument to a constant.</summary>
     static bool IsReadable(AttributeData attribute) =>

@@ -203,6 +203,16 @@ public static class Descriptors
         "The last layer '{0}' gives {1}×{2}×{3} images, but the likelihood takes [batch, outputs]: end the network with [Flatten] and a Dense layer",
         Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0037");
 
+    public static readonly DiagnosticDescriptor FlowSizeOutOfRange = new(
+        "BNN0038", "An MNF flow size is out of range",
+        "{0} of {1} is {2}: {3}",
+        Inference, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0038");
+
+    public static readonly DiagnosticDescriptor MnfNeedsNormalPrior = new(
+        "BNN0039", "MNF needs a Normal prior",
+        "Layer '{0}' uses MNF, whose KL given the noise is in closed form only against a Normal prior, but its prior is {1}: use Prior(Normal, mean, std) for it",
+        Inference, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0039");
+
     /// <summary>Every descriptor, in ID order (the analyzers' SupportedDiagnostics and the README table).</summary>
     public static readonly DiagnosticDescriptor[] All =
     {
@@ -212,6 +222,6 @@ public static class Descriptors
         GaussianOptionNotTaken, CategoricalOutputActivation, MonteCarloKl, AttributeOnNonLayer, MixedMethods, NotAModuleClass,
         HeteroscedasticOddWidth, NoiseStdWithHeteroscedastic, NameTaken, ConstructorNotChaining, ImageInputNeeded,
         KernelLargerThanInput, ShapeArgumentOutOfRange, FlattenedSizeDoesNotChain, FlatInputNeeded, AttributeOnParameterFreeLayer,
-        InputsDoNotChain, ImageOutput,
+        InputsDoNotChain, ImageOutput, FlowSizeOutOfRange, MnfNeedsNormalPrior,
     };
 }

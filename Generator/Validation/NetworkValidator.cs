@@ -27,6 +27,7 @@ public static class NetworkValidator
     {
         [PosteriorMethod.MAP] = new(Options: Array.Empty<string>(), IsVariational: false),
         [PosteriorMethod.MeanField] = new(Options: new[] { "LocalReparameterization", "InitialRho", "BiasInitialRho" }, IsVariational: true),
+        [PosteriorMethod.MNF] = new(Options: new[] { "flows", "Flow", "CouplingWidth", "AuxiliaryFlows", "AuxiliaryWidth", "InitialLogVariance" }, IsVariational: true),
     };
 
     sealed record MethodRules(string[] Options, bool IsVariational);
@@ -59,6 +60,7 @@ public static class NetworkValidator
         CheckNames(network, problems);
         CheckOutputLayer(network, problems);
         NoteMonteCarloKl(network, problems);
+        CheckMnfPriors(network, problems);
         return problems;
     }
 
@@ -321,11 +323,59 @@ public static class NetworkValidator
         if (!CheckKnown(posterior.Method, site.At(0), "posterior method", problems)) return;
         var takes = Rules[posterior.Method].Options;
         foreach (var option in posterior.Options)
-            if (Array.IndexOf(takes, option) < 0) problems.Add(new(Descriptors.OptionNotTaken, site.AtNamed(option), option, posterior.Method.ToString()));
+            if (Array.IndexOf(takes, option) < 0)
+                problems.Add(new(Descriptors.OptionNotTaken, OptionSite(site, option), option, posterior.Method.ToString()));
+        if (posterior.Method == PosteriorMethod.MNF) CheckFlowOptions(posterior, site, owner, problems);
         if (posterior.Options.Contains("InitialRho") && !IsFinite(posterior.InitialRho))
             problems.Add(new(Descriptors.NotFinite, site.AtNamed("InitialRho"), "InitialRho", owner, Format(posterior.InitialRho)));
         if (posterior.BiasInitialRho is { } biasRho && !IsFinite(biasRho))
             problems.Add(new(Descriptors.NotFinite, site.AtNamed("BiasInitialRho"), "BiasInitialRho", owner, Format(biasRho)));
+    }
+
+    /// <summary>Where an option is written: <c>flows</c> is the constructor's second argument, the others are named.</summary>
+    static Site OptionSite(Site posterior, string option) => option == "flows" ? posterior.At(1) : posterior.AtNamed(option);
+
+    /// <summary>MNF's sizes: at least one step in q(z)'s flow, none negative in the auxiliary's, widths of at least 1.</summary>
+    static void CheckFlowOptions(PosteriorModel posterior, Site site, string owner, List<Problem> problems)
+    {
+        void Check(string option, int value, int least, string requirement)
+        {
+            if (posterior.Options.Contains(option) && value < least)
+                problems.Add(new(Descriptors.FlowSizeOutOfRange, OptionSite(site, option), option, owner, value, requirement)
+                {
+                    Replacement = least.ToString(CultureInfo.InvariantCulture),
+                });
+        }
+        Check("flows", posterior.Flows, 1, "q(z) needs at least one flow step (the paper uses 2)");
+        Check("CouplingWidth", posterior.CouplingWidth, 1, "a coupling network needs at least one hidden unit (the paper uses 50)");
+        Check("AuxiliaryFlows", posterior.AuxiliaryFlows, 0, "use 0 for an auxiliary without a flow, or more (the paper uses 2)");
+        Check("AuxiliaryWidth", posterior.AuxiliaryWidth, 1, "a coupling network needs at least one hidden unit (the paper uses 100)");
+        if (posterior.Options.Contains("Flow")) CheckKnown(posterior.Flow, site.AtNamed("Flow"), "flow kind", problems);
+        if (posterior.Options.Contains("InitialLogVariance") && !IsFinite(posterior.InitialLogVariance))
+            problems.Add(new(Descriptors.NotFinite, site.AtNamed("InitialLogVariance"), "InitialLogVariance", owner, Format(posterior.InitialLogVariance)));
+    }
+
+    /// <summary>Every MNF layer's prior must be Normal: reported at the layer's own prior, else once at the network's.</summary>
+    static void CheckMnfPriors(NetworkModel network, List<Problem> problems)
+    {
+        bool networkPriorReported = false;
+        for (int i = 0; i < network.Layers.Count; i++)
+        {
+            var layer = network.Layers[i];
+            if (!layer.HasParameters || !network.Posterior.Readable) continue;
+            var posterior = network.PosteriorOf(layer);
+            var prior = network.PriorOf(layer);
+            if (!posterior.Readable || posterior.Method != PosteriorMethod.MNF || !prior.Readable || prior.Family == PriorFamily.Normal
+                || !Enum.IsDefined(typeof(PriorFamily), prior.Family)) continue;
+            if (layer.Prior is not null)
+                problems.Add(new(Descriptors.MnfNeedsNormalPrior, new Site(SiteKind.LayerPrior, i, 0), layer.Name, prior.Family.ToString()));
+            else if (!networkPriorReported)
+            {
+                networkPriorReported = true;
+                problems.Add(new(Descriptors.MnfNeedsNormalPrior, network.HasPriorAttribute ? new Site(SiteKind.NetworkPrior, -1, 0) : new Site(SiteKind.LayerPosterior, i, 0),
+                    layer.Name, prior.Family.ToString()));
+            }
+        }
     }
 
     static void CheckPrior(PriorModel prior, Site site, string what, List<Problem> problems)
