@@ -166,3 +166,43 @@ public partial class SmallFashionConvMeanField
     [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
     [Dense(200, 10), Posterior(MeanField, InitialRho = -2)] private partial torch.Tensor Output(torch.Tensor input);
 }
+
+/// <summary>MNF with coupling flows on the hidden layer and planar flows on a mean-field network's output layer.</summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(MNF, flows: 2, CouplingWidth = 6, AuxiliaryWidth = 5, InitialLogVariance = -4)]
+public partial class TinyMnfClassifier
+{
+    [Dense(4, 8, Tanh)] private partial torch.Tensor Hidden(torch.Tensor input);
+    [Dense(8, 3), Posterior(MeanField, LocalReparameterization = true)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>An MNF convolution with a planar flow between mean-field and MNF dense layers.</summary>
+[BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 5, 5 })]
+[Prior(Normal, 0, 1)]
+[Posterior(MeanField, LocalReparameterization = true, InitialRho = -3)]
+public partial class TinyMnfConvClassifier
+{
+    [Conv2d(1, 3, 3, ReLU), Posterior(MNF, flows: 1, Flow = Planar, AuxiliaryFlows = 1, InitialLogVariance = -4)] private partial torch.Tensor Conv(torch.Tensor input);
+    [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+    [Dense(27, 3), Posterior(MNF, flows: 2, CouplingWidth = 4, AuxiliaryWidth = 4)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>Conjugate linear regression under MNF (docs/METHODS.md §8), as LinearRegression under mean-field.</summary>
+[BayesianNetwork(Likelihood.Gaussian, NoiseStd = 0.5)]
+[Prior(Normal, 0, 1)]
+[Posterior(MNF, flows: 2, CouplingWidth = 16, AuxiliaryWidth = 16, InitialLogVariance = -6)]
+public partial class MnfLinearRegression
+{
+    [Dense(3, 1)] public partial torch.Tensor Linear(torch.Tensor input);
+}
+
+/// <summary>A small Fashion-MNIST MNF classifier for end-to-end runs on the embedded data.</summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(MNF, flows: 2)]
+public partial class SmallFashionMnf
+{
+    [Dense(784, 200, ReLU)] private partial torch.Tensor Hidden(torch.Tensor input);
+    [Dense(200, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
