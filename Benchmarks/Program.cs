@@ -16,13 +16,14 @@ using static TorchSharp.torch;
 //   bnndsl-bench --generator      (generator and analyzers against the compiler; incremental re-run)
 //   bnndsl-bench --kernels        (libtorch's matrix-product GFLOP/s at the MLP's shapes; elementwise kernels; the KL gradient pass)
 //   bnndsl-bench --lenet5         (LeNet-5: the main job's mean-field declaration against MAP)
+//   bnndsl-bench --mnf            (MNF against the main job's mean-field declaration, MLP and LeNet-5; step parts)
 int epochs = 6;
 string? dataDirectory = null;
 int threads = Environment.ProcessorCount;
 bool profile = false;
 bool generatorTiming = false;
 bool kernels = false;
-bool lenet5 = false;
+bool lenet5 = false, mnf = false;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -31,10 +32,11 @@ for (int i = 0; i < args.Length; i++)
         case "--generator": generatorTiming = true; break;
         case "--kernels": kernels = true; break;
         case "--lenet5": lenet5 = true; break;
+        case "--mnf": mnf = true; break;
         case "--epochs": epochs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--data": dataDirectory = args[++i]; break;
         case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        default: Console.Error.WriteLine($"unknown option {args[i]}; usage: bnndsl-bench [--profile | --generator | --kernels | --lenet5] [--epochs N] [--data DIR] [--threads N]"); return 2;
+        default: Console.Error.WriteLine($"unknown option {args[i]}; usage: bnndsl-bench [--profile | --generator | --kernels | --lenet5 | --mnf] [--epochs N] [--data DIR] [--threads N]"); return 2;
     }
 }
 if (generatorTiming)
@@ -111,6 +113,29 @@ if (profile)
 var (directory, description) = DataSources.Fashion(dataDirectory);
 using var train = DataSources.Read(directory, "train");
 Console.WriteLine($"data: {description}; {train.Count} training images; {get_num_threads()} threads; {mkl}; {epochs} epochs per contender, alternating");
+
+if (mnf)
+{
+    // Where an MNF step's time goes, beside the mean-field step, as the trainer runs both (complexity gradient direct).
+    foreach (var network in new[] { "mlp", "lenet5" })
+        foreach (var method in new[] { "mean-field", "mnf" })
+        {
+            random.manual_seed(1);
+            using var model = FashionJob.CreateNetwork(method, network);
+            StepProfile.Print($"{network} {method}, NLL only", (x, y) => model.NegativeLogLikelihood(x, y), model);
+            StepProfile.Print($"{network} {method} as the trainer runs it", (x, y) => model.NegativeLogLikelihood(x, y), model,
+                afterBackward: () => { foreach (var layer in model.Layers) layer.AddComplexityGradient(1.0 / train.Count); });
+        }
+    foreach (var network in new[] { "mlp", "lenet5" })
+    {
+        random.manual_seed(1);
+        using var mnfNetwork = FashionJob.CreateNetwork("mnf", network);
+        using var meanFieldNetwork = FashionJob.CreateNetwork("mean-field", network);
+        Compare($"{network} MNF", EpochRunner.ForNetwork(mnfNetwork, train),
+            $"{network} mean-field (main job's declaration)", EpochRunner.ForNetwork(meanFieldNetwork, train), epochs, goal: "≤ 2");
+    }
+    return 0;
+}
 
 if (lenet5)
 {

@@ -65,6 +65,28 @@ public class MnfTests(ITestOutputHelper output)
         return 0;
     });
 
+    [Fact]
+    public void FactoredConditionalKlEqualsTheWeightByWeightSum() => InDouble(() =>
+    {
+        random.manual_seed(4);
+        var prior = Prior.Normal(0.2, 0.8);
+        using var dense = new MnfDense(5, 3, prior, MnfOptions.Default);
+        using var convolution = new MnfConv2d(2, 4, 3, prior, MnfOptions.Default);
+        foreach (var (layer, scaled) in new (MnfLayer, Func<Tensor, Tensor>)[]
+        {
+            (dense, z => dense.WeightMu * z.unsqueeze(0)),
+            (convolution, z => convolution.WeightMu * z.view(-1, 1, 1, 1)),
+        })
+        {
+            using (no_grad()) layer.WeightLogVariance.add_(randn_like(layer.WeightLogVariance));
+            var z = randn(layer.ZMu.shape[0]);
+            double factored = layer.ConditionalWeightKl(z).item<double>();
+            double direct = MnfLayer.ConditionalKl(scaled(z), layer.WeightLogVariance, prior).item<double>();
+            Assert.Equal(direct, factored, 9);
+        }
+        return 0;
+    });
+
     /// <summary>
     /// A one-in, one-out dense layer with planar flows: q(w) = ∫ N(w; f(z₀) μ, σ²) N(z₀; μ_z, σ_z²) dz₀ is a
     /// one-dimensional integral, so KL(q(w) ‖ p) is computable by quadrature. The bias's KL is exact in the bound. The

@@ -26,6 +26,8 @@ public static class FashionJob
         ("mlp", "peer-mf-lrt", typeof(FashionPeerMeanFieldLrt), () => new FashionPeerMeanFieldLrt()),
         ("lenet5", "mean-field", typeof(LeNet5MeanField), () => new LeNet5MeanField()),
         ("lenet5", "map", typeof(LeNet5Map), () => new LeNet5Map()),
+        ("mlp", "mnf", typeof(FashionMnf), () => new FashionMnf()),
+        ("lenet5", "mnf", typeof(LeNet5Mnf), () => new LeNet5Mnf()),
     };
 
     /// <summary>The declaration the main job trains for <paramref name="network"/> and <paramref name="method"/>.</summary>

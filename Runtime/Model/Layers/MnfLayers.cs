@@ -111,14 +111,14 @@ public abstract class MnfLayer : nn.Module, IBayesianLayer
     {
         var (draw, logDeterminant) = SampleNoise(1);
         var z = draw.squeeze(0);
-        var (weightMean, biasMean) = ConditionalMeans(z);
-        var conditionalKl = ConditionalKl(weightMean, WeightLogVariance, prior) + ConditionalKl(biasMean, BiasLogVariance, prior);
+        var weightVariance = WeightLogVariance.exp();
+        var conditionalKl = ConditionalWeightKl(z, weightVariance) + ConditionalKl(ConditionalBiasMean(z), BiasLogVariance, prior);
 
         // log q(z_K) = log N(z₀; μ_z, σ_z²) − log |det|, with the first term's expectation in closed form, −½ Σ(log 2πσ_z² + 1).
         var logQ = (ZLogVariance + (Math.Log(2 * Math.PI) + 1)).sum() * -0.5 - logDeterminant.squeeze(0);
 
         // r(z_K | W): the inverse flow maps z_K to u, scored under N(ν(W), τ²(W)), ν = b1 · mean tanh(cᵀW), log τ² = b2 · the same.
-        var (projectionMean, projectionVariance) = AuxiliaryProjection(weightMean, biasMean);
+        var (projectionMean, projectionVariance) = AuxiliaryProjection(z, weightVariance);
         var projection = (projectionMean + projectionVariance.clamp_min(0).sqrt() * randn_like(projectionMean)).tanh().mean();
         var nu = AuxiliaryB1 * projection;
         var logTau2 = AuxiliaryB2 * projection;
@@ -128,6 +128,20 @@ public abstract class MnfLayer : nn.Module, IBayesianLayer
         return conditionalKl + logQ - logR;
     }
 
+    /// <summary>
+    /// <see cref="ConditionalKl"/> of the weights at means z ⊙ μ, factored so that no weight-sized tensor of those means
+    /// is formed: Σ (z μ − m0)² = Σ_i z_i² Σ_{j} μ_ij² − 2 m0 Σ_i z_i Σ_j μ_ij + m0² · count, with i along z's axis.
+    /// </summary>
+    public Tensor ConditionalWeightKl(Tensor z) => ConditionalWeightKl(z, WeightLogVariance.exp());
+
+    Tensor ConditionalWeightKl(Tensor z, Tensor weightVariance)
+    {
+        var squares = SumAcrossNoise(WeightMu.square()).dot(z.square());
+        if (prior.Mean != 0)
+            squares = squares - SumAcrossNoise(WeightMu).dot(z) * (2 * prior.Mean) + prior.Mean * prior.Mean * WeightMu.numel();
+        return (weightVariance.sum() + squares) * (0.5 * prior.Precision) - WeightLogVariance.sum() * 0.5
+            + (Math.Log(prior.Std) - 0.5) * WeightMu.numel();
+    }
     /// <summary>
     /// KL(N(mean, e^logVariance) ‖ N(m0, s0²)) summed, in closed form: log(s0/σ) + (σ² + (mean − m0)²)/(2 s0²) − ½ per
     /// weight. With z fixed this is the mean-field layer's KL at means z ⊙ μ.
@@ -150,11 +164,14 @@ public abstract class MnfLayer : nn.Module, IBayesianLayer
         return WeightMu.device_type != DeviceType.CPU || double.IsFinite(bound.item<float>());
     }
 
-    /// <summary>The means of q(W | z) and q(b | z) for one z [size].</summary>
-    private protected abstract (Tensor Weight, Tensor Bias) ConditionalMeans(Tensor z);
+    /// <summary>A weight-shaped tensor summed over every axis but z's: one entry per z coordinate.</summary>
+    private protected abstract Tensor SumAcrossNoise(Tensor weightShaped);
 
-    /// <summary>The mean and variance of cᵀW under q(W | z) (of the vector the auxiliary's tanh is applied to).</summary>
-    private protected abstract (Tensor Mean, Tensor Variance) AuxiliaryProjection(Tensor weightMean, Tensor biasMean);
+    /// <summary>The mean of q(b | z) for one z [size].</summary>
+    private protected abstract Tensor ConditionalBiasMean(Tensor z);
+
+    /// <summary>The mean and variance of cᵀW under q(W | z), the vector the auxiliary's tanh is applied to, for one z.</summary>
+    private protected abstract (Tensor Mean, Tensor Variance) AuxiliaryProjection(Tensor z, Tensor weightVariance);
 
     protected override void Dispose(bool disposing)
     {
@@ -193,11 +210,13 @@ public sealed class MnfDense : MnfLayer
         return mean + variance.sqrt() * NormalNoise.Like(mean);
     }
 
-    private protected override (Tensor Weight, Tensor Bias) ConditionalMeans(Tensor z) => (WeightMu * z.unsqueeze(0), BiasMu);
+    private protected override Tensor SumAcrossNoise(Tensor weightShaped) => weightShaped.sum(dim: 0);
 
-    // cᵀW over the input axis (z's): W c, one entry per output.
-    private protected override (Tensor Mean, Tensor Variance) AuxiliaryProjection(Tensor weightMean, Tensor biasMean) =>
-        (weightMean.matmul(AuxiliaryC), WeightLogVariance.exp().matmul(AuxiliaryC.square()));
+    private protected override Tensor ConditionalBiasMean(Tensor z) => BiasMu;
+
+    // cᵀW over the input axis (z's): (z ⊙ μ) c = μ (z ⊙ c), one entry per output.
+    private protected override (Tensor Mean, Tensor Variance) AuxiliaryProjection(Tensor z, Tensor weightVariance) =>
+        (WeightMu.matmul(z * AuxiliaryC), weightVariance.matmul(AuxiliaryC.square()));
 }
 
 /// <summary>
@@ -234,14 +253,17 @@ public sealed class MnfConv2d : MnfLayer
         return mean + variance.sqrt() * NormalNoise.Like(mean);
     }
 
-    private protected override (Tensor Weight, Tensor Bias) ConditionalMeans(Tensor z) => (WeightMu * z.view(-1, 1, 1, 1), BiasMu * z);
+    private protected override Tensor SumAcrossNoise(Tensor weightShaped) => weightShaped.flatten(1).sum(1);
 
-    // cᵀW over the output axis (z's): one entry per input position of a filter, plus the bias's cᵀb.
-    private protected override (Tensor Mean, Tensor Variance) AuxiliaryProjection(Tensor weightMean, Tensor biasMean)
+    private protected override Tensor ConditionalBiasMean(Tensor z) => BiasMu * z;
+
+    // cᵀW over the output axis (z's): (z ⊙ c)ᵀ μ, one entry per input position of a filter, plus the bias's (z ⊙ c)ᵀ μ_b.
+    private protected override (Tensor Mean, Tensor Variance) AuxiliaryProjection(Tensor z, Tensor weightVariance)
     {
+        var scaled = z * AuxiliaryC;
         var c2 = AuxiliaryC.square();
-        var mean = AuxiliaryC.matmul(weightMean.flatten(1)) + AuxiliaryC.dot(biasMean);
-        var variance = c2.matmul(WeightLogVariance.exp().flatten(1)) + c2.dot(BiasLogVariance.exp());
+        var mean = scaled.matmul(WeightMu.flatten(1)) + scaled.dot(BiasMu);
+        var variance = c2.matmul(weightVariance.flatten(1)) + c2.dot(BiasLogVariance.exp());
         return (mean, variance);
     }
 }
