@@ -17,6 +17,8 @@ try
         {
             "toy-regression" => ToyRegressionJob.Run(options),
             "evaluate" => FashionJob.Evaluate(options),
+            "rotation" => Experiments.Rotation(options),
+            "five-classes" => Experiments.FiveClasses(options),
             _ => FashionJob.Run(options),
         };
     });

@@ -131,4 +131,20 @@ public sealed class DataTests : IDisposable
         var error = Assert.Throws<DataFormatException>(() => ImageData.Read(images, labels));
         Assert.Equal(9, error.Offset);
     }
+
+    [Fact]
+    public void RotationByAQuarterTurnIsExactAndCounterClockwise()
+    {
+        TorchSharp.torch.random.manual_seed(1);
+        var images = TorchSharp.torch.rand(3, 784);
+        var quarter = ImageData.Rotate(images, 90).view(3, 28, 28);
+        // numpy's and libtorch's rot90 turn counter-clockwise as displayed (rows downwards).
+        var expected = images.view(3, 28, 28).rot90(1, (1, 2));
+        Assert.True(quarter.allclose(expected, rtol: 0, atol: 1e-5), $"largest difference {(quarter - expected).abs().max().item<float>()}");
+        Assert.True(ImageData.Rotate(images, 0).Equals(images));
+        var wide = ImageData.Rotate(images, 45);
+        Assert.Equal(images.shape, wide.shape);
+        // Corners leave the frame: a 45° turn keeps less ink than there was, never more.
+        Assert.True(wide.sum().item<float>() < images.sum().item<float>());
+    }
 }

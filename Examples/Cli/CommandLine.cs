@@ -20,6 +20,8 @@ public static class CommandLine
         train.Aliases.Add("fashion");
         var evaluate = new Command("evaluate", "Judge a saved model as train does after training: metrics, metrics.json and plots.");
         var toyRegression = new Command("toy-regression", "Fit Blundell et al.'s curve and plot the predictive band.");
+        var rotation = new Command("rotation", "Judge saved models on test images rotated through 0-180 degrees: rotation.png and rotation.json.");
+        var fiveClasses = new Command("five-classes", "Train on classes 0-4 only; error on them and the entropy AUROC against classes 5-9.");
         var root = new RootCommand("BnnDsl: Bayesian neural networks declared with attributes. Without a command, runs train.");
 
         foreach (var command in new[] { (Command)root, train })
@@ -30,7 +32,12 @@ public static class CommandLine
             Schedule("constant"));
         root.Subcommands.Add(train);
         root.Subcommands.Add(evaluate);
+        Bind(rotation, "rotation", run, Models(), AngleStep(), TestSize(), Data(), Samples(), Seed(), Threads(), Out());
+        Bind(fiveClasses, "five-classes", run, Network(), Methods(), Epochs("20"), Data(), Samples(), Seed(), Threads(), Out(), TrainSize(),
+            BatchSize(), LearningRate("0.001"), Schedule("cosine; constant for the peer-* rows"));
         root.Subcommands.Add(toyRegression);
+        root.Subcommands.Add(rotation);
+        root.Subcommands.Add(fiveClasses);
         return root;
     }
 
@@ -72,6 +79,10 @@ public static class CommandLine
                 "--network" => parsed with { Network = result.GetValue((Option<string>)option)! },
                 "--method" => parsed with { Method = result.GetValue((Option<string>)option)! },
                 "--model" => parsed with { Model = result.GetValue((Option<string>)option) },
+                "--models" => parsed with { Models = result.GetValue((Option<string[]>)option) },
+                "--methods" => parsed with { Methods = result.GetValue((Option<string>)option)! },
+                "--angle-step" => parsed with { AngleStep = result.GetValue((Option<int>)option) },
+                "--test-size" => parsed with { TestSize = result.GetValue((Option<int?>)option) },
                 "--epochs" => parsed with { Epochs = result.GetValue((Option<int?>)option) },
                 "--data" => parsed with { Data = result.GetValue((Option<string>)option) },
                 "--ood" => parsed with { Ood = result.GetValue((Option<string>)option) },
@@ -101,6 +112,32 @@ public static class CommandLine
         var option = new Option<string>("--model") { Description = "The checkpoint to judge (out/model.bin after a train run).", Required = true };
         return option;
     }
+
+    static Option<string[]> Models() => new("--models")
+    {
+        Description = "The checkpoints to judge (each a model.bin the main job wrote), space-separated.",
+        Required = true,
+        AllowMultipleArgumentsPerToken = true,
+    };
+
+    static Option<string> Methods() => new("--methods")
+    {
+        Description = "Comma-separated methods to train, as --method names them (default map,mean-field,mnf).",
+        DefaultValueFactory = _ => "map,mean-field,mnf",
+    };
+
+    static Option<int> AngleStep()
+    {
+        var option = new Option<int>("--angle-step") { Description = "Degrees between the rotations from 0 to 180 (15).", DefaultValueFactory = _ => 15 };
+        option.Validators.Add(result =>
+        {
+            int value = result.GetValueOrDefault<int>();
+            if (value < 1 || value > 180) result.AddError($"--angle-step must be between 1 and 180, not {value}.");
+        });
+        return option;
+    }
+
+    static Option<int?> TestSize() => AtLeast(new Option<int?>("--test-size") { Description = "Use the first N test images (2000)." }, 1);
 
     static Option<int?> Epochs(string byDefault) => AtLeast(new Option<int?>("--epochs") { Description = $"Training epochs (default {byDefault})." }, 0);
 

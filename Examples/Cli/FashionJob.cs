@@ -48,6 +48,21 @@ public static class FashionJob
     }
 
     /// <summary>
+    /// The declaration that wrote the checkpoint at <paramref name="path"/>, created and loaded, with its network kind and
+    /// method; a checkpoint of another declaration, or one that cannot be read, fails naming the file.
+    /// </summary>
+    public static (BayesianModule Model, string Network, string Method) Load(string path)
+    {
+        var header = Checkpoint.ReadHeader(path);
+        var declaration = FindDeclaration(header.Network)
+            ?? throw new InvalidDataException($"'{path}' was written by {header.Network}, which is not a declaration of this tool.");
+        var model = declaration.Create();
+        try { model.Load(path); }
+        catch { model.Dispose(); throw; }
+        return (model, declaration.Network, declaration.Method);
+    }
+
+    /// <summary>
     /// The learning rate's course unless <c>--schedule</c> says otherwise: the peers' rows keep the peers' constant
     /// Adam; the default declaration and its MAP baseline anneal it (cosine), which fits both better in 20 epochs.
     /// </summary>
@@ -136,11 +151,8 @@ public static class FashionJob
     public static int Evaluate(Options options)
     {
         string path = options.Model ?? throw new UsageException("evaluate needs --model FILE, a checkpoint the main job wrote.");
-        var header = Checkpoint.ReadHeader(path);
-        var declaration = FindDeclaration(header.Network)
-            ?? throw new InvalidDataException($"'{path}' was written by {header.Network}, which is not a declaration of this tool.");
-        using var model = declaration.Create();
-        model.Load(path); // before the data: a checkpoint that cannot be read fails at once
+        var (loaded, network, method) = Load(path); // before the data: a checkpoint that cannot be read fails at once
+        using var model = loaded;
         AnsiConsole.MarkupLine($"[bold]Model:[/] {Markup.Escape(path)}");
         var (test, ood, _, dataDescription) = ReadEvaluationData(options);
         using var disposeTest = test;
@@ -152,7 +164,7 @@ public static class FashionJob
             ["model"] = path, ["train_size"] = null, ["epochs"] = null, ["learning_rate"] = null, ["schedule"] = null,
             ["seconds_per_epoch"] = null, ["seed"] = options.Seed, ["epoch_seconds"] = null, ["resident_mib"] = null,
         };
-        Judge(model, declaration.Method, declaration.Network, dataDescription, test, ood, options, training, checkpoint: null);
+        Judge(model, method, network, dataDescription, test, ood, options, training, checkpoint: null);
         return 0;
     }
 

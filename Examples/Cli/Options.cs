@@ -12,6 +12,10 @@ public sealed record Options
     public string Method { get; init; } = "mean-field";
     public string Network { get; init; } = "mlp";
     public string? Model { get; init; }
+    public string[]? Models { get; init; }
+    public string Methods { get; init; } = "map,mean-field,mnf";
+    public int AngleStep { get; init; } = 15;
+    public int? TestSize { get; init; }
     public int? Epochs { get; init; }
     public string? Data { get; init; }
     public string? Ood { get; init; }

@@ -42,6 +42,27 @@ public sealed class LabelledData : IDisposable
 public static class ImageData
 {
     /// <summary>
+    /// Square images [n, side·side] (or [n, 1, side, side]) rotated counter-clockwise by <paramref name="degrees"/> about
+    /// their centre, sampled bilinearly with zeros outside; the shape is kept. For the seed's rotation experiment.
+    /// </summary>
+    public static Tensor Rotate(Tensor images, double degrees)
+    {
+        long side = (long)Math.Round(Math.Sqrt(images[0].numel()));
+        if (side * side != images[0].numel()) throw new ArgumentException($"Images of {images[0].numel()} pixels are not square.", nameof(images));
+        if (degrees % 360 == 0) return images;
+        var batch = images.view(-1, 1, side, side);
+        double radians = degrees * Math.PI / 180;
+        float cos = (float)Math.Cos(radians), sin = (float)Math.Sin(radians);
+        // affine_grid maps each output position to the input position it samples: the inverse rotation, in (x, y) order
+        // with y pointing down, rotates the picture counter-clockwise as seen.
+        var theta = tensor(new[] { cos, -sin, 0, sin, cos, 0 }, new long[] { 1, 2, 3 }, dtype: images.dtype, device: images.device)
+            .expand(batch.shape[0], 2, 3);
+        var grid = nn.functional.affine_grid(theta, batch.shape, align_corners: false);
+        return nn.functional.grid_sample(batch, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false)
+            .view(images.shape);
+    }
+
+    /// <summary>
     /// Reads an images file [n, rows, cols] and its labels file [n]. Checks the image size and that every label is
     /// below <paramref name="classes"/>; errors name the file and offset.
     /// </summary>

@@ -67,6 +67,34 @@ public static class Plots
     }
 
     /// <summary>
+    /// Error (solid, left axis, %) and mean predictive entropy (dashed, right axis, nats) against an angle in degrees,
+    /// one colour per curve: how a predictive degrades, and how its uncertainty follows, as inputs leave the data.
+    /// </summary>
+    public static void AgainstAngle(double[] angles, IReadOnlyList<(string Label, double[] Errors, double[] Entropies)> curves, string title, string path)
+    {
+        var plot = new ScottPlot.Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        for (int i = 0; i < curves.Count; i++)
+        {
+            var color = palette.GetColor(i);
+            var error = plot.Add.Scatter(angles, curves[i].Errors.Select(e => 100 * e).ToArray());
+            error.Color = color;
+            error.LegendText = $"{curves[i].Label}: error";
+            var entropy = plot.Add.Scatter(angles, curves[i].Entropies);
+            entropy.Color = color;
+            entropy.LinePattern = ScottPlot.LinePattern.Dashed;
+            entropy.LegendText = $"{curves[i].Label}: entropy";
+            entropy.Axes.YAxis = plot.Axes.Right;
+        }
+        plot.Title(title);
+        plot.XLabel("rotation (degrees)");
+        plot.YLabel("test error (%)");
+        plot.Axes.Right.Label.Text = "mean predictive entropy (nats)";
+        plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
+        plot.SavePng(path, 900, 560);
+    }
+
+    /// <summary>
     /// A regression predictive on a grid: the mean, a ±2σ band and the training points.
     /// <paramref name="grid"/>, <paramref name="mean"/> and <paramref name="std"/> have one value per grid point.
     /// </summary>

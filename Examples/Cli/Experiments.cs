@@ -1,0 +1,151 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace BnnDsl.Examples.Cli;
+
+/// <summary>
+/// The seed's two uncertainty experiments on Fashion-MNIST (Louizos &amp; Welling 2017, §4): predictions on test images
+/// rotated through 0–180° by saved models (<c>bnndsl rotation</c>), and training on classes 0–4 only, judged by how
+/// much more uncertain the predictive is on the five unseen classes (<c>bnndsl five-classes</c>).
+/// </summary>
+public static class Experiments
+{
+    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>
+    /// <c>bnndsl rotation --models A.bin B.bin …</c>: each model's test error, NLL and mean predictive entropy on the
+    /// first <c>--test-size</c> test images rotated by every <c>--angle-step</c> degrees from 0 to 180; writes
+    /// rotation.json and rotation.png (error and entropy against the angle, one colour per model).
+    /// </summary>
+    public static int Rotation(Options options)
+    {
+        if (options.Models is not { Length: > 0 } paths) throw new UsageException("rotation needs --models FILE..., checkpoints the main job wrote.");
+        int step = options.AngleStep;
+        var angles = Enumerable.Range(0, 180 / step + 1).Select(i => i * step).ToArray();
+        var models = paths.Select(path => (Path: path, Loaded: FashionJob.Load(path))).ToList(); // every checkpoint checked before any work
+        try
+        {
+            var (dataDirectory, description) = DataSources.Fashion(options.Data);
+            AnsiConsole.MarkupLine($"[bold]Data:[/] {Markup.Escape(description)}");
+            using var fullTest = DataSources.Read(dataDirectory, "t10k");
+            using var test = fullTest.Take(options.TestSize ?? 2000);
+            AnsiConsole.MarkupLine($"[bold]Rotating[/] {test.Count} test images by {string.Join(", ", angles)}°; {options.Samples} posterior samples");
+            var rows = new List<Dictionary<string, object?>>();
+            var curves = new List<(string Label, double[] Errors, double[] Entropies)>();
+            foreach (var (path, (model, network, method)) in models)
+            {
+                var errors = new double[angles.Length];
+                var entropies = new double[angles.Length];
+                var nlls = new double[angles.Length];
+                for (int a = 0; a < angles.Length; a++)
+                {
+                    using var scope = NewDisposeScope();
+                    random.manual_seed(options.Seed);
+                    var rotated = ImageData.Rotate(test.Inputs, angles[a]);
+                    using var predictive = model.Predict(rotated, options.Samples);
+                    var metrics = Metrics.Evaluate(predictive, test.Targets);
+                    (errors[a], nlls[a], entropies[a]) = (metrics.Error, metrics.Nll, metrics.MeanEntropy);
+                }
+                string label = $"{network} {method}";
+                Console.WriteLine($"{label,-18} error  {string.Join(" ", errors.Select(e => (100 * e).ToString("F1", CultureInfo.InvariantCulture).PadLeft(5)))} %");
+                Console.WriteLine($"{"",-18} entropy {string.Join(" ", entropies.Select(e => e.ToString("F3", CultureInfo.InvariantCulture).PadLeft(5)))}");
+                curves.Add((label, errors, entropies));
+                rows.Add(new()
+                {
+                    ["model"] = path, ["network"] = model.GetType().Name, ["network_kind"] = network, ["method"] = method,
+                    ["test_error"] = errors, ["nll"] = nlls, ["mean_entropy"] = entropies,
+                });
+            }
+            Directory.CreateDirectory(options.Out);
+            File.WriteAllText(Path.Combine(options.Out, "rotation.json"), JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["dataset"] = description, ["test_size"] = test.Count, ["posterior_samples"] = options.Samples, ["seed"] = options.Seed,
+                ["angles_degrees"] = angles, ["models"] = rows,
+            }, Indented));
+            Plots.AgainstAngle(angles.Select(a => (double)a).ToArray(), curves, $"Rotated Fashion-MNIST test images ({test.Count})",
+                Path.Combine(options.Out, "rotation.png"));
+            Console.WriteLine($"Wrote {Path.Combine(options.Out, "rotation.json")} and rotation.png.");
+            return 0;
+        }
+        finally
+        {
+            foreach (var (_, loaded) in models) loaded.Model.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// <c>bnndsl five-classes --methods map,mean-field,mnf</c>: trains each method on the training images of classes 0–4,
+    /// then reports the test error on those classes and the entropy AUROC between their test images and the unseen
+    /// classes' (5–9); writes five-classes.json, one entropy histogram PNG per method and each model's checkpoint.
+    /// </summary>
+    public static int FiveClasses(Options options)
+    {
+        var methods = options.Methods.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var method in methods) FashionJob.CreateNetwork(method, options.Network).Dispose(); // a bad name fails before training
+        var (dataDirectory, description) = DataSources.Fashion(options.Data);
+        AnsiConsole.MarkupLine($"[bold]Data:[/] {Markup.Escape(description)}");
+        using var fullTrain = DataSources.Read(dataDirectory, "train");
+        using var fullTest = DataSources.Read(dataDirectory, "t10k");
+        using var train = Select(fullTrain, seen: true, options.TrainSize);
+        using var seenTest = Select(fullTest, seen: true);
+        using var unseenTest = Select(fullTest, seen: false);
+        AnsiConsole.MarkupLine($"[bold]Classes 0–4:[/] {train.Count} training images; test {seenTest.Count} seen, {unseenTest.Count} unseen (classes 5–9)");
+        Directory.CreateDirectory(options.Out);
+        var rows = new List<Dictionary<string, object?>>();
+        foreach (var method in methods)
+        {
+            random.manual_seed(options.Seed);
+            using var model = FashionJob.CreateNetwork(method, options.Network);
+            int epochs = options.Epochs ?? 20;
+            var fit = new FitOptions
+            {
+                Epochs = epochs, Seed = options.Seed, BatchSize = options.BatchSize, LearningRate = options.LearningRate ?? 1e-3,
+                Schedule = options.Schedule ?? FashionJob.DefaultSchedule(method), Threads = options.Threads,
+            };
+            var epochsRun = Trainer.Fit(model, train, fit);
+            model.Save(Path.Combine(options.Out, $"{method}.bin"));
+            random.manual_seed(options.Seed);
+            using var seen = model.Predict(seenTest.Inputs, options.Samples);
+            using var unseen = model.Predict(unseenTest.Inputs, options.Samples);
+            var metrics = Metrics.Evaluate(seen, seenTest.Targets);
+            var seenEntropies = Metrics.Entropies(seen);
+            var unseenEntropies = Metrics.Entropies(unseen);
+            double auroc = Metrics.Auroc(seenEntropies, unseenEntropies);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{options.Network} {method,-10} seen-class error {metrics.Error:P2}  NLL {metrics.Nll:F3}  entropy seen {seenEntropies.Average():F3} unseen {unseenEntropies.Average():F3}  AUROC {auroc:F3}  ({Statistics.Median(epochsRun.Select(e => e.Seconds)):F1} s/epoch)"));
+            Plots.EntropyHistogram(seenEntropies, unseenEntropies, "classes 0–4 (seen)", "classes 5–9 (unseen)",
+                $"{model.GetType().Name} trained on classes 0–4: AUROC {auroc.ToString("F3", CultureInfo.InvariantCulture)}",
+                Path.Combine(options.Out, $"five-classes-{method}.png"));
+            rows.Add(new()
+            {
+                ["method"] = method, ["network"] = model.GetType().Name, ["test_error"] = metrics.Error, ["nll"] = metrics.Nll, ["ece"] = metrics.Ece,
+                ["seen_mean_entropy"] = seenEntropies.Average(), ["unseen_mean_entropy"] = unseenEntropies.Average(), ["unseen_auroc"] = auroc,
+                ["seconds_per_epoch"] = Statistics.Median(epochsRun.Select(e => e.Seconds)), ["model"] = Path.Combine(options.Out, $"{method}.bin"),
+            });
+        }
+        File.WriteAllText(Path.Combine(options.Out, "five-classes.json"), JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["dataset"] = description, ["network_kind"] = options.Network, ["train_size"] = train.Count, ["seen_test_size"] = seenTest.Count,
+            ["unseen_test_size"] = unseenTest.Count, ["epochs"] = options.Epochs ?? 20, ["posterior_samples"] = options.Samples, ["seed"] = options.Seed,
+            ["methods"] = rows,
+        }, Indented));
+        Console.WriteLine($"Wrote {Path.Combine(options.Out, "five-classes.json")} and five-classes-METHOD.png.");
+        return 0;
+    }
+
+    /// <summary>The examples of classes 0–4 (<paramref name="seen"/>) or 5–9, the first <paramref name="limit"/> of them.</summary>
+    static LabelledData Select(LabelledData data, bool seen, int? limit = null)
+    {
+        using var mask = seen ? data.Targets.lt(5) : data.Targets.ge(5);
+        using var indices = mask.nonzero().squeeze(1);
+        var chosen = limit is int n ? indices.narrow(0, 0, Math.Min(n, indices.shape[0])) : indices;
+        return new LabelledData(data.Inputs.index_select(0, chosen), data.Targets.index_select(0, chosen),
+            $"{data.Description}, classes {(seen ? "0–4" : "5–9")}");
+    }
+}
