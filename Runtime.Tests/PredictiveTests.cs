@@ -65,6 +65,22 @@ public class PredictiveTests
         Assert.True(predictive.Probabilities.eq(expected).all().item<bool>(), "not the draw-by-draw predictive");
     }
 
+    [Fact]
+    public void ReusingWhatMnfLayersDoNotDrawChangesNoDraw()
+    {
+        // An MNF convolution's two convolutions and an MNF dense layer's standard deviation do not depend on z.
+        foreach (var (model, width) in new (BayesianModule, int)[] { (new TinyMnfConvClassifier(), 25), (new SmallFashionMnf(), 784) })
+            using (model)
+            {
+                random.manual_seed(5);
+                var inputs = rand(300, width);
+                var expected = DrawByDraw(model, inputs, samples: 3, batchSize: 200, seed: 14);
+                random.manual_seed(14);
+                using var predictive = model.Predict(inputs, samples: 3, batchSize: 200);
+                Assert.True(predictive.Probabilities.eq(expected).all().item<bool>(), $"{model.GetType().Name}: not the draw-by-draw predictive");
+            }
+    }
+
     /// <summary>
     /// The predictive by hand, one forward pass at a time, from <paramref name="seed"/>: S sampled passes over each
     /// batch in turn, as Predict makes them, their class probabilities averaged.

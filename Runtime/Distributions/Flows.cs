@@ -13,6 +13,9 @@ namespace BnnDsl;
 public interface IFlowStep
 {
     (Tensor Output, Tensor LogDeterminant) Forward(Tensor z);
+
+    /// <summary>The map alone, for passes that do not need the density (sampling the forward pass's noise).</summary>
+    Tensor Transform(Tensor z);
 }
 
 /// <summary>
@@ -51,15 +54,20 @@ public sealed class CouplingFlow : nn.Module, IFlowStep
 
     public (Tensor Output, Tensor LogDeterminant) Forward(Tensor z)
     {
+        var (output, gateLogit) = Apply(z);
+        // log sigmoid as such: log(g) would round to −inf where the gate saturates.
+        return (output, ((1 - keep) * nn.functional.logsigmoid(gateLogit)).sum(1));
+    }
+
+    public Tensor Transform(Tensor z) => Apply(z).Output;
+
+    (Tensor Output, Tensor GateLogit) Apply(Tensor z)
+    {
         var kept = z * keep;
         var h = hidden.call(kept).tanh();
         var gateLogit = gate.call(h);
         var g = gateLogit.sigmoid();
-        var transformed = 1 - keep;
-        var output = kept + transformed * (g * z + (1 - g) * shift.call(h));
-        // log sigmoid as such: log(g) would round to −inf where the gate saturates.
-        var logDeterminant = (transformed * nn.functional.logsigmoid(gateLogit)).sum(1);
-        return (output, logDeterminant);
+        return (kept + (1 - keep) * (g * z + (1 - g) * shift.call(h)), gateLogit);
     }
 }
 
@@ -85,13 +93,19 @@ public sealed class PlanarFlow : nn.Module, IFlowStep
 
     public (Tensor Output, Tensor LogDeterminant) Forward(Tensor z)
     {
+        var (output, uHat, activation) = Apply(z);
+        var slope = 1 - activation.square(); // tanh′
+        return (output, (1 + slope * uHat.dot(w)).abs().log());
+    }
+
+    public Tensor Transform(Tensor z) => Apply(z).Output;
+
+    (Tensor Output, Tensor UHat, Tensor Activation) Apply(Tensor z)
+    {
         var wu = w.dot(u);
         var uHat = u + (nn.functional.softplus(wu) - 1 - wu) * w / w.dot(w);
         var activation = (z.matmul(w) + b).tanh(); // [n]
-        var output = z + activation.unsqueeze(1) * uHat.unsqueeze(0);
-        var slope = 1 - activation.square(); // tanh′
-        var logDeterminant = (1 + slope * uHat.dot(w)).abs().log();
-        return (output, logDeterminant);
+        return (z + activation.unsqueeze(1) * uHat.unsqueeze(0), uHat, activation);
     }
 }
 
@@ -137,5 +151,11 @@ public sealed class FlowSequence : nn.Module, IFlowStep
             logDeterminant = logDeterminant is null ? stepLogDeterminant : logDeterminant + stepLogDeterminant;
         }
         return (z, logDeterminant ?? zeros(z.shape[0], dtype: z.dtype, device: z.device));
+    }
+
+    public Tensor Transform(Tensor z)
+    {
+        foreach (var step in steps) z = step.Transform(z);
+        return z;
     }
 }

@@ -145,7 +145,11 @@ public sealed class MeanFieldDense : MeanFieldLayer
     /// </summary>
     public Tensor LocalReparameterizedLinear(Tensor input)
     {
-        if (RepeatedInputMoments.Active is { } repeated) return repeated.Draw(this, input);
+        if (RepeatedInputMoments.Active is { } repeated)
+        {
+            var (mean, variance) = repeated.For(this, input, () => Reparameterization.LocalLinearMoments(input, WeightMu, WeightRho, BiasMu, BiasRho));
+            return Reparameterization.SampleGivenMoments(mean, variance);
+        }
         var (output, wSigma, bSigma) = Reparameterization.LocalLinear(input, WeightMu, WeightRho, BiasMu, BiasRho);
         KeepForComplexity(null, null, wSigma, bSigma);
         return output;
@@ -190,8 +194,7 @@ public sealed class MeanFieldConv2d : MeanFieldLayer
     /// </summary>
     public Tensor LocalReparameterizedConvolve(Tensor input)
     {
-        if (RepeatedInputMoments.Active is { } repeated) return repeated.Draw(this, input);
-        var (mean, std) = OutputMoments(input);
+        var (mean, std) = RepeatedInputMoments.Active is { } repeated ? repeated.For(this, input, () => OutputMoments(input)) : OutputMoments(input);
         return DrawGivenMoments(mean, std);
     }
 

@@ -94,14 +94,14 @@ public abstract class MnfLayer : nn.Module, IBayesianLayer
     public IReadOnlyList<(Parameter Parameter, double Precision)> WeightDecay => Array.Empty<(Parameter, double)>();
 
     /// <summary><paramref name="count"/> draws of z_K from q(z), with log |det| of the flow per draw: [count, size], [count].</summary>
-    public (Tensor Z, Tensor LogDeterminant) SampleNoise(long count)
+    public (Tensor Z, Tensor? LogDeterminant) SampleNoise(long count, bool withLogDeterminant = true)
     {
         var z0 = ZMu + (ZLogVariance * 0.5).exp() * randn(new[] { count, ZMu.shape[0] }, dtype: ZMu.dtype, device: ZMu.device);
-        return QFlow.Forward(z0);
+        return withLogDeterminant ? QFlow.Forward(z0) : (QFlow.Transform(z0), null);
     }
 
     /// <summary>z for the posterior-mean pass: the flow applied to the mean of z₀, [1, size].</summary>
-    public Tensor MeanNoise() => QFlow.Forward(ZMu.unsqueeze(0)).Output;
+    public Tensor MeanNoise() => QFlow.Transform(ZMu.unsqueeze(0));
 
     /// <summary>
     /// The one-draw estimate of the KL bound (class summary), differentiable by autograd; every term after the draw of
@@ -115,7 +115,7 @@ public abstract class MnfLayer : nn.Module, IBayesianLayer
         var conditionalKl = ConditionalWeightKl(z, weightVariance) + ConditionalKl(ConditionalBiasMean(z), BiasLogVariance, prior);
 
         // log q(z_K) = log N(z₀; μ_z, σ_z²) − log |det|, with the first term's expectation in closed form, −½ Σ(log 2πσ_z² + 1).
-        var logQ = (ZLogVariance + (Math.Log(2 * Math.PI) + 1)).sum() * -0.5 - logDeterminant.squeeze(0);
+        var logQ = (ZLogVariance + (Math.Log(2 * Math.PI) + 1)).sum() * -0.5 - logDeterminant!.squeeze(0);
 
         // r(z_K | W): the inverse flow maps z_K to u, scored under N(ν(W), τ²(W)), ν = b1 · mean tanh(cᵀW), log τ² = b2 · the same.
         var (projectionMean, projectionVariance) = AuxiliaryProjection(z, weightVariance);
@@ -204,11 +204,14 @@ public sealed class MnfDense : MnfLayer
     /// </summary>
     public Tensor SampledLinear(Tensor input)
     {
-        var (z, _) = SampleNoise(input.shape[0]);
+        var z = SampleNoise(input.shape[0], withLogDeterminant: false).Z;
         var mean = nn.functional.linear(input * z, WeightMu, BiasMu);
-        var variance = nn.functional.linear(input.square(), WeightLogVariance.exp(), BiasLogVariance.exp());
-        return mean + variance.sqrt() * NormalNoise.Like(mean);
+        // The standard deviation does not depend on z: a prediction's draws on one input share it.
+        var std = RepeatedInputMoments.Active is { } repeated ? repeated.For(this, input, () => OutputStd(input)) : OutputStd(input);
+        return mean + std * NormalNoise.Like(mean);
     }
+
+    Tensor OutputStd(Tensor input) => nn.functional.linear(input.square(), WeightLogVariance.exp(), BiasLogVariance.exp()).sqrt();
 
     private protected override Tensor SumAcrossNoise(Tensor weightShaped) => weightShaped.sum(dim: 0);
 
@@ -246,11 +249,20 @@ public sealed class MnfConv2d : MnfLayer
     /// </summary>
     public Tensor SampledConvolve(Tensor input)
     {
-        var (z, _) = SampleNoise(input.shape[0]);
-        var mean = nn.functional.conv2d(input, WeightMu, BiasMu, stride, padding) * z.view(z.shape[0], -1, 1, 1);
+        var z = SampleNoise(input.shape[0], withLogDeterminant: false).Z;
+        // Neither convolution depends on z: a prediction's draws on one input share both.
+        var (unscaled, std) = RepeatedInputMoments.Active is { } repeated ? repeated.For(this, input, () => OutputMoments(input)) : OutputMoments(input);
+        var mean = unscaled * z.view(z.shape[0], -1, 1, 1);
+        return mean + std * NormalNoise.Like(mean);
+    }
+
+    /// <summary>x ⋆ μ_W + μ_b before z scales it, and the outputs' standard deviation given the input.</summary>
+    (Tensor Unscaled, Tensor Std) OutputMoments(Tensor input)
+    {
+        var unscaled = nn.functional.conv2d(input, WeightMu, BiasMu, stride, padding);
         var variance = nn.functional.conv2d(input.square(), WeightLogVariance.exp(), null, stride, padding).clamp_min(0)
             + BiasLogVariance.exp().view(1, -1, 1, 1);
-        return mean + variance.sqrt() * NormalNoise.Like(mean);
+        return (unscaled, variance.sqrt());
     }
 
     private protected override Tensor SumAcrossNoise(Tensor weightShaped) => weightShaped.flatten(1).sum(1);
