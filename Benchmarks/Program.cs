@@ -116,6 +116,8 @@ Console.WriteLine($"data: {description}; {train.Count} training images; {get_num
 
 if (mnf)
 {
+    MnfProfile.Print(784, 400);
+    MnfProfile.Print(84, 10);
     // Where an MNF step's time goes, beside the mean-field step, as the trainer runs both (complexity gradient direct).
     foreach (var network in new[] { "mlp", "lenet5" })
         foreach (var method in new[] { "mean-field", "mnf" })
