@@ -37,6 +37,40 @@ namespace BnnDsl
         /// that a normalising flow makes non-Gaussian, so the weights' posterior is a rich, correlated mixture.
         /// </summary>
         MNF = 2,
+        /// <summary>
+        /// The Laplace approximation (MacKay 1992; Daxberger et al. 2021): trained as MAP, then a Gaussian around the
+        /// mode whose precision is the last layer's curvature plus the prior's, fitted once after training.
+        /// </summary>
+        Laplace = 3,
+    }
+
+    /// <summary>How a <c>Laplace</c> posterior stores the curvature of its last layer.</summary>
+    public enum LaplaceHessian
+    {
+        /// <summary>Kronecker-factored (KFAC): A ⊗ G, the input and output-curvature factors; exact for one output.</summary>
+        Kron = 0,
+        /// <summary>The diagonal only: one precision per weight.</summary>
+        Diagonal = 1,
+        /// <summary>The full matrix over the last layer's weights and biases: exact, quadratic in their number.</summary>
+        Full = 2,
+    }
+
+    /// <summary>Which curvature a <c>Laplace</c> posterior uses for the likelihood.</summary>
+    public enum LaplaceCurvature
+    {
+        /// <summary>The generalised Gauss–Newton Jᵀ Λ J (softmax: Λ = diag p − p pᵀ; Gaussian: 1/σ²).</summary>
+        Ggn = 0,
+        /// <summary>The empirical Fisher: per-example gradients at the observed targets, g gᵀ.</summary>
+        EmpiricalFisher = 1,
+    }
+
+    /// <summary>How a <c>Laplace</c> posterior turns the linearised model's Gaussian over the outputs into a predictive.</summary>
+    public enum LaplaceLink
+    {
+        /// <summary>The probit approximation: softmax(f / sqrt(1 + π/8 · var f)).</summary>
+        Probit = 0,
+        /// <summary>Monte Carlo over the outputs' Gaussian (the posterior samples of <c>Predict</c>).</summary>
+        MonteCarlo = 1,
     }
 
     /// <summary>The kind of normalising flow an <c>MNF</c> posterior transforms its noise with.</summary>

@@ -206,3 +206,12 @@ public partial class SmallFashionMnf
     [Dense(784, 200, ReLU)] private partial torch.Tensor Hidden(torch.Tensor input);
     [Dense(200, 10)] private partial torch.Tensor Output(torch.Tensor input);
 }
+
+/// <summary>Conjugate linear regression as a point estimate, the start of a Laplace approximation (docs/METHODS.md §8).</summary>
+[BayesianNetwork(Likelihood.Gaussian, NoiseStd = 0.5)]
+[Prior(Normal, 0, 1)]
+[Posterior(MAP)]
+public partial class MapLinearRegression
+{
+    [Dense(3, 1)] public partial torch.Tensor Linear(torch.Tensor input);
+}

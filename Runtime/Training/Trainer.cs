@@ -227,9 +227,9 @@ public sealed class TrainingSession : IDisposable
                 double nllValue = 0, complexityValue = penalty, stepLoss = 0;
                 if (readEachStep)
                 {
-                    nllValue = (stepNll ?? objective).item<float>();
-                    complexityValue = stepComplexity?.item<float>() ?? penalty;
-                    stepLoss = stepNll is null ? nllValue + penalty / n : objective.item<float>();
+                    nllValue = Read(stepNll ?? objective);
+                    complexityValue = stepComplexity is null ? penalty : Read(stepComplexity);
+                    stepLoss = stepNll is null ? nllValue + penalty / n : Read(objective);
                     if (!double.IsFinite(stepLoss)) throw new TrainingDivergedException(epoch, step + 1, nllValue, complexityValue);
                 }
                 else
@@ -300,8 +300,11 @@ public sealed class TrainingSession : IDisposable
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        return model.Complexity().item<float>();
+        return Read(model.Complexity());
     }
+
+    /// <summary>A scalar's value, whether the model computes in float32 or float64.</summary>
+    static double Read(Tensor scalar) => scalar.dtype == ScalarType.Float64 ? scalar.item<double>() : scalar.item<float>();
 
     public void Dispose() => optimizer.Dispose();
 }

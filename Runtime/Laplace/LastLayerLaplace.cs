@@ -1,0 +1,354 @@
+using System;
+using System.Collections.Generic;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace BnnDsl;
+
+/// <summary>
+/// The last-layer Laplace approximation (docs/METHODS.md §5; Daxberger et al. 2021): the network trains as MAP, then one
+/// pass over the training data gives the curvature of the last dense layer's log likelihood at the mode, H, from that
+/// layer's inputs a and outputs f alone (no backward pass: for the last layer the Jacobian of f is the input itself).
+/// The posterior over its weights and bias θ = [W | b] is N(θ_MAP, (H + τ I)⁻¹), τ the prior precision chosen by the
+/// Laplace marginal likelihood; the predictive linearises f in θ, so f ~ N(f_MAP, V) per example, and classification
+/// uses the probit approximation or Monte Carlo over that Gaussian. The fitted curvature, τ and the data's log
+/// likelihood are buffers, saved and loaded with the network's checkpoint.
+/// </summary>
+/// <remarks>
+/// Parameters are ordered as W̃ = [W | b] row by row (index k·(D+1) + d, the bias as a constant-1 input), so the
+/// curvature of one example is Λ ⊗ ã ãᵀ, Λ the likelihood's Hessian in f (GGN) or g gᵀ (empirical Fisher). Full keeps
+/// Σ_n Λ_n ⊗ ã_n ã_nᵀ; Kron keeps A = Σ ã ãᵀ and G = Σ Λ and uses G ⊗ A / N; Diagonal keeps Σ_n diag(Λ_n) ã_n².
+/// Everything is accumulated and solved in float64.
+/// </remarks>
+public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMethod
+{
+    readonly PointDense layer;
+    readonly int layerIndex;
+    readonly Tensor fitted, priorPrecision, logLikelihood, count, first, second;
+
+    /// <param name="layer">The last layer's parameters (a point estimate under a Normal prior).</param>
+    /// <param name="layerIndex">Its index in forward order, as its generated body records it in the trace.</param>
+    /// <param name="hessian">How the curvature is stored: Kron (default), Diagonal or Full.</param>
+    /// <param name="curvature">GGN (default) or the empirical Fisher.</param>
+    /// <param name="link">Probit (default) or Monte Carlo over the outputs' Gaussian.</param>
+    /// <param name="device">Where the curvature lives: the network's device.</param>
+    public LastLayerLaplace(PointDense layer, int layerIndex, LaplaceHessian hessian = LaplaceHessian.Kron,
+        LaplaceCurvature curvature = LaplaceCurvature.Ggn, LaplaceLink link = LaplaceLink.Probit, Device? device = null)
+        : base(nameof(LastLayerLaplace))
+    {
+        this.layer = layer ?? throw new ArgumentNullException(nameof(layer));
+        if (layer.Prior is not NormalPrior) throw new ArgumentException("Laplace needs a Normal prior on the last layer.", nameof(layer));
+        this.layerIndex = layerIndex;
+        (Hessian, Curvature, Link) = (hessian, curvature, link);
+        long k = layer.Outputs, d = layer.Inputs + 1;
+        var (firstShape, secondShape) = hessian switch
+        {
+            LaplaceHessian.Full => (new[] { k * d, k * d }, new[] { 1L }),
+            LaplaceHessian.Kron => (new[] { d, d }, new[] { k, k }),
+            LaplaceHessian.Diagonal => (new[] { k, d }, new[] { 1L }),
+            _ => throw new ArgumentOutOfRangeException(nameof(hessian), hessian, "Unknown Hessian structure."),
+        };
+        first = zeros(firstShape, ScalarType.Float64, device);
+        second = zeros(secondShape, ScalarType.Float64, device);
+        fitted = zeros(1, ScalarType.Float64, device);
+        priorPrecision = full(1, ((NormalPrior)layer.Prior).Precision, ScalarType.Float64, device);
+        logLikelihood = zeros(1, ScalarType.Float64, device);
+        count = zeros(1, ScalarType.Float64, device);
+        register_buffer("curvature", first);
+        register_buffer("curvature_second_factor", second);
+        register_buffer("fitted", fitted);
+        register_buffer("prior_precision", priorPrecision);
+        register_buffer("log_likelihood", logLikelihood);
+        register_buffer("count", count);
+    }
+
+    public LaplaceHessian Hessian { get; }
+    public LaplaceCurvature Curvature { get; }
+    public LaplaceLink Link { get; }
+
+    /// <summary>Whether <see cref="Fit"/> has run (or a fitted checkpoint was loaded).</summary>
+    public bool IsFitted => fitted.item<double>() > 0;
+
+    /// <summary>The prior precision τ: the declared prior's until the fit, then the one the marginal likelihood chose.</summary>
+    public double PriorPrecision => priorPrecision.item<double>();
+
+    /// <summary>The number of weights the approximation covers, K·(D + 1).</summary>
+    public long ParameterCount => (long)layer.Outputs * (layer.Inputs + 1);
+
+    /// <summary>
+    /// One pass over <paramref name="data"/> at the trained parameters: accumulates the curvature and the log likelihood,
+    /// then sets τ to the maximiser of the marginal likelihood (<see cref="TunePriorPrecision"/>).
+    /// </summary>
+    public void Fit(BayesianModule model, LabelledData data, FitOptions options)
+    {
+        if (model.Heteroscedastic) throw new NotSupportedException("Laplace does not support a heteroscedastic likelihood yet.");
+        var previousMode = model.Mode;
+        var previousTrace = model.Trace;
+        var trace = new LayerTrace();
+        model.Mode = SampleMode.Mean;
+        model.Trace = trace;
+        try
+        {
+            using var noGrad = no_grad();
+            foreach (var buffer in new[] { first, second, logLikelihood, count }) buffer.zero_();
+            long n = data.Count;
+            const int BatchSize = 1000;
+            for (long start = 0; start < n; start += BatchSize)
+            {
+                using var scope = NewDisposeScope();
+                long size = Math.Min(BatchSize, n - start);
+                var inputs = data.Inputs.narrow(0, start, size).to(first.device);
+                var targets = data.Targets.narrow(0, start, size).to(first.device);
+                var output = model.forward(inputs);
+                logLikelihood.add_(model.LogLikelihood(output, targets).sum().to(ScalarType.Float64));
+                var augmented = Augmented(trace.Input(layerIndex));
+                Accumulate(augmented, OutputCurvature(model, trace.PreActivation(layerIndex).to(ScalarType.Float64), targets));
+                trace.Clear();
+            }
+            count.fill_(n);
+            fitted.fill_(1);
+            TunePriorPrecision();
+        }
+        finally
+        {
+            model.Mode = previousMode;
+            model.Trace = previousTrace;
+        }
+    }
+
+    /// <summary>[a, 1] in float64: the bias as a constant-1 input.</summary>
+    static Tensor Augmented(Tensor input) =>
+        cat(new[] { input.flatten(1).to(ScalarType.Float64), ones(input.shape[0], 1, ScalarType.Float64, input.device) }, 1);
+
+    /// <summary>Λ_n [n, K, K]: the likelihood's Hessian in f (GGN) or the outer product of its gradient (empirical Fisher).</summary>
+    Tensor OutputCurvature(BayesianModule model, Tensor f, Tensor targets)
+    {
+        long n = f.shape[0], k = f.shape[1];
+        if (model.Likelihood == Likelihood.Categorical)
+        {
+            var p = nn.functional.softmax(f, 1);
+            if (Curvature == LaplaceCurvature.Ggn) return diag_embed(p) - p.unsqueeze(2) * p.unsqueeze(1);
+            var g = p - nn.functional.one_hot(targets, k).to(ScalarType.Float64);
+            return g.unsqueeze(2) * g.unsqueeze(1);
+        }
+        double precision = 1 / Math.Pow(model.NoiseStd().item<float>(), 2);
+        if (Curvature == LaplaceCurvature.Ggn) return eye(k, dtype: ScalarType.Float64, device: f.device).expand(n, k, k) * precision;
+        var residual = (f - targets.view(f.shape).to(ScalarType.Float64)) * precision;
+        return residual.unsqueeze(2) * residual.unsqueeze(1);
+    }
+
+    void Accumulate(Tensor a, Tensor lambda)
+    {
+        switch (Hessian)
+        {
+            case LaplaceHessian.Full:
+                long p = ParameterCount;
+                first.add_(einsum("nkl,nd,ne->kdle", lambda, a, a).reshape(p, p));
+                break;
+            case LaplaceHessian.Kron:
+                first.add_(a.t().matmul(a));
+                second.add_(lambda.sum(dim: 0));
+                break;
+            case LaplaceHessian.Diagonal:
+                first.add_(lambda.diagonal(0, 1, 2).t().matmul(a.square()));
+                break;
+        }
+    }
+
+    /// <summary>The likelihood's curvature H as a dense [P, P] matrix in float64, whatever the structure (small layers).</summary>
+    public Tensor LikelihoodCurvature()
+    {
+        RequireFit();
+        return Hessian switch
+        {
+            LaplaceHessian.Full => first.clone(),
+            LaplaceHessian.Kron => kron(second, first) / count,
+            _ => diag_embed(first.flatten()),
+        };
+    }
+
+    /// <summary>The eigenvalues of the likelihood's curvature H (float64, one per weight).</summary>
+    public Tensor CurvatureEigenvalues()
+    {
+        RequireFit();
+        return Hessian switch
+        {
+            LaplaceHessian.Full => linalg.eigvalsh(first),
+            LaplaceHessian.Kron => linalg.eigvalsh(second).unsqueeze(1).mul(linalg.eigvalsh(first).unsqueeze(0)).flatten() / count,
+            _ => first.flatten(),
+        };
+    }
+
+    /// <summary>‖θ_MAP − m0‖² over the last layer's weights and bias.</summary>
+    double SquaredDistanceFromPriorMean()
+    {
+        double mean = ((NormalPrior)layer.Prior).Mean;
+        using var noGrad = no_grad();
+        return (layer.Weight.to(ScalarType.Float64) - mean).square().sum().item<double>() + (layer.Bias.to(ScalarType.Float64) - mean).square().sum().item<double>();
+    }
+
+    /// <summary>
+    /// The Laplace marginal likelihood at prior precision <paramref name="tau"/>:
+    /// log p(D | θ) + log p(θ) + (P/2) log 2π − ½ log det(H + τ I) = log p(D | θ) + (P/2) log τ − τ ‖θ − m0‖²/2 − ½ Σ log(λ_i + τ).
+    /// </summary>
+    public double LogMarginalLikelihood(double tau)
+    {
+        RequireFit();
+        using var eigenvalues = CurvatureEigenvalues();
+        return logLikelihood.item<double>() + 0.5 * ParameterCount * Math.Log(tau) - 0.5 * tau * SquaredDistanceFromPriorMean()
+            - 0.5 * (eigenvalues + tau).log().sum().item<double>();
+    }
+
+    /// <summary>The marginal likelihood at the fitted τ.</summary>
+    public double LogMarginalLikelihood() => LogMarginalLikelihood(PriorPrecision);
+
+    /// <summary>
+    /// d/d log τ of the marginal likelihood: P/2 − τ ‖θ − m0‖²/2 − ½ Σ τ/(λ_i + τ), strictly decreasing in τ, so its one
+    /// root is the maximiser.
+    /// </summary>
+    public double LogMarginalLikelihoodSlope(double tau)
+    {
+        using var eigenvalues = CurvatureEigenvalues();
+        return 0.5 * ParameterCount - 0.5 * tau * SquaredDistanceFromPriorMean() - 0.5 * (tau / (eigenvalues + tau)).sum().item<double>();
+    }
+
+    /// <summary>
+    /// Sets τ to the maximiser of the marginal likelihood: the root of its slope in log τ, found by bisection over
+    /// log τ ∈ [−20, 20] (the slope is monotone, so this is exact to the last halving).
+    /// </summary>
+    public void TunePriorPrecision()
+    {
+        double low = -20, high = 20;
+        if (LogMarginalLikelihoodSlope(Math.Exp(high)) > 0) low = high;
+        else if (LogMarginalLikelihoodSlope(Math.Exp(low)) < 0) high = low;
+        for (int i = 0; i < 100 && high - low > 1e-12; i++)
+        {
+            double middle = 0.5 * (low + high);
+            if (LogMarginalLikelihoodSlope(Math.Exp(middle)) > 0) low = middle; else high = middle;
+        }
+        priorPrecision.fill_(Math.Exp(0.5 * (low + high)));
+    }
+
+    /// <summary>The posterior covariance (H + τ I)⁻¹ over θ = [W | b] row by row, [P, P] in float64 (small layers: it is dense).</summary>
+    public Tensor Covariance()
+    {
+        RequireFit();
+        double tau = PriorPrecision;
+        switch (Hessian)
+        {
+            case LaplaceHessian.Full:
+                var (values, vectors) = linalg.eigh(first);
+                return vectors.matmul(diag_embed((values + tau).reciprocal())).matmul(vectors.t());
+            case LaplaceHessian.Kron:
+                var (a, qa) = linalg.eigh(first);
+                var (g, qg) = linalg.eigh(second);
+                var q = kron(qg, qa);
+                var inverse = (g.unsqueeze(1) * a.unsqueeze(0) / count + tau).reciprocal().flatten();
+                return q.matmul(diag_embed(inverse)).matmul(q.t());
+            default:
+                return diag_embed((first.flatten() + tau).reciprocal());
+        }
+    }
+
+    /// <summary>
+    /// The linearised model's covariance of the outputs, V_n = J_n Σ J_nᵀ [n, K, K], from the last layer's augmented
+    /// inputs ã [n, D + 1] (J_n = I_K ⊗ ã_nᵀ) — per structure, never a Jacobian of all weights.
+    /// </summary>
+    public Tensor OutputCovariance(Tensor augmented)
+    {
+        RequireFit();
+        double tau = PriorPrecision;
+        long k = layer.Outputs, d = layer.Inputs + 1;
+        switch (Hessian)
+        {
+            case LaplaceHessian.Full:
+            {
+                var (values, vectors) = linalg.eigh(first);
+                // Σ = Q diag(1/(λ + τ)) Qᵀ; J Σ Jᵀ = (J Q) diag (J Q)ᵀ with (J Q)[n, k, i] = Σ_d ã_d Q[(k, d), i].
+                var projected = einsum("nd,kdi->nki", augmented, vectors.view(k, d, -1));
+                return einsum("nki,i,nli->nkl", projected, (values + tau).reciprocal(), projected);
+            }
+            case LaplaceHessian.Kron:
+            {
+                var (a, qa) = linalg.eigh(first);
+                var (g, qg) = linalg.eigh(second);
+                var inverse = (g.unsqueeze(1) * a.unsqueeze(0) / count + tau).reciprocal(); // [K, D+1]
+                var scale = augmented.matmul(qa).square().matmul(inverse.t()); // [n, K]
+                return einsum("ki,ni,li->nkl", qg, scale, qg);
+            }
+            default:
+                return diag_embed(augmented.square().matmul((first + tau).reciprocal().t()));
+        }
+    }
+
+    /// <summary>
+    /// The linearised (GLM) predictive: one posterior-mean pass per batch, the outputs' covariance from the last layer's
+    /// inputs, then for classification the probit approximation or <paramref name="samples"/> Monte Carlo draws of the
+    /// outputs; for regression the mean f_MAP and the variance diag V + s².
+    /// </summary>
+    public Predictive Predict(BayesianModule model, Tensor inputs, int samples, int batchSize)
+    {
+        RequireFit();
+        var previousMode = model.Mode;
+        var previousTrace = model.Trace;
+        var trace = new LayerTrace();
+        model.Mode = SampleMode.Mean;
+        model.Trace = trace;
+        try
+        {
+            using var noGrad = no_grad();
+            bool categorical = model.Likelihood == Likelihood.Categorical;
+            var first = new List<Tensor>();
+            var second = new List<Tensor>();
+            long n = inputs.shape[0];
+            for (long start = 0; start < n; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                var output = model.forward(inputs.narrow(0, start, Math.Min(batchSize, n - start)));
+                var f = output.to(ScalarType.Float64);
+                var covariance = OutputCovariance(Augmented(trace.Input(layerIndex)));
+                trace.Clear();
+                if (categorical)
+                {
+                    var probabilities = Link == LaplaceLink.Probit
+                        ? nn.functional.softmax(f / (1 + Math.PI / 8 * covariance.diagonal(0, 1, 2)).sqrt(), 1)
+                        : MonteCarloSoftmax(f, covariance, samples);
+                    first.Add(probabilities.to(output.dtype).MoveToOuterDisposeScope());
+                }
+                else
+                {
+                    first.Add(output.MoveToOuterDisposeScope());
+                    second.Add((covariance.diagonal(0, 1, 2) + Math.Pow(model.NoiseStd().item<float>(), 2)).to(output.dtype).MoveToOuterDisposeScope());
+                }
+            }
+            return categorical
+                ? Predictive.Categorical(cat(first.ToArray(), 0), Link == LaplaceLink.Probit ? 1 : samples)
+                : Predictive.Gaussian(cat(first.ToArray(), 0), cat(second.ToArray(), 0), 1);
+        }
+        finally
+        {
+            model.Mode = previousMode;
+            model.Trace = previousTrace;
+        }
+    }
+
+    /// <summary>The average softmax over <paramref name="samples"/> draws f + L ε, L L ᵀ = V (a tiny jitter keeps L real).</summary>
+    static Tensor MonteCarloSoftmax(Tensor f, Tensor covariance, int samples)
+    {
+        long k = f.shape[1];
+        var cholesky = linalg.cholesky(covariance + eye(k, dtype: covariance.dtype, device: covariance.device) * 1e-10);
+        Tensor? sum = null;
+        for (int s = 0; s < samples; s++)
+        {
+            var draw = f + cholesky.matmul(randn_like(f).unsqueeze(2)).squeeze(2);
+            var p = nn.functional.softmax(draw, 1);
+            sum = sum is null ? p : sum + p;
+        }
+        return sum! / samples;
+    }
+
+    void RequireFit()
+    {
+        if (!IsFitted) throw new InvalidOperationException("The Laplace approximation is not fitted yet: train the network (Trainer.Fit fits it) or load a fitted checkpoint.");
+    }
+}
