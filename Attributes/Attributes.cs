@@ -96,6 +96,15 @@ namespace BnnDsl
         /// <summary>MNF only: where each weight's log-variance log σ² starts. Default −9, as the paper.</summary>
         public double InitialLogVariance { get; set; } = -9.0;
 
+        /// <summary>Laplace only: how the last layer's curvature is stored: <c>Kron</c> (default), <c>Diagonal</c> or <c>Full</c>.</summary>
+        public LaplaceHessian Hessian { get; set; }
+
+        /// <summary>Laplace only: <c>Ggn</c> (default, the generalised Gauss–Newton) or <c>EmpiricalFisher</c>.</summary>
+        public LaplaceCurvature Curvature { get; set; }
+
+        /// <summary>Laplace only: the predictive's link, <c>Probit</c> (default) or <c>MonteCarlo</c> over the linearised outputs.</summary>
+        public LaplaceLink Link { get; set; }
+
         /// <summary>
         /// Mean-field only: sample pre-activations instead of weights (Kingma et al. 2015). Lower-variance
         /// gradients and cheaper per step; the KL term is unchanged. Default false (per-weight sampling).

@@ -123,6 +123,9 @@ public static class Declarations
         ["MnfLayerInMeanField"] = Mlp("[Prior(Normal, 0, 1)]\n[Posterior(MeanField, LocalReparameterization = true)]", "[Dense(400, 10), Posterior(MNF, flows: 2)]"),
         ["LeNet5Mnf"] = LeNet5("[Prior(Normal, 0, 1)]\n[Posterior(MNF, flows: 2)]",
             convolution: "[Conv2d(6, 16, 5, ReLU), Posterior(MeanField, LocalReparameterization = true)]"),
+        ["Laplace"] = Mlp("[Prior(Normal, 0, 1)]\n[Posterior(Laplace)]"),
+        ["LaplaceOptions"] = LeNet5("[Prior(ScaleMixture, 0.5, 1, 0.0025)]\n[Posterior(Laplace, Hessian = Full, Curvature = EmpiricalFisher, Link = MonteCarlo)]")
+            .Replace("[Dense(84, 10)]", "[Dense(84, 10), Prior(Normal, 0, 0.5)]"),
         ["OwnForward"] = Usings + """
             namespace Demo;
 

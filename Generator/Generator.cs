@@ -32,7 +32,10 @@ public sealed class BayesianNetworkGenerator : IIncrementalGenerator
         "global using static global::BnnDsl.PriorFamily;\n" +
         "global using static global::BnnDsl.PosteriorMethod;\n" +
         "global using static global::BnnDsl.Activation;\n" +
-        "global using static global::BnnDsl.FlowKind;\n";
+        "global using static global::BnnDsl.FlowKind;\n" +
+        "global using static global::BnnDsl.LaplaceHessian;\n" +
+        "global using static global::BnnDsl.LaplaceCurvature;\n" +
+        "global using static global::BnnDsl.LaplaceLink;\n";
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {

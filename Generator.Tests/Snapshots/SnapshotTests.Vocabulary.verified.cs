@@ -4,3 +4,6 @@ global using static global::BnnDsl.PriorFamily;
 global using static global::BnnDsl.PosteriorMethod;
 global using static global::BnnDsl.Activation;
 global using static global::BnnDsl.FlowKind;
+global using static global::BnnDsl.LaplaceHessian;
+global using static global::BnnDsl.LaplaceCurvature;
+global using static global::BnnDsl.LaplaceLink;

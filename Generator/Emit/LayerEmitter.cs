@@ -20,7 +20,8 @@ internal abstract class LayerEmitter
         LayerKind.Flatten => FlattenEmitter.Instance,
         _ => network.PosteriorOf(layer).Method switch
         {
-            PosteriorMethod.MAP => PointEmitter.Instance,
+            // Laplace trains as MAP; its fit after training is the network's (NetworkEmitter).
+            PosteriorMethod.MAP or PosteriorMethod.Laplace => PointEmitter.Instance,
             PosteriorMethod.MeanField => MeanFieldEmitter.Instance,
             PosteriorMethod.MNF => MnfEmitter.Instance,
             var method => throw new ArgumentOutOfRangeException(nameof(layer), method, "No emitter for this posterior method."),

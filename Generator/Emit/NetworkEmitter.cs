@@ -53,6 +53,7 @@ public static class NetworkEmitter
             foreach (var group in priors)
                 writer.Line($"private readonly {Names.Prior} {group.Field};");
             WriteNoiseField(writer, network);
+            if (IsLaplace(network)) writer.Line($"private readonly {Names.LastLayerLaplace} {LaplaceField};");
             writer.Line();
 
             writer.Line("/// <summary>Creates the network with freshly initialised parameters on <paramref name=\"device\"/> (the CPU when null).</summary>");
@@ -67,6 +68,7 @@ public static class NetworkEmitter
                 }
                 writer.Line($"Layers = new {Names.BayesianLayer}[] {{ {string.Join(", ", network.ParameterLayers.Select(LayerEmitter.ParameterField))} }};");
                 WriteNoiseConstruction(writer, network);
+                WriteLaplaceConstruction(writer, network);
             });
             writer.Line();
 
@@ -76,6 +78,11 @@ public static class NetworkEmitter
             writer.Line($"public override global::System.Collections.Generic.IReadOnlyList<int> InputShape {{ get; }} = new[] {{ {string.Join(", ", InputShape(network))} }};");
             writer.Line($"public override int OutputSize => {layers[layers.Count - 1].Outputs};");
             if (IsHeteroscedastic(network)) writer.Line("public override bool Heteroscedastic => true;");
+            if (IsLaplace(network))
+            {
+                writer.Line($"public override {Names.PosteriorFit}? AfterTraining => {LaplaceField};");
+                writer.Line($"public override {Names.PredictiveMethod} Predictor => {LaplaceField};");
+            }
             writer.Line($"public override string Summary => \"{description}{LayerPriorOverrides(network)}; {Likelihood(network)} likelihood\";");
 
             if (!network.HasUserForward)
@@ -108,6 +115,7 @@ public static class NetworkEmitter
                 {
                     foreach (var layer in network.ParameterLayers) writer.Line($"{LayerEmitter.ParameterField(layer)}.Dispose();");
                     if (HasNoiseMember(network)) writer.Line(network.NoiseStd > 0 ? "noiseStd.Dispose();" : "logNoiseStd.Dispose();");
+                    if (IsLaplace(network)) writer.Line($"{LaplaceField}.Dispose();");
                 });
                 writer.Line("base.Dispose(disposing);");
             });
@@ -141,6 +149,34 @@ public static class NetworkEmitter
                 ? (group.Field, null, "the network's prior")
                 : (group.Field, group.Layers[0], $"the prior of layer '{group.Layers[0].Name}'");
         if (HasNoiseMember(network)) yield return (network.NoiseStd > 0 ? "noiseStd" : "logNoiseStd", null, "the generated noise level");
+        if (IsLaplace(network))
+        {
+            yield return (LaplaceField, null, "the Laplace approximation");
+            yield return ("AfterTraining", null, "the generated class");
+            yield return ("Predictor", null, "the generated class");
+        }
+    }
+
+    /// <summary>The field (and module name) of a Laplace network's approximation.</summary>
+    const string LaplaceField = "laplace";
+
+    static bool IsLaplace(NetworkModel network) => network.Method == PosteriorMethod.Laplace && network.ParameterLayers.Any();
+
+    /// <summary>
+    /// A Laplace network's approximation of its last layer, created after the layers and registered as a module so that
+    /// its fitted curvature saves with the checkpoint.
+    /// </summary>
+    static void WriteLaplaceConstruction(CodeWriter writer, NetworkModel network)
+    {
+        if (!IsLaplace(network)) return;
+        var last = network.ParameterLayers.Last();
+        int index = network.Layers.Count - 1;
+        while (!ReferenceEquals(network.Layers[index], last)) index--;
+        var posterior = network.Posterior;
+        writer.Line($"// Trained as MAP; after training, one pass over the data fits the curvature of '{last.Name}' (Trainer.Fit calls AfterTraining).");
+        writer.Line($"{LaplaceField} = new {Names.LastLayerLaplace}({LayerEmitter.ParameterField(last)}, {index}, global::BnnDsl.LaplaceHessian.{posterior.Hessian}, "
+            + $"global::BnnDsl.LaplaceCurvature.{posterior.Curvature}, global::BnnDsl.LaplaceLink.{posterior.Link}, device);");
+        writer.Line($"register_module(\"{LaplaceField}\", {LaplaceField});");
     }
 
     static readonly string[] OverridesAndInheritedUses =
@@ -232,6 +268,8 @@ public static class NetworkEmitter
     static string DescribePosterior(NetworkModel network)
     {
         if (network.Method == PosteriorMethod.MAP) return "MAP point estimate";
+        if (network.Method == PosteriorMethod.Laplace)
+            return $"last-layer Laplace ({network.Posterior.Hessian}, {network.Posterior.Curvature}, {network.Posterior.Link}) around a MAP fit";
         var overrides = network.ParameterLayers.Where(l => l.Posterior is not null)
             .Select(l => (l.Name, Difference: DescribeDifference(network.Posterior, network.PosteriorOf(l))))
             .Where(o => o.Difference.Length > 0)

@@ -53,6 +53,15 @@ public sealed record PosteriorModel(
 
     /// <summary>MNF: where each weight's log σ² starts.</summary>
     public double InitialLogVariance { get; init; } = -9.0;
+
+    /// <summary>Laplace: how the last layer's curvature is stored.</summary>
+    public LaplaceHessian Hessian { get; init; }
+
+    /// <summary>Laplace: GGN or empirical Fisher.</summary>
+    public LaplaceCurvature Curvature { get; init; }
+
+    /// <summary>Laplace: the predictive's link.</summary>
+    public LaplaceLink Link { get; init; }
 }
 
 /// <summary>A <c>[Prior]</c> or <c>[Posterior]</c> on a method of the network that is not a layer.</summary>

@@ -240,6 +240,9 @@ public static class NetworkParser
             AuxiliaryFlows = NamedInt(posterior, "AuxiliaryFlows") ?? defaults.AuxiliaryFlows,
             AuxiliaryWidth = NamedInt(posterior, "AuxiliaryWidth") ?? defaults.AuxiliaryWidth,
             InitialLogVariance = NamedDouble(posterior, "InitialLogVariance") ?? defaults.InitialLogVariance,
+            Hessian = (LaplaceHessian)(NamedInt(posterior, "Hessian") ?? 0),
+            Curvature = (LaplaceCurvature)(NamedInt(posterior, "Curvature") ?? 0),
+            Link = (LaplaceLink)(NamedInt(posterior, "Link") ?? 0),
         };
     }
 

@@ -208,10 +208,20 @@ public static class Descriptors
         "{0} of {1} is {2}: {3}",
         Inference, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0038");
 
-    public static readonly DiagnosticDescriptor MnfNeedsNormalPrior = new(
-        "BNN0039", "MNF needs a Normal prior",
-        "Layer '{0}' uses MNF, whose KL given the noise is in closed form only against a Normal prior, but its prior is {1}: use Prior(Normal, mean, std) for it",
+    public static readonly DiagnosticDescriptor NormalPriorNeeded = new(
+        "BNN0039", "MNF and Laplace need a Normal prior",
+        "Layer '{0}' uses {1}, {2}, but its prior is {3}: use Prior(Normal, mean, std) for it",
         Inference, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0039");
+
+    public static readonly DiagnosticDescriptor LaplaceLastLayer = new(
+        "BNN0040", "Laplace needs a last Dense layer that gives the outputs",
+        "Laplace approximates the last layer '{0}', which {1}: {2}",
+        Inference, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0040");
+
+    public static readonly DiagnosticDescriptor FullHessianTooLarge = new(
+        "BNN0041", "A Full Hessian that may not fit in memory",
+        "A Full Hessian over the {0} weights and biases of layer '{1}' takes {2} GiB: use Kron or Diagonal",
+        Inference, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0041");
 
     /// <summary>Every descriptor, in ID order (the analyzers' SupportedDiagnostics and the README table).</summary>
     public static readonly DiagnosticDescriptor[] All =
@@ -222,6 +232,7 @@ public static class Descriptors
         GaussianOptionNotTaken, CategoricalOutputActivation, MonteCarloKl, AttributeOnNonLayer, MixedMethods, NotAModuleClass,
         HeteroscedasticOddWidth, NoiseStdWithHeteroscedastic, NameTaken, ConstructorNotChaining, ImageInputNeeded,
         KernelLargerThanInput, ShapeArgumentOutOfRange, FlattenedSizeDoesNotChain, FlatInputNeeded, AttributeOnParameterFreeLayer,
-        InputsDoNotChain, ImageOutput, FlowSizeOutOfRange, MnfNeedsNormalPrior,
+        InputsDoNotChain, ImageOutput, FlowSizeOutOfRange, NormalPriorNeeded,
+        LaplaceLastLayer, FullHessianTooLarge,
     };
 }

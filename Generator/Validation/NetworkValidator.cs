@@ -28,6 +28,7 @@ public static class NetworkValidator
         [PosteriorMethod.MAP] = new(Options: Array.Empty<string>(), IsVariational: false),
         [PosteriorMethod.MeanField] = new(Options: new[] { "LocalReparameterization", "InitialRho", "BiasInitialRho" }, IsVariational: true),
         [PosteriorMethod.MNF] = new(Options: new[] { "flows", "Flow", "CouplingWidth", "AuxiliaryFlows", "AuxiliaryWidth", "InitialLogVariance" }, IsVariational: true),
+        [PosteriorMethod.Laplace] = new(Options: new[] { "Hessian", "Curvature", "Link" }, IsVariational: false),
     };
 
     sealed record MethodRules(string[] Options, bool IsVariational);
@@ -60,7 +61,8 @@ public static class NetworkValidator
         CheckNames(network, problems);
         CheckOutputLayer(network, problems);
         NoteMonteCarloKl(network, problems);
-        CheckMnfPriors(network, problems);
+        CheckNormalPriors(network, problems);
+        CheckLaplace(network, problems);
         return problems;
     }
 
@@ -141,6 +143,10 @@ public static class NetworkValidator
         {
             var site = new Site(SiteKind.LayerPosterior, index);
             CheckPosterior(posterior, site, $"'{layer.Name}'", problems);
+            // Laplace is network-wide: its options on a layer would be ignored.
+            if (posterior.Readable && posterior.Method == PosteriorMethod.Laplace && network.Method == PosteriorMethod.Laplace)
+                foreach (var option in posterior.Options)
+                    problems.Add(new(Descriptors.OptionNotTaken, OptionSite(site, option), option, "Laplace on a layer (declare it on the class)"));
             if (posterior.Readable && network.Posterior.Readable && posterior.Method != network.Method && Rules.TryGetValue(posterior.Method, out var own)
                 && Rules.TryGetValue(network.Method, out var networks) && !(own.IsVariational && networks.IsVariational))
             {
@@ -326,6 +332,12 @@ public static class NetworkValidator
             if (Array.IndexOf(takes, option) < 0)
                 problems.Add(new(Descriptors.OptionNotTaken, OptionSite(site, option), option, posterior.Method.ToString()));
         if (posterior.Method == PosteriorMethod.MNF) CheckFlowOptions(posterior, site, owner, problems);
+        if (posterior.Method == PosteriorMethod.Laplace)
+        {
+            if (posterior.Options.Contains("Hessian")) CheckKnown(posterior.Hessian, site.AtNamed("Hessian"), "Laplace Hessian", problems);
+            if (posterior.Options.Contains("Curvature")) CheckKnown(posterior.Curvature, site.AtNamed("Curvature"), "Laplace curvature", problems);
+            if (posterior.Options.Contains("Link")) CheckKnown(posterior.Link, site.AtNamed("Link"), "Laplace link", problems);
+        }
         if (posterior.Options.Contains("InitialRho") && !IsFinite(posterior.InitialRho))
             problems.Add(new(Descriptors.NotFinite, site.AtNamed("InitialRho"), "InitialRho", owner, Format(posterior.InitialRho)));
         if (posterior.BiasInitialRho is { } biasRho && !IsFinite(biasRho))
@@ -355,26 +367,65 @@ public static class NetworkValidator
             problems.Add(new(Descriptors.NotFinite, site.AtNamed("InitialLogVariance"), "InitialLogVariance", owner, Format(posterior.InitialLogVariance)));
     }
 
-    /// <summary>Every MNF layer's prior must be Normal: reported at the layer's own prior, else once at the network's.</summary>
-    static void CheckMnfPriors(NetworkModel network, List<Problem> problems)
+    /// <summary>
+    /// Every MNF layer's prior, and the prior of the layer Laplace approximates, must be Normal: reported at the layer's own
+    /// prior, else once at the network's.
+    /// </summary>
+    static void CheckNormalPriors(NetworkModel network, List<Problem> problems)
     {
+        if (!network.Posterior.Readable) return;
         bool networkPriorReported = false;
+        var laplaceLayer = network.Method == PosteriorMethod.Laplace ? network.ParameterLayers.LastOrDefault() : null;
         for (int i = 0; i < network.Layers.Count; i++)
         {
             var layer = network.Layers[i];
-            if (!layer.HasParameters || !network.Posterior.Readable) continue;
+            if (!layer.HasParameters) continue;
             var posterior = network.PosteriorOf(layer);
             var prior = network.PriorOf(layer);
-            if (!posterior.Readable || posterior.Method != PosteriorMethod.MNF || !prior.Readable || prior.Family == PriorFamily.Normal
-                || !Enum.IsDefined(typeof(PriorFamily), prior.Family)) continue;
+            string? why = posterior.Readable && posterior.Method == PosteriorMethod.MNF ? "whose KL given the noise is in closed form only against a Normal prior"
+                : ReferenceEquals(layer, laplaceLayer) ? "whose prior precision the marginal likelihood tunes for a Normal prior"
+                : null;
+            if (why is null || !prior.Readable || prior.Family == PriorFamily.Normal || !Enum.IsDefined(typeof(PriorFamily), prior.Family)) continue;
+            var method = posterior.Method == PosteriorMethod.MNF ? "MNF" : "Laplace";
             if (layer.Prior is not null)
-                problems.Add(new(Descriptors.MnfNeedsNormalPrior, new Site(SiteKind.LayerPrior, i, 0), layer.Name, prior.Family.ToString()));
+                problems.Add(new(Descriptors.NormalPriorNeeded, new Site(SiteKind.LayerPrior, i, 0), layer.Name, method, why, prior.Family.ToString()));
             else if (!networkPriorReported)
             {
                 networkPriorReported = true;
-                problems.Add(new(Descriptors.MnfNeedsNormalPrior, network.HasPriorAttribute ? new Site(SiteKind.NetworkPrior, -1, 0) : new Site(SiteKind.LayerPosterior, i, 0),
-                    layer.Name, prior.Family.ToString()));
+                problems.Add(new(Descriptors.NormalPriorNeeded, network.HasPriorAttribute ? new Site(SiteKind.NetworkPrior, -1, 0) : new Site(SiteKind.LayerPosterior, i, 0),
+                    layer.Name, method, why, prior.Family.ToString()));
             }
+        }
+    }
+
+    /// <summary>
+    /// Laplace approximates the last layer: it must be Dense, give the outputs before any activation (the linearised
+    /// predictive is linear in them), and not be a heteroscedastic head. A Full Hessian over many weights is a warning.
+    /// </summary>
+    static void CheckLaplace(NetworkModel network, List<Problem> problems)
+    {
+        if (!network.Posterior.Readable || network.Method != PosteriorMethod.Laplace || network.Layers.Count == 0 || !network.NetworkAttributeReadable) return;
+        int index = network.Layers.Count - 1;
+        var last = network.Layers[index];
+        if (!last.Readable) return;
+        var site = new Site(SiteKind.LayerAttribute, index);
+        (string Problem, string Fix)? wrong =
+            last.Kind != LayerKind.Dense ? ($"is {last.AttributeName}, not Dense", "end the network with a Dense layer")
+            : network.Likelihood == Likelihood.Gaussian && network.Heteroscedastic ? ("gives a heteroscedastic head's variances, which Laplace does not model", "declare NoiseStd, or leave it out to learn one noise level")
+            : last.Activation != Activation.None && Enum.IsDefined(typeof(Activation), last.Activation) ? ($"applies {last.Activation}, but the linearised predictive needs the outputs before any activation", "remove the activation")
+            : null;
+        if (wrong is { } found)
+        {
+            problems.Add(new(Descriptors.LaplaceLastLayer, last.Kind == LayerKind.Dense && !network.Heteroscedastic ? site.At(2) : site, last.Name, found.Problem, found.Fix));
+            return;
+        }
+        if (network.Posterior.Hessian == LaplaceHessian.Full && last.Inputs >= 1 && last.Outputs >= 1)
+        {
+            double weights = (double)last.Outputs * (last.Inputs + 1);
+            double gibibytes = weights * weights * 8 / (1L << 30);
+            if (gibibytes > 2)
+                problems.Add(new(Descriptors.FullHessianTooLarge, new Site(SiteKind.NetworkPosterior).AtNamed("Hessian"), weights.ToString("N0", CultureInfo.InvariantCulture),
+                    last.Name, gibibytes.ToString("F1", CultureInfo.InvariantCulture)));
         }
     }
 
