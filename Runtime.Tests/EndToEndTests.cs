@@ -59,6 +59,26 @@ public class EndToEndTests(ITestOutputHelper output)
         Assert.True(auroc > 0.80, $"OOD AUROC {auroc}");
     }
 
+    /// <summary>
+    /// MAP trained to overconfidence (20 epochs on 6,000 images), and the same training (the same declaration but for its
+    /// posterior, the same seeds) followed by the last layer's Laplace fit: the error stays, the NLL and calibration
+    /// improve. After 5 epochs MAP is still underconfident and no added variance can help it, which is why the runs are
+    /// longer here.
+    /// </summary>
+    [Fact]
+    public void LastLayerLaplaceImprovesOnItsMapFit()
+    {
+        var (map, mapAuroc, _) = TrainAndEvaluate(() => new SmallFashionMap(), epochs: 20);
+        var (laplace, auroc, _) = TrainAndEvaluate(() => new SmallFashionLaplace(), epochs: 20);
+        output.WriteLine($"MAP: error {map.Error:P2}, NLL {map.Nll:F3}, ECE {map.Ece:F3}, AUROC {mapAuroc:F3}; " +
+            $"last-layer Laplace: error {laplace.Error:P2}, NLL {laplace.Nll:F3}, ECE {laplace.Ece:F3}, AUROC {auroc:F3}");
+        // This run measures MAP 15.40% / NLL 0.447 / ECE 0.029 / AUROC 0.816 and Laplace 15.45% / 0.442 / 0.025 / 0.842.
+        // The probit predictive rescales each logit by its own variance, which moves the argmax only at near-ties.
+        Assert.True(Math.Abs(laplace.Error - map.Error) < 0.002, $"error {laplace.Error} against MAP's {map.Error}");
+        Assert.True(laplace.Nll < map.Nll, $"NLL {laplace.Nll} not below MAP's {map.Nll}");
+        Assert.True(laplace.Ece < map.Ece, $"ECE {laplace.Ece} not below MAP's {map.Ece}");
+    }
+
     [Fact]
     public void MapLearnsTheEmbeddedSubset()
     {

@@ -215,3 +215,13 @@ public partial class MapLinearRegression
 {
     [Dense(3, 1)] public partial torch.Tensor Linear(torch.Tensor input);
 }
+
+/// <summary>A small Fashion-MNIST classifier under last-layer Laplace (Kron, GGN, probit) for end-to-end runs.</summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(Laplace)]
+public partial class SmallFashionLaplace
+{
+    [Dense(784, 200, ReLU)] private partial torch.Tensor Hidden(torch.Tensor input);
+    [Dense(200, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}

@@ -28,6 +28,10 @@ public static class FashionJob
         ("lenet5", "map", typeof(LeNet5Map), () => new LeNet5Map()),
         ("mlp", "mnf", typeof(FashionMnf), () => new FashionMnf()),
         ("lenet5", "mnf", typeof(LeNet5Mnf), () => new LeNet5Mnf()),
+        ("mlp", "laplace-ll", typeof(FashionLaplace), () => new FashionLaplace()),
+        ("mlp", "laplace-ll-kron", typeof(FashionLaplaceKron), () => new FashionLaplaceKron()),
+        ("lenet5", "laplace-ll", typeof(LeNet5Laplace), () => new LeNet5Laplace()),
+        ("lenet5", "laplace-ll-kron", typeof(LeNet5LaplaceKron), () => new LeNet5LaplaceKron()),
     };
 
     /// <summary>The declaration the main job trains for <paramref name="network"/> and <paramref name="method"/>.</summary>
@@ -222,6 +226,12 @@ public static class FashionJob
             ["threads"] = get_num_threads(),
             ["mkl_by_instruction_sets"] = CpuKernels.MklChoosesByInstructionSets,
         };
+        if (model.AfterTraining is LastLayerLaplace laplace)
+        {
+            report["fit_seconds"] = laplace.FitSeconds;
+            report["prior_precision"] = laplace.PriorPrecision;
+            report["log_marginal_likelihood"] = laplace.LogMarginalLikelihood();
+        }
         foreach (var (key, value) in training) report[key] = value;
         string json = JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true });
         AtomicFile.Replace(Path.Combine(options.Out, "metrics.json"), temporary => File.WriteAllText(temporary, json));

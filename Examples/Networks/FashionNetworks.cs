@@ -129,3 +129,62 @@ public partial class LeNet5Mnf
     [Dense(120, 84, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
     [Dense(84, 10)] private partial torch.Tensor Output(torch.Tensor input);
 }
+
+/// <summary>
+/// The MLP under last-layer Laplace (Daxberger et al. 2021's recommended setting: last layer, GGN, probit; the prior
+/// precision tuned by the marginal likelihood): MAP training as <see cref="FashionMap"/>, then the output layer's
+/// curvature. <c>--method laplace-ll</c> keeps the full matrix over its 4,010 weights, <c>laplace-ll-kron</c> its
+/// Kronecker factors.
+/// </summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(Laplace, Hessian = Full)]
+public partial class FashionLaplace
+{
+    [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(400, 400, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(400, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>The MLP under last-layer Laplace with a Kronecker-factored curvature.</summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(Laplace, Hessian = Kron)]
+public partial class FashionLaplaceKron
+{
+    [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(400, 400, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(400, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>LeNet-5 under last-layer Laplace, full curvature over the output layer's 850 weights.</summary>
+[BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, 28 })]
+[Prior(Normal, 0, 1)]
+[Posterior(Laplace, Hessian = Full)]
+public partial class LeNet5Laplace
+{
+    [Conv2d(1, 6, 5, ReLU, Padding = 2)] private partial torch.Tensor Conv1(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool1(torch.Tensor input);
+    [Conv2d(6, 16, 5, ReLU)] private partial torch.Tensor Conv2(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool2(torch.Tensor input);
+    [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+    [Dense(400, 120, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(120, 84, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(84, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>LeNet-5 under last-layer Laplace with a Kronecker-factored curvature.</summary>
+[BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, 28 })]
+[Prior(Normal, 0, 1)]
+[Posterior(Laplace, Hessian = Kron)]
+public partial class LeNet5LaplaceKron
+{
+    [Conv2d(1, 6, 5, ReLU, Padding = 2)] private partial torch.Tensor Conv1(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool1(torch.Tensor input);
+    [Conv2d(6, 16, 5, ReLU)] private partial torch.Tensor Conv2(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool2(torch.Tensor input);
+    [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+    [Dense(400, 120, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(120, 84, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(84, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}

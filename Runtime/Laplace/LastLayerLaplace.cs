@@ -75,6 +75,9 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
     /// <summary>The number of weights the approximation covers, K·(D + 1).</summary>
     public long ParameterCount => (long)layer.Outputs * (layer.Inputs + 1);
 
+    /// <summary>Seconds the last <see cref="Fit"/> in this process took (the curvature pass and the prior's tuning); null before.</summary>
+    public double? FitSeconds { get; private set; }
+
     /// <summary>
     /// One pass over <paramref name="data"/> at the trained parameters: accumulates the curvature and the log likelihood,
     /// then sets τ to the maximiser of the marginal likelihood (<see cref="TunePriorPrecision"/>).
@@ -82,6 +85,7 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
     public void Fit(BayesianModule model, LabelledData data, FitOptions options)
     {
         if (model.Heteroscedastic) throw new NotSupportedException("Laplace does not support a heteroscedastic likelihood yet.");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var previousMode = model.Mode;
         var previousTrace = model.Trace;
         var trace = new LayerTrace();
@@ -108,6 +112,7 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
             count.fill_(n);
             fitted.fill_(1);
             TunePriorPrecision();
+            FitSeconds = clock.Elapsed.TotalSeconds;
         }
         finally
         {
@@ -311,7 +316,7 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
                 if (categorical)
                 {
                     var probabilities = Link == LaplaceLink.Probit
-                        ? nn.functional.softmax(f / (1 + Math.PI / 8 * covariance.diagonal(0, 1, 2)).sqrt(), 1)
+                        ? nn.functional.softmax(f / (1 + Math.PI / 8 * CentredVariances(covariance)).sqrt(), 1)
                         : MonteCarloSoftmax(f, covariance, samples);
                     first.Add(probabilities.to(output.dtype).MoveToOuterDisposeScope());
                 }
@@ -330,6 +335,19 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
             model.Mode = previousMode;
             model.Trace = previousTrace;
         }
+    }
+
+    /// <summary>
+    /// The variances of the logits after removing their common shift, diag(C V C) with C = I − 11ᵀ/K. The softmax ignores
+    /// a shift of all logits, so f and C f give the same predictive; the probit approximation scales each logit by its own
+    /// variance alone, and a shared variance (the softmax GGN's null direction, whose posterior variance is 1/τ) would
+    /// flatten every prediction for nothing.
+    /// </summary>
+    static Tensor CentredVariances(Tensor covariance)
+    {
+        var rowMeans = covariance.mean(new long[] { 2 });
+        var total = rowMeans.mean(new long[] { 1 }, keepdim: true);
+        return covariance.diagonal(0, 1, 2) - 2 * rowMeans + total;
     }
 
     /// <summary>The average softmax over <paramref name="samples"/> draws f + L ε, L L ᵀ = V (a tiny jitter keeps L real).</summary>
