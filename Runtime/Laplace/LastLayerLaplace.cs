@@ -261,25 +261,58 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
     /// </summary>
     public Tensor OutputCovariance(Tensor augmented)
     {
+        using var factors = Decompose();
+        return OutputCovariance(augmented, factors);
+    }
+
+    /// <summary>The eigendecompositions the predictive needs (Full: H; Kron: A and G; Diagonal: none), made once per prediction.</summary>
+    sealed class Factors(Tensor values, Tensor vectors, Tensor? secondValues = null, Tensor? secondVectors = null) : IDisposable
+    {
+        public Tensor Values { get; } = values;
+        public Tensor Vectors { get; } = vectors;
+        public Tensor? SecondValues { get; } = secondValues;
+        public Tensor? SecondVectors { get; } = secondVectors;
+
+        public void Dispose()
+        {
+            Values.Dispose(); Vectors.Dispose(); SecondValues?.Dispose(); SecondVectors?.Dispose();
+        }
+    }
+
+    Factors Decompose()
+    {
         RequireFit();
+        switch (Hessian)
+        {
+            case LaplaceHessian.Full:
+                var (values, vectors) = linalg.eigh(first);
+                return new Factors(values, vectors);
+            case LaplaceHessian.Kron:
+                var (a, qa) = linalg.eigh(first);
+                var (g, qg) = linalg.eigh(second);
+                return new Factors(a, qa, g, qg);
+            default:
+                return new Factors(first.alias(), first.alias());
+        }
+    }
+
+    Tensor OutputCovariance(Tensor augmented, Factors factors)
+    {
         double tau = PriorPrecision;
         long k = layer.Outputs, d = layer.Inputs + 1;
         switch (Hessian)
         {
             case LaplaceHessian.Full:
             {
-                var (values, vectors) = linalg.eigh(first);
                 // Σ = Q diag(1/(λ + τ)) Qᵀ; J Σ Jᵀ = (J Q) diag (J Q)ᵀ with (J Q)[n, k, i] = Σ_d ã_d Q[(k, d), i].
-                var projected = einsum("nd,kdi->nki", augmented, vectors.view(k, d, -1));
-                return einsum("nki,i,nli->nkl", projected, (values + tau).reciprocal(), projected);
+                var projected = einsum("nd,kdi->nki", augmented, factors.Vectors.view(k, d, -1));
+                return einsum("nki,i,nli->nkl", projected, (factors.Values + tau).reciprocal(), projected);
             }
             case LaplaceHessian.Kron:
             {
-                var (a, qa) = linalg.eigh(first);
-                var (g, qg) = linalg.eigh(second);
-                var inverse = (g.unsqueeze(1) * a.unsqueeze(0) / count + tau).reciprocal(); // [K, D+1]
-                var scale = augmented.matmul(qa).square().matmul(inverse.t()); // [n, K]
-                return einsum("ki,ni,li->nkl", qg, scale, qg);
+                var inverse = (factors.SecondValues!.unsqueeze(1) * factors.Values.unsqueeze(0) / count + tau).reciprocal(); // [K, D+1]
+                var scale = augmented.matmul(factors.Vectors).square().matmul(inverse.t()); // [n, K]
+                return einsum("ki,ni,li->nkl", factors.SecondVectors!, scale, factors.SecondVectors!);
             }
             default:
                 return diag_embed(augmented.square().matmul((first + tau).reciprocal().t()));
@@ -302,6 +335,7 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
         try
         {
             using var noGrad = no_grad();
+            using var factors = Decompose();
             bool categorical = model.Likelihood == Likelihood.Categorical;
             var first = new List<Tensor>();
             var second = new List<Tensor>();
@@ -311,7 +345,7 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
                 using var scope = NewDisposeScope();
                 var output = model.forward(inputs.narrow(0, start, Math.Min(batchSize, n - start)));
                 var f = output.to(ScalarType.Float64);
-                var covariance = OutputCovariance(Augmented(trace.Input(layerIndex)));
+                var covariance = OutputCovariance(Augmented(trace.Input(layerIndex)), factors);
                 trace.Clear();
                 if (categorical)
                 {
