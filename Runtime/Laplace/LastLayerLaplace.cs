@@ -125,37 +125,52 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
     static Tensor Augmented(Tensor input) =>
         cat(new[] { input.flatten(1).to(ScalarType.Float64), ones(input.shape[0], 1, ScalarType.Float64, input.device) }, 1);
 
-    /// <summary>Λ_n [n, K, K]: the likelihood's Hessian in f (GGN) or the outer product of its gradient (empirical Fisher).</summary>
-    Tensor OutputCurvature(BayesianModule model, Tensor f, Tensor targets)
+    /// <summary>
+    /// Λ_n = diag(d_n) + sign · u_n u_nᵀ, the likelihood's Hessian in f (GGN: softmax d = p, u = p, sign −1; Gaussian
+    /// d = 1/s², no u) or the outer product of its gradient (empirical Fisher: d = 0, u = g, sign +1). The structure
+    /// lets every Hessian form accumulate with matrix products instead of a [n, K, K] tensor per example.
+    /// </summary>
+    (Tensor D, Tensor? U, double Sign) OutputCurvature(BayesianModule model, Tensor f, Tensor targets)
     {
-        long n = f.shape[0], k = f.shape[1];
+        long k = f.shape[1];
         if (model.Likelihood == Likelihood.Categorical)
         {
             var p = nn.functional.softmax(f, 1);
-            if (Curvature == LaplaceCurvature.Ggn) return diag_embed(p) - p.unsqueeze(2) * p.unsqueeze(1);
-            var g = p - nn.functional.one_hot(targets, k).to(ScalarType.Float64);
-            return g.unsqueeze(2) * g.unsqueeze(1);
+            return Curvature == LaplaceCurvature.Ggn
+                ? (p, p, -1.0)
+                : (zeros_like(p), p - nn.functional.one_hot(targets, k).to(ScalarType.Float64), 1.0);
         }
         double precision = 1 / Math.Pow(model.NoiseStd().item<float>(), 2);
-        if (Curvature == LaplaceCurvature.Ggn) return eye(k, dtype: ScalarType.Float64, device: f.device).expand(n, k, k) * precision;
-        var residual = (f - targets.view(f.shape).to(ScalarType.Float64)) * precision;
-        return residual.unsqueeze(2) * residual.unsqueeze(1);
+        return Curvature == LaplaceCurvature.Ggn
+            ? (full_like(f, precision), null, 0.0)
+            : (zeros_like(f), (f - targets.view(f.shape).to(ScalarType.Float64)) * precision, 1.0);
     }
 
-    void Accumulate(Tensor a, Tensor lambda)
+    void Accumulate(Tensor a, (Tensor D, Tensor? U, double Sign) lambda)
     {
+        var (d, u, sign) = lambda;
+        long k = d.shape[1], width = a.shape[1];
         switch (Hessian)
         {
             case LaplaceHessian.Full:
-                long p = ParameterCount;
-                first.add_(einsum("nkl,nd,ne->kdle", lambda, a, a).reshape(p, p));
+                // Block (k, k) gains Ãᵀ diag(d_k) Ã; the rank-one parts are Bᵀ B with B's rows u_n ⊗ ã_n.
+                var blocks = first.view(k, width, k, width);
+                for (long i = 0; i < k; i++)
+                    blocks[i, .., i, ..].add_(a.t().matmul(a * d[.., i].unsqueeze(1)));
+                if (u is not null)
+                {
+                    var b = (u.unsqueeze(2) * a.unsqueeze(1)).reshape(a.shape[0], k * width);
+                    first.add_(b.t().matmul(b), alpha: sign);
+                }
                 break;
             case LaplaceHessian.Kron:
                 first.add_(a.t().matmul(a));
-                second.add_(lambda.sum(dim: 0));
+                second.add_(diag(d.sum(dim: 0)));
+                if (u is not null) second.add_(u.t().matmul(u), alpha: sign);
                 break;
             case LaplaceHessian.Diagonal:
-                first.add_(lambda.diagonal(0, 1, 2).t().matmul(a.square()));
+                var diagonal = u is null ? d : d + sign * u.square();
+                first.add_(diagonal.t().matmul(a.square()));
                 break;
         }
     }
@@ -265,7 +280,7 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
         return OutputCovariance(augmented, factors);
     }
 
-    /// <summary>The eigendecompositions the predictive needs (Full: H; Kron: A and G; Diagonal: none), made once per prediction.</summary>
+    /// <summary>What the predictive needs, made once per prediction (Full: Σ's blocks; Kron: the eigendecompositions of A and G).</summary>
     sealed class Factors(Tensor values, Tensor vectors, Tensor? secondValues = null, Tensor? secondVectors = null) : IDisposable
     {
         public Tensor Values { get; } = values;
@@ -285,8 +300,15 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
         switch (Hessian)
         {
             case LaplaceHessian.Full:
+            {
+                // Σ's [D+1, D+1] blocks side by side, [D+1, K·K·(D+1)], so that every V_n is one product with ã_n.
+                long k = layer.Outputs, d = layer.Inputs + 1;
                 var (values, vectors) = linalg.eigh(first);
-                return new Factors(values, vectors);
+                var sigma = vectors.matmul(diag_embed((values + PriorPrecision).reciprocal())).matmul(vectors.t());
+                var sideBySide = sigma.view(k, d, k, d).permute(1, 0, 2, 3).reshape(d, k * k * d);
+                values.Dispose(); vectors.Dispose(); sigma.Dispose();
+                return new Factors(sideBySide, sideBySide.alias());
+            }
             case LaplaceHessian.Kron:
                 var (a, qa) = linalg.eigh(first);
                 var (g, qg) = linalg.eigh(second);
@@ -304,9 +326,9 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
         {
             case LaplaceHessian.Full:
             {
-                // Σ = Q diag(1/(λ + τ)) Qᵀ; J Σ Jᵀ = (J Q) diag (J Q)ᵀ with (J Q)[n, k, i] = Σ_d ã_d Q[(k, d), i].
-                var projected = einsum("nd,kdi->nki", augmented, factors.Vectors.view(k, d, -1));
-                return einsum("nki,i,nli->nkl", projected, (factors.Values + tau).reciprocal(), projected);
+                // V[n, k, l] = ã_nᵀ Σ_kl ã_n: one product of ã with Σ's blocks side by side, then a dot product with ã.
+                var products = augmented.matmul(factors.Values).view(-1, k, k, d);
+                return (products * augmented.view(-1, 1, 1, d)).sum(dim: 3);
             }
             case LaplaceHessian.Kron:
             {
