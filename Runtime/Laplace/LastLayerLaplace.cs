@@ -153,15 +153,17 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
         switch (Hessian)
         {
             case LaplaceHessian.Full:
-                // Block (k, k) gains Ãᵀ diag(d_k) Ã; the rank-one parts are Bᵀ B with B's rows u_n ⊗ ã_n.
+                // Block (i, j) gains Ãᵀ diag(Λ[:, i, j]) Ã; Λ is symmetric, so each block below the diagonal is a transpose.
                 var blocks = first.view(k, width, k, width);
                 for (long i = 0; i < k; i++)
-                    blocks[i, .., i, ..].add_(a.t().matmul(a * d[.., i].unsqueeze(1)));
-                if (u is not null)
-                {
-                    var b = (u.unsqueeze(2) * a.unsqueeze(1)).reshape(a.shape[0], k * width);
-                    first.add_(b.t().matmul(b), alpha: sign);
-                }
+                    for (long j = i; j < k; j++)
+                    {
+                        var weight = u is null ? (i == j ? d[.., i] : null) : (i == j ? d[.., i] : zeros_like(d[.., i])) + sign * u[.., i] * u[.., j];
+                        if (weight is null) continue;
+                        var block = a.t().matmul(a * weight.unsqueeze(1));
+                        blocks[i, .., j, ..].add_(block);
+                        if (j != i) blocks[j, .., i, ..].add_(block.t());
+                    }
                 break;
             case LaplaceHessian.Kron:
                 first.add_(a.t().matmul(a));
@@ -280,7 +282,7 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
         return OutputCovariance(augmented, factors);
     }
 
-    /// <summary>What the predictive needs, made once per prediction (Full: Σ's blocks; Kron: the eigendecompositions of A and G).</summary>
+    /// <summary>What the predictive needs, made once per prediction (Full: Σ's rows of blocks; Kron: the eigendecompositions of A and G).</summary>
     sealed class Factors(Tensor values, Tensor vectors, Tensor? secondValues = null, Tensor? secondVectors = null) : IDisposable
     {
         public Tensor Values { get; } = values;
@@ -301,13 +303,13 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
         {
             case LaplaceHessian.Full:
             {
-                // Σ's [D+1, D+1] blocks side by side, [D+1, K·K·(D+1)], so that every V_n is one product with ã_n.
+                // Σ's rows of blocks side by side, K × [D+1, K·(D+1)], in float32: the products for V_n need no more.
                 long k = layer.Outputs, d = layer.Inputs + 1;
                 var (values, vectors) = linalg.eigh(first);
                 var sigma = vectors.matmul(diag_embed((values + PriorPrecision).reciprocal())).matmul(vectors.t());
-                var sideBySide = sigma.view(k, d, k, d).permute(1, 0, 2, 3).reshape(d, k * k * d);
+                var rows = sigma.view(k, d, k * d).to(ScalarType.Float32);
                 values.Dispose(); vectors.Dispose(); sigma.Dispose();
-                return new Factors(sideBySide, sideBySide.alias());
+                return new Factors(rows, rows.alias());
             }
             case LaplaceHessian.Kron:
                 var (a, qa) = linalg.eigh(first);
@@ -326,9 +328,12 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
         {
             case LaplaceHessian.Full:
             {
-                // V[n, k, l] = ã_nᵀ Σ_kl ã_n: one product of ã with Σ's blocks side by side, then a dot product with ã.
-                var products = augmented.matmul(factors.Values).view(-1, k, k, d);
-                return (products * augmented.view(-1, 1, 1, d)).sum(dim: 3);
+                // V[n, k, l] = ã_nᵀ Σ_kl ã_n: per k, one product of ã with the row of blocks Σ_k·, then dot products with ã.
+                var single = augmented.to(ScalarType.Float32);
+                var rows = new Tensor[k];
+                for (long i = 0; i < k; i++)
+                    rows[i] = (single.matmul(factors.Values[i]).view(-1, k, d) * single.unsqueeze(1)).sum(dim: 2);
+                return stack(rows, 1).to(ScalarType.Float64);
             }
             case LaplaceHessian.Kron:
             {
