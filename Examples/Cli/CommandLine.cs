@@ -28,7 +28,7 @@ public static class CommandLine
             Bind(command, "train", run, Network(), Method(), Epochs("20"), Data(), Ood(), Samples(), Seed(), Threads(), Out(),
                 TrainSize(), BatchSize(), LearningRate("0.001"), Schedule("cosine; constant for the peer-* rows"));
         Bind(evaluate, "evaluate", run, Model(), Data(), Ood(), Samples(), Seed(), Threads(), Out());
-        Bind(toyRegression, "toy-regression", run, Epochs("1500"), Seed(), Threads(), Out(), BatchSize(), LearningRate("0.01"),
+        Bind(toyRegression, "toy-regression", run, ToyMethod(), Epochs("1500"), Seed(), Threads(), Out(), BatchSize(), LearningRate("0.01"),
             Schedule("constant"));
         root.Subcommands.Add(train);
         root.Subcommands.Add(evaluate);
@@ -106,6 +106,9 @@ public static class CommandLine
     static Option<string> Method() => Choice("--method", "mean-field",
         "mean-field (the best mean-field declaration), mnf (multiplicative normalising flows), laplace-ll, laplace-ll-kron (last-layer Laplace, full or Kronecker-factored), map (baseline), peer-mf, peer-mf-lrt (the peers' setting: Normal(0,1), rho0 = -3; mlp only)",
         "mean-field", "mnf", "laplace-ll", "laplace-ll-kron", "map", "peer-mf", "peer-mf-lrt");
+
+    static Option<string> ToyMethod() => Choice("--method", "mean-field",
+        "mean-field (Bayes by Backprop) or laplace (MAP, then last-layer Laplace with the noise learned)", "mean-field", "laplace");
 
     static Option<string> Model()
     {

@@ -49,7 +49,8 @@ public static class ToyRegressionJob
         using var test = ToData(testX, testY, "toy curve, held out");
 
         TorchSharp.torch.random.manual_seed(options.Seed);
-        using var model = new ToyRegressionNetwork();
+        bool laplace = options.Method == "laplace";
+        using BayesianModule model = laplace ? new ToyRegressionLaplace() : new ToyRegressionNetwork();
         AnsiConsole.MarkupLine($"[bold]Network:[/] {Markup.Escape(model.Summary)}");
         int epochs = options.Epochs ?? 1500;
         var fit = new FitOptions { Epochs = epochs, BatchSize = options.BatchSize, LearningRate = options.LearningRate ?? 1e-2,
@@ -73,9 +74,12 @@ public static class ToyRegressionJob
 
         Directory.CreateDirectory(options.Out);
         string picture = Path.Combine(options.Out, "toy-regression.png");
-        Plots.UncertaintyBand(grid, mean, std, trainX, trainY, "Mean-field BNN on Blundell et al.'s curve (data in [0, 0.5])", picture);
+        Plots.UncertaintyBand(grid, mean, std, trainX, trainY,
+            $"{(laplace ? "Last-layer Laplace" : "Mean-field BNN")} on Blundell et al.'s curve (data in [0, 0.5]; learned noise s = "
+            + $"{model.NoiseStd().item<float>().ToString("F4", CultureInfo.InvariantCulture)})", picture);
         var report = new Dictionary<string, object?>
         {
+            ["method"] = laplace ? "laplace" : "mean-field",
             ["declaration"] = model.Summary,
             ["train_size"] = TrainCount,
             ["epochs"] = epochs,
