@@ -76,6 +76,45 @@ public class LaplaceTests(ITestOutputHelper output)
         return 0;
     });
 
+    /// <summary>
+    /// With the noise learned, the fit maximises the marginal likelihood over s and τ. For Bayesian linear regression at
+    /// the posterior mode of the best (s, τ), the envelope theorem makes that the exact type-II maximum likelihood, which
+    /// MacKay's fixed point finds: γ = Σ λ_i/(λ_i + α), α = γ/‖m_N‖², 1/s² = (N − γ)/‖y − X̃ m_N‖².
+    /// </summary>
+    [Fact]
+    public void WithTheNoiseLearnedTheFitFindsTheEvidenceMaximum() => InDouble(() =>
+    {
+        random.manual_seed(10);
+        var x = randn(N, 3);
+        var y = (x.matmul(tensor(new[] { 1.0, -2.0, 0.5 })) + 0.3 + randn(N) * 0.3).reshape(N, 1);
+        var design = cat(new[] { x, ones(N, 1) }, 1);
+        var gram = design.t().matmul(design);
+        var eigenvalues = linalg.eigvalsh(gram);
+        double alpha = 1, beta = 1;
+        Tensor mN = zeros(4);
+        for (int i = 0; i < 1000; i++)
+        {
+            var precision = gram * beta + eye(4) * alpha;
+            mN = linalg.solve(precision, design.t().matmul(y.squeeze(1))) * beta;
+            double gamma = (eigenvalues * beta / (eigenvalues * beta + alpha)).sum().item<double>();
+            alpha = gamma / mN.square().sum().item<double>();
+            beta = (N - gamma) / (y.squeeze(1) - design.matmul(mN)).square().sum().item<double>();
+        }
+        using var model = new LaplaceLinearRegression();
+        using (no_grad())
+        {
+            LastLayer(model).Weight.copy_(mN.narrow(0, 0, 3).view(1, 3));
+            LastLayer(model).Bias.copy_(mN.narrow(0, 3, 1));
+        }
+        using var data = new LabelledData(x, y, "regression with unknown noise");
+        var laplace = (LastLayerLaplace)model.AfterTraining!;
+        laplace.Fit(model, data, new FitOptions());
+        output.WriteLine($"exact: s {1 / Math.Sqrt(beta):F8}, τ {alpha:F8}; Laplace: s {laplace.NoiseStd:F8}, τ {laplace.PriorPrecision:F8}");
+        Assert.Equal(1 / Math.Sqrt(beta), laplace.NoiseStd!.Value, 7);
+        Assert.Equal(alpha, laplace.PriorPrecision, 6);
+        return 0;
+    });
+
     [Fact]
     public void KronOfOneExampleAndTheDiagonalAgreeWithFull() => InDouble(() =>
     {

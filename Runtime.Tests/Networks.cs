@@ -225,3 +225,12 @@ public partial class SmallFashionLaplace
     [Dense(784, 200, ReLU)] private partial torch.Tensor Hidden(torch.Tensor input);
     [Dense(200, 10)] private partial torch.Tensor Output(torch.Tensor input);
 }
+
+/// <summary>Linear regression with its noise learned, under last-layer (here: only-layer) Laplace.</summary>
+[BayesianNetwork(Likelihood.Gaussian)]
+[Prior(Normal, 0, 1)]
+[Posterior(Laplace, Hessian = Full)]
+public partial class LaplaceLinearRegression
+{
+    [Dense(3, 1)] public partial torch.Tensor Linear(torch.Tensor input);
+}

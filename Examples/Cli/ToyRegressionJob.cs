@@ -40,6 +40,10 @@ public static class ToyRegressionJob
         new(tensor(x.Select(v => (float)v).ToArray(), new long[] { x.Length, 1 }),
             tensor(y.Select(v => (float)v).ToArray(), new long[] { y.Length, 1 }), description);
 
+    /// <summary>The noise the predictive uses: the Laplace fit's, tuned by the marginal likelihood, else the trained one.</summary>
+    static double NoiseStd(BayesianModule model) =>
+        model.AfterTraining is LastLayerLaplace { NoiseStd: { } tuned } ? tuned : model.NoiseStd().item<float>();
+
     public static int Run(Options options)
     {
         var random = new Random((int)options.Seed);
@@ -75,8 +79,8 @@ public static class ToyRegressionJob
         Directory.CreateDirectory(options.Out);
         string picture = Path.Combine(options.Out, "toy-regression.png");
         Plots.UncertaintyBand(grid, mean, std, trainX, trainY,
-            $"{(laplace ? "Last-layer Laplace" : "Mean-field BNN")} on Blundell et al.'s curve (data in [0, 0.5]; learned noise s = "
-            + $"{model.NoiseStd().item<float>().ToString("F4", CultureInfo.InvariantCulture)})", picture);
+            $"{(laplace ? "Last-layer Laplace" : "Mean-field BNN")} on Blundell et al.'s curve (data in [0, 0.5]; noise s = "
+            + $"{NoiseStd(model).ToString("F4", CultureInfo.InvariantCulture)})", picture);
         var report = new Dictionary<string, object?>
         {
             ["method"] = laplace ? "laplace" : "mean-field",
@@ -89,6 +93,7 @@ public static class ToyRegressionJob
             ["nll"] = metrics.Nll,
             ["coverage_95"] = metrics.Coverage95,
             ["learned_noise_std"] = model.NoiseStd().item<float>(),
+            ["laplace_noise_std"] = (model.AfterTraining as LastLayerLaplace)?.NoiseStd,
             ["predictive_std_at_0.25"] = StdNear(0.25),
             ["predictive_std_at_1.0"] = StdNear(1.0),
             ["posterior_samples"] = band.Samples,

@@ -24,7 +24,7 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
 {
     readonly PointDense layer;
     readonly int layerIndex;
-    readonly Tensor fitted, priorPrecision, logLikelihood, count, first, second;
+    readonly Tensor fitted, priorPrecision, logLikelihood, count, first, second, squaredResiduals, noiseStd;
 
     /// <param name="layer">The last layer's parameters (a point estimate under a Normal prior).</param>
     /// <param name="layerIndex">Its index in forward order, as its generated body records it in the trace.</param>
@@ -54,12 +54,16 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
         priorPrecision = full(1, ((NormalPrior)layer.Prior).Precision, ScalarType.Float64, device);
         logLikelihood = zeros(1, ScalarType.Float64, device);
         count = zeros(1, ScalarType.Float64, device);
+        squaredResiduals = zeros(1, ScalarType.Float64, device);
+        noiseStd = zeros(1, ScalarType.Float64, device);
         register_buffer("curvature", first);
         register_buffer("curvature_second_factor", second);
         register_buffer("fitted", fitted);
         register_buffer("prior_precision", priorPrecision);
         register_buffer("log_likelihood", logLikelihood);
         register_buffer("count", count);
+        register_buffer("squared_residuals", squaredResiduals);
+        register_buffer("noise_std", noiseStd);
     }
 
     public LaplaceHessian Hessian { get; }
@@ -94,7 +98,7 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
         try
         {
             using var noGrad = no_grad();
-            foreach (var buffer in new[] { first, second, logLikelihood, count }) buffer.zero_();
+            foreach (var buffer in new[] { first, second, logLikelihood, count, squaredResiduals, noiseStd }) buffer.zero_();
             long n = data.Count;
             const int BatchSize = 1000;
             for (long start = 0; start < n; start += BatchSize)
@@ -105,13 +109,19 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
                 var targets = data.Targets.narrow(0, start, size).to(first.device);
                 var output = model.forward(inputs);
                 logLikelihood.add_(model.LogLikelihood(output, targets).sum().to(ScalarType.Float64));
+                if (model.Likelihood == Likelihood.Gaussian)
+                    squaredResiduals.add_((output.to(ScalarType.Float64) - targets.view(output.shape).to(ScalarType.Float64)).square().sum());
                 var augmented = Augmented(trace.Input(layerIndex));
                 Accumulate(augmented, OutputCurvature(model, trace.PreActivation(layerIndex).to(ScalarType.Float64), targets));
                 trace.Clear();
             }
             count.fill_(n);
             fitted.fill_(1);
-            TunePriorPrecision();
+            // A learned noise level (a parameter, so its tensor records gradients) is tuned with τ; a declared one is kept.
+            bool learnedNoise;
+            using (enable_grad()) learnedNoise = model.Likelihood == Likelihood.Gaussian && model.NoiseStd().requires_grad;
+            if (learnedNoise && Curvature == LaplaceCurvature.Ggn) TuneNoiseAndPriorPrecision(ModelNoiseStd(model), n * model.OutputSize);
+            else TunePriorPrecision();
             FitSeconds = clock.Elapsed.TotalSeconds;
         }
         finally
@@ -140,7 +150,7 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
                 ? (p, p, -1.0)
                 : (zeros_like(p), p - nn.functional.one_hot(targets, k).to(ScalarType.Float64), 1.0);
         }
-        double precision = 1 / Math.Pow(model.NoiseStd().item<float>(), 2);
+        double precision = 1 / Math.Pow(ModelNoiseStd(model), 2);
         return Curvature == LaplaceCurvature.Ggn
             ? (full_like(f, precision), null, 0.0)
             : (zeros_like(f), (f - targets.view(f.shape).to(ScalarType.Float64)) * precision, 1.0);
@@ -231,24 +241,76 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
     public double LogMarginalLikelihoodSlope(double tau)
     {
         using var eigenvalues = CurvatureEigenvalues();
-        return 0.5 * ParameterCount - 0.5 * tau * SquaredDistanceFromPriorMean() - 0.5 * (tau / (eigenvalues + tau)).sum().item<double>();
+        return SlopeInLogTau(tau, eigenvalues);
+    }
+
+    double SlopeInLogTau(double tau, Tensor eigenvalues) =>
+        0.5 * ParameterCount - 0.5 * tau * SquaredDistanceFromPriorMean() - 0.5 * (tau / (eigenvalues + tau)).sum().item<double>();
+
+    /// <summary>Sets τ to the maximiser of the marginal likelihood, the root of its slope in log τ.</summary>
+    public void TunePriorPrecision()
+    {
+        using var eigenvalues = CurvatureEigenvalues();
+        priorPrecision.fill_(RootOfSlope(tau => SlopeInLogTau(tau, eigenvalues)));
     }
 
     /// <summary>
-    /// Sets τ to the maximiser of the marginal likelihood: the root of its slope in log τ, found by bisection over
-    /// log τ ∈ [−20, 20] (the slope is monotone, so this is exact to the last halving).
+    /// The root of a slope that decreases in log x, by bisection over log x ∈ [−20, 20] (exact to the last halving):
+    /// x itself, or log x when <paramref name="logarithm"/> (the slope then takes log x).
     /// </summary>
-    public void TunePriorPrecision()
+    static double RootOfSlope(Func<double, double> slope, bool logarithm = false)
     {
+        double At(double logX) => slope(logarithm ? logX : Math.Exp(logX));
         double low = -20, high = 20;
-        if (LogMarginalLikelihoodSlope(Math.Exp(high)) > 0) low = high;
-        else if (LogMarginalLikelihoodSlope(Math.Exp(low)) < 0) high = low;
+        if (At(high) > 0) low = high;
+        else if (At(low) < 0) high = low;
         for (int i = 0; i < 100 && high - low > 1e-12; i++)
         {
             double middle = 0.5 * (low + high);
-            if (LogMarginalLikelihoodSlope(Math.Exp(middle)) > 0) low = middle; else high = middle;
+            if (At(middle) > 0) low = middle; else high = middle;
         }
-        priorPrecision.fill_(Math.Exp(0.5 * (low + high)));
+        double root = 0.5 * (low + high);
+        return logarithm ? root : Math.Exp(root);
+    }
+
+    static double ModelNoiseStd(BayesianModule model)
+    {
+        using var noGrad = no_grad();
+        return model.NoiseStd().to(ScalarType.Float64).item<double>();
+    }
+
+    /// <summary>The noise level the marginal likelihood chose for a regression network that learns it; null otherwise.</summary>
+    public double? NoiseStd => noiseStd.item<double>() > 0 ? noiseStd.item<double>() : null;
+
+    /// <summary>
+    /// For a Gaussian likelihood whose noise s is learned: maximises the marginal likelihood over s and τ together, by
+    /// turns (each a bisection on a monotone slope), then keeps s. With the GGN, H = H_fit · s_fit²/s², and
+    /// log p(D | θ) = −M log s − R/(2s²) − (M/2) log 2π (M targets, R the squared residuals), so the slope in log s is
+    /// −M + R/s² + Σ cλ_i/(cλ_i + τ), c = s_fit²/s², decreasing in s. The curvature and the log likelihood are rescaled
+    /// to the chosen s, so everything after sees one consistent fit.
+    /// </summary>
+    void TuneNoiseAndPriorPrecision(double fittedStd, long targets)
+    {
+        using var eigenvalues = CurvatureEigenvalues(); // at s_fit
+        double residuals = squaredResiduals.item<double>(), s = fittedStd;
+        for (int round = 0; round < 50; round++)
+        {
+            double scale = fittedStd * fittedStd / (s * s);
+            using (var scaled = eigenvalues * scale) priorPrecision.fill_(RootOfSlope(tau => SlopeInLogTau(tau, scaled)));
+            double tau = PriorPrecision;
+            double previous = s;
+            s = Math.Exp(RootOfSlope(logS =>
+            {
+                double candidate = Math.Exp(logS), c = fittedStd * fittedStd / (candidate * candidate);
+                using var scaled = eigenvalues * c;
+                return -targets + residuals / (candidate * candidate) + (scaled / (scaled + tau)).sum().item<double>();
+            }, logarithm: true));
+            if (Math.Abs(Math.Log(s / previous)) < 1e-10) break;
+        }
+        double factor = fittedStd * fittedStd / (s * s);
+        if (Hessian == LaplaceHessian.Kron) second.mul_(factor); else first.mul_(factor);
+        noiseStd.fill_(s);
+        logLikelihood.fill_(-targets * Math.Log(s) - residuals / (2 * s * s) - 0.5 * targets * Math.Log(2 * Math.PI));
     }
 
     /// <summary>The posterior covariance (H + τ I)⁻¹ over θ = [W | b] row by row, [P, P] in float64 (small layers: it is dense).</summary>
@@ -384,7 +446,7 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
                 else
                 {
                     first.Add(output.MoveToOuterDisposeScope());
-                    second.Add((covariance.diagonal(0, 1, 2) + Math.Pow(model.NoiseStd().item<float>(), 2)).to(output.dtype).MoveToOuterDisposeScope());
+                    second.Add((covariance.diagonal(0, 1, 2) + Math.Pow(NoiseStd ?? ModelNoiseStd(model), 2)).to(output.dtype).MoveToOuterDisposeScope());
                 }
             }
             return categorical
