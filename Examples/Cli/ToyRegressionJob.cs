@@ -41,7 +41,7 @@ public static class ToyRegressionJob
             tensor(y.Select(v => (float)v).ToArray(), new long[] { y.Length, 1 }), description);
 
     /// <summary>The noise the predictive uses: the Laplace fit's, tuned by the marginal likelihood, else the trained one.</summary>
-    static double NoiseStd(BayesianModule model) =>
+    static double PredictiveNoiseStd(BayesianModule model) =>
         model.AfterTraining is LastLayerLaplace { NoiseStd: { } tuned } ? tuned : model.NoiseStd().item<float>();
 
     public static int Run(Options options)
@@ -80,7 +80,7 @@ public static class ToyRegressionJob
         string picture = Path.Combine(options.Out, "toy-regression.png");
         Plots.UncertaintyBand(grid, mean, std, trainX, trainY,
             $"{(laplace ? "Last-layer Laplace" : "Mean-field BNN")} on Blundell et al.'s curve (data in [0, 0.5]; noise s = "
-            + $"{NoiseStd(model).ToString("F4", CultureInfo.InvariantCulture)})", picture);
+            + $"{PredictiveNoiseStd(model).ToString("F4", CultureInfo.InvariantCulture)})", picture);
         var report = new Dictionary<string, object?>
         {
             ["method"] = laplace ? "laplace" : "mean-field",
