@@ -21,6 +21,7 @@ public class DeviceTests
         {
             d => new TinyConvClassifier(d), d => new TinySampledConvClassifier(d), d => new TinyConvMap(d), d => new TinyResidual(d),
             d => new TinyClassifier(d), d => new TinyMapClassifier(d), d => new LinearRegression(d), d => new HeteroscedasticRegression(d),
+            d => new TinyMnfClassifier(d), d => new TinyMnfConvClassifier(d), d => new TinyLaplaceClassifier(d), d => new LaplaceLinearRegression(d),
         })
         {
             using var model = create(meta);
@@ -48,6 +49,7 @@ public class DeviceTests
         {
             () => new TinyConvClassifier(), () => new TinySampledConvClassifier(), () => new TinyConvMap(),
             () => new TinyClassifier(), () => new TinyMixtureClassifier(), () => new TinyMapMixtureClassifier(),
+            () => new TinyMnfClassifier(), () => new TinyMnfConvClassifier(), () => new TinyLaplaceClassifier(),
         })
         {
             random.manual_seed(8);

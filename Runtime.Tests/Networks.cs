@@ -234,3 +234,13 @@ public partial class LaplaceLinearRegression
 {
     [Dense(3, 1)] public partial torch.Tensor Linear(torch.Tensor input);
 }
+
+/// <summary>A tiny classifier under last-layer Laplace with the Kronecker-factored default.</summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(Laplace)]
+public partial class TinyLaplaceClassifier
+{
+    [Dense(4, 8, Tanh)] private partial torch.Tensor Hidden(torch.Tensor input);
+    [Dense(8, 3)] private partial torch.Tensor Output(torch.Tensor input);
+}
