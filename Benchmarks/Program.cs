@@ -127,6 +127,7 @@ if (mnf)
             StepProfile.Print($"{network} {method}, NLL only", (x, y) => model.NegativeLogLikelihood(x, y), model);
             StepProfile.Print($"{network} {method} as the trainer runs it", (x, y) => model.NegativeLogLikelihood(x, y), model,
                 afterBackward: () => { foreach (var layer in model.Layers) layer.AddComplexityGradient(1.0 / train.Count); });
+            StepProfile.Print($"{network} {method}, the loss differentiated whole", (x, y) => model.Loss(x, y, train.Count).Loss, model);
         }
     foreach (var network in new[] { "mlp", "lenet5" })
     {
