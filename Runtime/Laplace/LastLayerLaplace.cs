@@ -18,7 +18,7 @@ namespace BnnDsl;
 /// Parameters are ordered as W̃ = [W | b] row by row (index k·(D+1) + d, the bias as a constant-1 input), so the
 /// curvature of one example is Λ ⊗ ã ãᵀ, Λ the likelihood's Hessian in f (GGN) or g gᵀ (empirical Fisher). Full keeps
 /// Σ_n Λ_n ⊗ ã_n ã_nᵀ; Kron keeps A = Σ ã ãᵀ and G = Σ Λ and uses G ⊗ A / N; Diagonal keeps Σ_n diag(Λ_n) ã_n².
-/// Everything is accumulated and solved in float64.
+/// Each batch's products run in the network's dtype; they are summed and solved in float64.
 /// </remarks>
 public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMethod
 {
@@ -111,7 +111,9 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
                 logLikelihood.add_(model.LogLikelihood(output, targets).sum().to(ScalarType.Float64));
                 if (model.Likelihood == Likelihood.Gaussian)
                     squaredResiduals.add_((output.to(ScalarType.Float64) - targets.view(output.shape).to(ScalarType.Float64)).square().sum());
-                var augmented = Augmented(trace.Input(layerIndex));
+                // The products run in the network's dtype (float32: twice float64's speed) and sum into float64 buffers.
+                var input = trace.Input(layerIndex);
+                var augmented = Augmented(input, input.dtype);
                 Accumulate(augmented, OutputCurvature(model, trace.PreActivation(layerIndex).to(ScalarType.Float64), targets));
                 trace.Clear();
             }
@@ -132,8 +134,8 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
     }
 
     /// <summary>[a, 1] in float64: the bias as a constant-1 input.</summary>
-    static Tensor Augmented(Tensor input) =>
-        cat(new[] { input.flatten(1).to(ScalarType.Float64), ones(input.shape[0], 1, ScalarType.Float64, input.device) }, 1);
+    static Tensor Augmented(Tensor input, ScalarType dtype = ScalarType.Float64) =>
+        cat(new[] { input.flatten(1).to(dtype), ones(input.shape[0], 1, dtype, input.device) }, 1);
 
     /// <summary>
     /// Λ_n = diag(d_n) + sign · u_n u_nᵀ, the likelihood's Hessian in f (GGN: softmax d = p, u = p, sign −1; Gaussian
@@ -170,19 +172,19 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
                     {
                         var weight = u is null ? (i == j ? d[.., i] : null) : (i == j ? d[.., i] : zeros_like(d[.., i])) + sign * u[.., i] * u[.., j];
                         if (weight is null) continue;
-                        var block = a.t().matmul(a * weight.unsqueeze(1));
+                        var block = a.t().matmul(a * weight.to(a.dtype).unsqueeze(1)).to(ScalarType.Float64);
                         blocks[i, .., j, ..].add_(block);
                         if (j != i) blocks[j, .., i, ..].add_(block.t());
                     }
                 break;
             case LaplaceHessian.Kron:
-                first.add_(a.t().matmul(a));
+                first.add_(a.t().matmul(a).to(ScalarType.Float64));
                 second.add_(diag(d.sum(dim: 0)));
                 if (u is not null) second.add_(u.t().matmul(u), alpha: sign);
                 break;
             case LaplaceHessian.Diagonal:
                 var diagonal = u is null ? d : d + sign * u.square();
-                first.add_(diagonal.t().matmul(a.square()));
+                first.add_(diagonal.to(a.dtype).t().matmul(a.square()).to(ScalarType.Float64));
                 break;
         }
     }
@@ -367,10 +369,8 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
             {
                 // Σ's rows of blocks side by side, K × [D+1, K·(D+1)], in float32: the products for V_n need no more.
                 long k = layer.Outputs, d = layer.Inputs + 1;
-                var (values, vectors) = linalg.eigh(first);
-                var sigma = vectors.matmul(diag_embed((values + PriorPrecision).reciprocal())).matmul(vectors.t());
+                using var sigma = linalg.inv(first + eye(first.shape[0], dtype: first.dtype, device: first.device) * PriorPrecision);
                 var rows = sigma.view(k, d, k * d).to(ScalarType.Float32);
-                values.Dispose(); vectors.Dispose(); sigma.Dispose();
                 return new Factors(rows, rows.alias());
             }
             case LaplaceHessian.Kron:
