@@ -142,6 +142,7 @@ public abstract class MnfLayer : nn.Module, IBayesianLayer
         return (weightVariance.sum() + squares) * (0.5 * prior.Precision) - WeightLogVariance.sum() * 0.5
             + (Math.Log(prior.Std) - 0.5) * WeightMu.numel();
     }
+
     /// <summary>
     /// KL(N(mean, e^logVariance) ‖ N(m0, s0²)) summed, in closed form: log(s0/σ) + (σ² + (mean − m0)²)/(2 s0²) − ½ per
     /// weight. With z fixed this is the mean-field layer's KL at means z ⊙ μ.
