@@ -90,12 +90,7 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
     {
         if (model.Heteroscedastic) throw new NotSupportedException("Laplace does not support a heteroscedastic likelihood yet.");
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var previousMode = model.Mode;
-        var previousTrace = model.Trace;
-        var trace = new LayerTrace();
-        model.Mode = SampleMode.Mean;
-        model.Trace = trace;
-        try
+        Traced(model, trace =>
         {
             using var noGrad = no_grad();
             foreach (var buffer in new[] { first, second, logLikelihood, count, squaredResiduals, noiseStd }) buffer.zero_();
@@ -124,13 +119,19 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
             using (enable_grad()) learnedNoise = model.Likelihood == Likelihood.Gaussian && model.NoiseStd().requires_grad;
             if (learnedNoise && Curvature == LaplaceCurvature.Ggn) TuneNoiseAndPriorPrecision(ModelNoiseStd(model), n * model.OutputSize);
             else TunePriorPrecision();
-            FitSeconds = clock.Elapsed.TotalSeconds;
-        }
-        finally
-        {
-            model.Mode = previousMode;
-            model.Trace = previousTrace;
-        }
+            return true;
+        });
+        FitSeconds = clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Runs <paramref name="body"/> with the network at its posterior mean and every layer traced, then restores both.</summary>
+    static T Traced<T>(BayesianModule model, Func<LayerTrace, T> body)
+    {
+        var (previousMode, previousTrace) = (model.Mode, model.Trace);
+        var trace = new LayerTrace();
+        (model.Mode, model.Trace) = (SampleMode.Mean, trace);
+        try { return body(trace); }
+        finally { (model.Mode, model.Trace) = (previousMode, previousTrace); }
     }
 
     /// <summary>[a, 1] in float64: the bias as a constant-1 input.</summary>
@@ -323,14 +324,13 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
         switch (Hessian)
         {
             case LaplaceHessian.Full:
-                var (values, vectors) = linalg.eigh(first);
-                return vectors.matmul(diag_embed((values + tau).reciprocal())).matmul(vectors.t());
+                return linalg.inv(first + eye(first.shape[0], dtype: first.dtype, device: first.device) * tau);
             case LaplaceHessian.Kron:
-                var (a, qa) = linalg.eigh(first);
-                var (g, qg) = linalg.eigh(second);
-                var q = kron(qg, qa);
-                var inverse = (g.unsqueeze(1) * a.unsqueeze(0) / count + tau).reciprocal().flatten();
-                return q.matmul(diag_embed(inverse)).matmul(q.t());
+                using (var factors = Decompose())
+                {
+                    var q = kron(factors.SecondVectors!, factors.Vectors);
+                    return q.matmul(diag_embed(KronInverseEigenvalues(factors).flatten())).matmul(q.t());
+                }
             default:
                 return diag_embed((first.flatten() + tau).reciprocal());
         }
@@ -369,7 +369,7 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
             {
                 // Σ's rows of blocks side by side, K × [D+1, K·(D+1)], in float32: the products for V_n need no more.
                 long k = layer.Outputs, d = layer.Inputs + 1;
-                using var sigma = linalg.inv(first + eye(first.shape[0], dtype: first.dtype, device: first.device) * PriorPrecision);
+                using var sigma = Covariance();
                 var rows = sigma.view(k, d, k * d).to(ScalarType.Float32);
                 return new Factors(rows, rows.alias());
             }
@@ -381,6 +381,10 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
                 return new Factors(first.alias(), first.alias());
         }
     }
+
+    /// <summary>1/(λ_g λ_a / N + τ) [K, D+1]: the posterior covariance's eigenvalues in the basis Q_G ⊗ Q_A.</summary>
+    Tensor KronInverseEigenvalues(Factors factors) =>
+        (factors.SecondValues!.unsqueeze(1) * factors.Values.unsqueeze(0) / count + PriorPrecision).reciprocal();
 
     Tensor OutputCovariance(Tensor augmented, Factors factors)
     {
@@ -399,8 +403,7 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
             }
             case LaplaceHessian.Kron:
             {
-                var inverse = (factors.SecondValues!.unsqueeze(1) * factors.Values.unsqueeze(0) / count + tau).reciprocal(); // [K, D+1]
-                var scale = augmented.matmul(factors.Vectors).square().matmul(inverse.t()); // [n, K]
+                var scale = augmented.matmul(factors.Vectors).square().matmul(KronInverseEigenvalues(factors).t()); // [n, K]
                 return einsum("ki,ni,li->nkl", factors.SecondVectors!, scale, factors.SecondVectors!);
             }
             default:
@@ -416,12 +419,7 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
     public Predictive Predict(BayesianModule model, Tensor inputs, int samples, int batchSize)
     {
         RequireFit();
-        var previousMode = model.Mode;
-        var previousTrace = model.Trace;
-        var trace = new LayerTrace();
-        model.Mode = SampleMode.Mean;
-        model.Trace = trace;
-        try
+        return Traced(model, trace =>
         {
             using var noGrad = no_grad();
             using var factors = Decompose();
@@ -452,12 +450,7 @@ public sealed class LastLayerLaplace : nn.Module, IPosteriorFit, IPredictiveMeth
             return categorical
                 ? Predictive.Categorical(cat(first.ToArray(), 0), Link == LaplaceLink.Probit ? 1 : samples)
                 : Predictive.Gaussian(cat(first.ToArray(), 0), cat(second.ToArray(), 0), 1);
-        }
-        finally
-        {
-            model.Mode = previousMode;
-            model.Trace = previousTrace;
-        }
+        });
     }
 
     /// <summary>
