@@ -367,10 +367,7 @@ public static class NetworkValidator
             problems.Add(new(Descriptors.NotFinite, site.AtNamed("InitialLogVariance"), "InitialLogVariance", owner, Format(posterior.InitialLogVariance)));
     }
 
-    /// <summary>
-    /// Every MNF layer's prior, and the prior of the layer Laplace approximates, must be Normal: reported at the layer's own
-    /// prior, else once at the network's.
-    /// </summary>
+    /// <summary>Every MNF layer's prior, and the prior of the layer Laplace approximates, must be Normal.</summary>
     static void CheckNormalPriors(NetworkModel network, List<Problem> problems)
     {
         if (!network.Posterior.Readable) return;
@@ -387,14 +384,8 @@ public static class NetworkValidator
                 : null;
             if (why is null || !prior.Readable || prior.Family == PriorFamily.Normal || !Enum.IsDefined(typeof(PriorFamily), prior.Family)) continue;
             var method = posterior.Method == PosteriorMethod.MNF ? "MNF" : "Laplace";
-            if (layer.Prior is not null)
-                problems.Add(new(Descriptors.NormalPriorNeeded, new Site(SiteKind.LayerPrior, i, 0), layer.Name, method, why, prior.Family.ToString()));
-            else if (!networkPriorReported)
-            {
-                networkPriorReported = true;
-                problems.Add(new(Descriptors.NormalPriorNeeded, network.HasPriorAttribute ? new Site(SiteKind.NetworkPrior, -1, 0) : new Site(SiteKind.LayerPosterior, i, 0),
-                    layer.Name, method, why, prior.Family.ToString()));
-            }
+            ReportAtPrior(network, i, ref networkPriorReported,
+                site => new(Descriptors.NormalPriorNeeded, site, layer.Name, method, why, prior.Family.ToString()), problems);
         }
     }
 
@@ -463,13 +454,21 @@ public static class NetworkValidator
             var posterior = network.PosteriorOf(layer);
             if (!network.Posterior.Readable || !posterior.Readable || posterior.Method != PosteriorMethod.MeanField
                 || prior.Family != PriorFamily.ScaleMixture || !prior.Readable) continue;
-            if (layer.Prior is not null)
-                problems.Add(new(Descriptors.MonteCarloKl, new Site(SiteKind.LayerPrior, i, 0), "mean-field", "scale-mixture"));
-            else if (network.HasPriorAttribute && !networkPriorNoted)
-            {
-                networkPriorNoted = true;
-                problems.Add(new(Descriptors.MonteCarloKl, new Site(SiteKind.NetworkPrior, -1, 0), "mean-field", "scale-mixture"));
-            }
+            ReportAtPrior(network, i, ref networkPriorNoted, site => new(Descriptors.MonteCarloKl, site, "mean-field", "scale-mixture"), problems);
+        }
+    }
+
+    /// <summary>
+    /// A problem with the prior layer <paramref name="index"/> uses: at the layer's own [Prior], else once for all the layers
+    /// that inherit it, at the network's. (A layer that inherits from a network without [Prior] has the default Normal.)
+    /// </summary>
+    static void ReportAtPrior(NetworkModel network, int index, ref bool networkReported, Func<Site, Problem> problem, List<Problem> problems)
+    {
+        if (network.Layers[index].Prior is not null) problems.Add(problem(new Site(SiteKind.LayerPrior, index, 0)));
+        else if (network.HasPriorAttribute && !networkReported)
+        {
+            networkReported = true;
+            problems.Add(problem(new Site(SiteKind.NetworkPrior, -1, 0)));
         }
     }
 
