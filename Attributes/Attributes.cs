@@ -96,13 +96,19 @@ namespace BnnDsl
         /// <summary>MNF only: where each weight's log-variance log σ² starts. Default −9, as the paper.</summary>
         public double InitialLogVariance { get; set; } = -9.0;
 
-        /// <summary>Laplace only: how the last layer's curvature is stored: <c>Kron</c> (default), <c>Diagonal</c> or <c>Full</c>.</summary>
+        /// <summary>Laplace only: how the curvature is stored: <c>Kron</c> (default), <c>Diagonal</c> or <c>Full</c>.</summary>
         public LaplaceHessian Hessian { get; set; }
+
+        /// <summary>Laplace only: the weights covered, <c>LastLayer</c> (default) or <c>All</c>.</summary>
+        public LaplaceSubset Subset { get; set; }
+
+        /// <summary>Laplace only: the marginal likelihood tunes one prior precision (<c>Scalar</c>, default) or one <c>PerLayer</c>.</summary>
+        public LaplacePriorPrecision PriorPrecision { get; set; }
 
         /// <summary>Laplace only: <c>Ggn</c> (default, the generalised Gauss–Newton) or <c>EmpiricalFisher</c>.</summary>
         public LaplaceCurvature Curvature { get; set; }
 
-        /// <summary>Laplace only: the predictive's link, <c>Probit</c> (default) or <c>MonteCarlo</c> over the linearised outputs.</summary>
+        /// <summary>Laplace only: the predictive, <c>Probit</c> (default) or <c>MonteCarlo</c> over the linearised outputs, or <c>Sampling</c> the weights.</summary>
         public LaplaceLink Link { get; set; }
 
         /// <summary>

@@ -39,20 +39,38 @@ namespace BnnDsl
         MNF = 2,
         /// <summary>
         /// The Laplace approximation (MacKay 1992; Daxberger et al. 2021): trained as MAP, then a Gaussian around the
-        /// mode whose precision is the last layer's curvature plus the prior's, fitted once after training.
+        /// mode whose precision is the curvature of the last layer (or all weights) plus the prior's, fitted once after training.
         /// </summary>
         Laplace = 3,
     }
 
-    /// <summary>How a <c>Laplace</c> posterior stores the curvature of its last layer.</summary>
+    /// <summary>How a <c>Laplace</c> posterior stores the curvature of the weights it covers.</summary>
     public enum LaplaceHessian
     {
         /// <summary>Kronecker-factored (KFAC): A ⊗ G, the input and output-curvature factors; exact for one output.</summary>
         Kron = 0,
         /// <summary>The diagonal only: one precision per weight.</summary>
         Diagonal = 1,
-        /// <summary>The full matrix over the last layer's weights and biases: exact, quadratic in their number.</summary>
+        /// <summary>The full matrix over the covered weights and biases: exact, quadratic in their number (the last layer, small nets).</summary>
         Full = 2,
+    }
+
+    /// <summary>Which weights a <c>Laplace</c> posterior covers; the rest stay at their MAP values.</summary>
+    public enum LaplaceSubset
+    {
+        /// <summary>The last layer's weights and bias (the default, as laplace-torch recommends): cheap, no backward pass.</summary>
+        LastLayer = 0,
+        /// <summary>Every layer's weights and biases, each layer a block of the curvature.</summary>
+        All = 1,
+    }
+
+    /// <summary>How many prior precisions a <c>Laplace</c> posterior tunes by the marginal likelihood.</summary>
+    public enum LaplacePriorPrecision
+    {
+        /// <summary>One for all the covered weights (the default).</summary>
+        Scalar = 0,
+        /// <summary>One per layer (needs a block-diagonal Hessian, Kron or Diagonal, when several layers are covered).</summary>
+        PerLayer = 1,
     }
 
     /// <summary>Which curvature a <c>Laplace</c> posterior uses for the likelihood.</summary>
@@ -71,6 +89,8 @@ namespace BnnDsl
         Probit = 0,
         /// <summary>Monte Carlo over the outputs' Gaussian (the posterior samples of <c>Predict</c>).</summary>
         MonteCarlo = 1,
+        /// <summary>Sampling the weights from the Gaussian posterior and running the network (no linearisation).</summary>
+        Sampling = 2,
     }
 
     /// <summary>The kind of normalising flow an <c>MNF</c> posterior transforms its noise with.</summary>

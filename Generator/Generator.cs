@@ -34,6 +34,8 @@ public sealed class BayesianNetworkGenerator : IIncrementalGenerator
         "global using static global::BnnDsl.Activation;\n" +
         "global using static global::BnnDsl.FlowKind;\n" +
         "global using static global::BnnDsl.LaplaceHessian;\n" +
+        "global using static global::BnnDsl.LaplaceSubset;\n" +
+        "global using static global::BnnDsl.LaplacePriorPrecision;\n" +
         "global using static global::BnnDsl.LaplaceCurvature;\n" +
         "global using static global::BnnDsl.LaplaceLink;\n";
 

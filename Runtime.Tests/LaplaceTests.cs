@@ -57,7 +57,7 @@ public class LaplaceTests(ITestOutputHelper output)
         using (model)
         using (data)
         {
-            using var laplace = new LastLayerLaplace(LastLayer(model), 0, hessian);
+            using var laplace = LaplaceApproximation.OfLastLayer(LastLayer(model), 0, hessian);
             laplace.Fit(model, data, new FitOptions());
             double atDeclaredPrior = laplace.LogMarginalLikelihood(1 / (PriorStd * PriorStd));
             output.WriteLine($"{hessian}: log evidence {logEvidence:F10}, Laplace at τ = 1 {atDeclaredPrior:F10}, tuned τ {laplace.PriorPrecision:F4}");
@@ -107,7 +107,7 @@ public class LaplaceTests(ITestOutputHelper output)
             LastLayer(model).Bias.copy_(mN.narrow(0, 3, 1));
         }
         using var data = new LabelledData(x, y, "regression with unknown noise");
-        var laplace = (LastLayerLaplace)model.AfterTraining!;
+        var laplace = (LaplaceApproximation)model.AfterTraining!;
         laplace.Fit(model, data, new FitOptions());
         output.WriteLine($"exact: s {1 / Math.Sqrt(beta):F8}, τ {alpha:F8}; Laplace: s {laplace.NoiseStd:F8}, τ {laplace.PriorPrecision:F8}");
         Assert.Equal(1 / Math.Sqrt(beta), laplace.NoiseStd!.Value, 7);
@@ -124,9 +124,9 @@ public class LaplaceTests(ITestOutputHelper output)
         var y = tensor(new long[] { 0, 1, 2, 1, 0, 2, 2 });
         using var all = new LabelledData(x, y, "seven");
         using var one = new LabelledData(x.narrow(0, 0, 1), y.narrow(0, 0, 1), "one");
-        LastLayerLaplace Fit(LaplaceHessian hessian, LabelledData data)
+        LaplaceApproximation Fit(LaplaceHessian hessian, LabelledData data)
         {
-            var laplace = new LastLayerLaplace(LastLayer(model), 1, hessian);
+            var laplace = LaplaceApproximation.OfLastLayer(LastLayer(model), 1, hessian);
             laplace.Fit(model, data, new FitOptions());
             return laplace;
         }
@@ -152,7 +152,7 @@ public class LaplaceTests(ITestOutputHelper output)
         var y = randint(0, 3, new long[] { 40 });
         using var data = new LabelledData(x, y, "logistic");
         Trainer.Fit(model, data, new FitOptions { Epochs = 200, BatchSize = 40, LearningRate = 0.05, Seed = 5 });
-        using var laplace = new LastLayerLaplace(LastLayer(model), 1, LaplaceHessian.Full);
+        using var laplace = LaplaceApproximation.OfLastLayer(LastLayer(model), 1, LaplaceHessian.Full);
         laplace.Fit(model, data, new FitOptions());
 
         var layer = LastLayer(model);
@@ -184,7 +184,7 @@ public class LaplaceTests(ITestOutputHelper output)
         random.manual_seed(6);
         using var model = new TinyMapClassifier();
         using var data = new LabelledData(randn(30, 4), randint(0, 3, new long[] { 30 }), "random");
-        using var laplace = new LastLayerLaplace(LastLayer(model), 1, LaplaceHessian.Kron);
+        using var laplace = LaplaceApproximation.OfLastLayer(LastLayer(model), 1, LaplaceHessian.Kron);
         laplace.Fit(model, data, new FitOptions());
         foreach (double tau in new[] { 0.1, 1.0, 10.0 })
         {
@@ -210,7 +210,7 @@ public class LaplaceTests(ITestOutputHelper output)
         using var model = new TinyMapClassifier();
         var x = randn(20, 4);
         using var data = new LabelledData(x, randint(0, 3, new long[] { 20 }), "few");
-        using var laplace = new LastLayerLaplace(LastLayer(model), 1, hessian, link: LaplaceLink.MonteCarlo);
+        using var laplace = LaplaceApproximation.OfLastLayer(LastLayer(model), 1, hessian, link: LaplaceLink.MonteCarlo);
         laplace.Fit(model, data, new FitOptions());
         const int Samples = 20000;
         random.manual_seed(8);
@@ -236,7 +236,7 @@ public class LaplaceTests(ITestOutputHelper output)
         // Two estimates of 20,000 draws each: a probability's standard error is at most 0.5/√20000 = 0.0035 per estimate.
         Assert.True(difference < 4 * Math.Sqrt(2) * 0.0035, $"{hessian}: {difference}");
 
-        using var probit = new LastLayerLaplace(LastLayer(model), 1, hessian);
+        using var probit = LaplaceApproximation.OfLastLayer(LastLayer(model), 1, hessian);
         probit.Fit(model, data, new FitOptions());
         using var approximate = probit.Predict(model, x.narrow(0, 0, 5), 1, 100);
         Assert.True((approximate.Probabilities - sampled).abs().max().item<double>() < 0.05);
@@ -251,14 +251,14 @@ public class LaplaceTests(ITestOutputHelper output)
         {
             random.manual_seed(9);
             using var model = new TinyMapClassifier();
-            using var laplace = new LastLayerLaplace(LastLayer(model), 1, LaplaceHessian.Kron);
+            using var laplace = LaplaceApproximation.OfLastLayer(LastLayer(model), 1, LaplaceHessian.Kron);
             model.register_module("Laplace", laplace);
             using var data = new LabelledData(randn(30, 4), randint(0, 3, new long[] { 30 }), "random");
             laplace.Fit(model, data, new FitOptions());
             string path = Path.Combine(directory, "model.bin");
             model.Save(path);
             using var restoredModel = new TinyMapClassifier();
-            using var restored = new LastLayerLaplace(LastLayer(restoredModel), 1, LaplaceHessian.Kron);
+            using var restored = LaplaceApproximation.OfLastLayer(LastLayer(restoredModel), 1, LaplaceHessian.Kron);
             restoredModel.register_module("Laplace", restored);
             Assert.False(restored.IsFitted);
             restoredModel.Load(path);

@@ -244,3 +244,15 @@ public partial class TinyLaplaceClassifier
     [Dense(4, 8, Tanh)] private partial torch.Tensor Hidden(torch.Tensor input);
     [Dense(8, 3)] private partial torch.Tensor Output(torch.Tensor input);
 }
+
+/// <summary>A small convolutional net under all-weights Laplace: a convolution's curvature comes from its unfolded inputs.</summary>
+[BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 8, 8 })]
+[Prior(Normal, 0, 1)]
+[Posterior(Laplace, Subset = All)]
+public partial class TinyConvLaplace
+{
+    [Conv2d(1, 3, 3, ReLU)] private partial torch.Tensor Conv(torch.Tensor input);
+    [MaxPool2d(3, Stride = 2)] private partial torch.Tensor Pool(torch.Tensor input);
+    [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+    [Dense(12, 3)] private partial torch.Tensor Output(torch.Tensor input);
+}

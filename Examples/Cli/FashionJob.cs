@@ -32,6 +32,10 @@ public static class FashionJob
         ("mlp", "laplace-ll-kron", typeof(FashionLaplaceKron), () => new FashionLaplaceKron()),
         ("lenet5", "laplace-ll", typeof(LeNet5Laplace), () => new LeNet5Laplace()),
         ("lenet5", "laplace-ll-kron", typeof(LeNet5LaplaceKron), () => new LeNet5LaplaceKron()),
+        ("mlp", "laplace-diag", typeof(FashionLaplaceDiagonal), () => new FashionLaplaceDiagonal()),
+        ("mlp", "laplace-kron", typeof(FashionLaplaceAllKron), () => new FashionLaplaceAllKron()),
+        ("lenet5", "laplace-diag", typeof(LeNet5LaplaceDiagonal), () => new LeNet5LaplaceDiagonal()),
+        ("lenet5", "laplace-kron", typeof(LeNet5LaplaceAllKron), () => new LeNet5LaplaceAllKron()),
     };
 
     /// <summary>The declaration the main job trains for <paramref name="network"/> and <paramref name="method"/>.</summary>
@@ -226,10 +230,12 @@ public static class FashionJob
             ["threads"] = get_num_threads(),
             ["mkl_by_instruction_sets"] = CpuKernels.MklChoosesByInstructionSets,
         };
-        if (model.AfterTraining is LastLayerLaplace laplace)
+        if (model.AfterTraining is LaplaceApproximation laplace)
         {
             report["fit_seconds"] = laplace.FitSeconds;
+            report["laplace_weights"] = laplace.ParameterCount;
             report["prior_precision"] = laplace.PriorPrecision;
+            if (laplace.PriorPrecisions.Length > 1) report["prior_precisions"] = laplace.PriorPrecisions;
             report["log_marginal_likelihood"] = laplace.LogMarginalLikelihood();
         }
         foreach (var (key, value) in training) report[key] = value;

@@ -42,7 +42,7 @@ public static class ToyRegressionJob
 
     /// <summary>The noise the predictive uses: the Laplace fit's, tuned by the marginal likelihood, else the trained one.</summary>
     static double PredictiveNoiseStd(BayesianModule model) =>
-        model.AfterTraining is LastLayerLaplace { NoiseStd: { } tuned } ? tuned : model.NoiseStd().item<float>();
+        model.AfterTraining is LaplaceApproximation { NoiseStd: { } tuned } ? tuned : model.NoiseStd().item<float>();
 
     public static int Run(Options options)
     {
@@ -93,7 +93,7 @@ public static class ToyRegressionJob
             ["nll"] = metrics.Nll,
             ["coverage_95"] = metrics.Coverage95,
             ["learned_noise_std"] = model.NoiseStd().item<float>(),
-            ["laplace_noise_std"] = (model.AfterTraining as LastLayerLaplace)?.NoiseStd,
+            ["laplace_noise_std"] = (model.AfterTraining as LaplaceApproximation)?.NoiseStd,
             ["predictive_std_at_0.25"] = StdNear(0.25),
             ["predictive_std_at_1.0"] = StdNear(1.0),
             ["posterior_samples"] = band.Samples,

@@ -188,3 +188,60 @@ public partial class LeNet5LaplaceKron
     [Dense(120, 84, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
     [Dense(84, 10)] private partial torch.Tensor Output(torch.Tensor input);
 }
+
+/// <summary>
+/// The MLP under Laplace over all 478,410 weights with a diagonal curvature (<c>--method laplace-diag</c>): the GGN's
+/// diagonal from ten backward passes per batch, the linearised predictive per layer.
+/// </summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(Laplace, Subset = All, Hessian = Diagonal)]
+public partial class FashionLaplaceDiagonal
+{
+    [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(400, 400, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(400, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>The MLP under Laplace over all weights with Kronecker-factored curvature per layer (<c>--method laplace-kron</c>).</summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(Laplace, Subset = All, Hessian = Kron)]
+public partial class FashionLaplaceAllKron
+{
+    [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(400, 400, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(400, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>LeNet-5 under Laplace over all weights, diagonal curvature (convolutions through their unfolded inputs).</summary>
+[BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, 28 })]
+[Prior(Normal, 0, 1)]
+[Posterior(Laplace, Subset = All, Hessian = Diagonal)]
+public partial class LeNet5LaplaceDiagonal
+{
+    [Conv2d(1, 6, 5, ReLU, Padding = 2)] private partial torch.Tensor Conv1(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool1(torch.Tensor input);
+    [Conv2d(6, 16, 5, ReLU)] private partial torch.Tensor Conv2(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool2(torch.Tensor input);
+    [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+    [Dense(400, 120, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(120, 84, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(84, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>LeNet-5 under Laplace over all weights, Kronecker-factored per layer (KFC for the convolutions).</summary>
+[BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, 28 })]
+[Prior(Normal, 0, 1)]
+[Posterior(Laplace, Subset = All, Hessian = Kron)]
+public partial class LeNet5LaplaceAllKron
+{
+    [Conv2d(1, 6, 5, ReLU, Padding = 2)] private partial torch.Tensor Conv1(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool1(torch.Tensor input);
+    [Conv2d(6, 16, 5, ReLU)] private partial torch.Tensor Conv2(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool2(torch.Tensor input);
+    [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+    [Dense(400, 120, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(120, 84, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(84, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}

@@ -13,7 +13,7 @@ namespace Demo
         private readonly global::BnnDsl.PointDense hidden2Parameters;
         private readonly global::BnnDsl.PointDense outputParameters;
         private readonly global::BnnDsl.Prior networkPrior;
-        private readonly global::BnnDsl.LastLayerLaplace laplace;
+        private readonly global::BnnDsl.LaplaceApproximation laplace;
 
         /// <summary>Creates the network with freshly initialised parameters on <paramref name="device"/> (the CPU when null).</summary>
         public FashionMlp(global::TorchSharp.torch.Device? device = null) : base("FashionMlp")
@@ -27,7 +27,9 @@ namespace Demo
             register_module("Output", outputParameters);
             Layers = new global::BnnDsl.IBayesianLayer[] { hidden1Parameters, hidden2Parameters, outputParameters };
             // Trained as MAP; after training, one pass over the data fits the curvature of 'Output' (Trainer.Fit calls AfterTraining).
-            laplace = new global::BnnDsl.LastLayerLaplace(outputParameters, 2, global::BnnDsl.LaplaceHessian.Kron, global::BnnDsl.LaplaceCurvature.Ggn, global::BnnDsl.LaplaceLink.Probit, device);
+            laplace = new global::BnnDsl.LaplaceApproximation(global::BnnDsl.LaplaceSubset.LastLayer,
+                new global::BnnDsl.PointLayer[] { outputParameters }, new[] { 2 },
+                global::BnnDsl.LaplaceHessian.Kron, global::BnnDsl.LaplaceCurvature.Ggn, global::BnnDsl.LaplaceLink.Probit, global::BnnDsl.LaplacePriorPrecision.Scalar, device);
             register_module("laplace", laplace);
         }
 

@@ -16,7 +16,7 @@ namespace Demo
         private readonly global::BnnDsl.PointDense outputParameters;
         private readonly global::BnnDsl.Prior networkPrior;
         private readonly global::BnnDsl.Prior outputPrior;
-        private readonly global::BnnDsl.LastLayerLaplace laplace;
+        private readonly global::BnnDsl.LaplaceApproximation laplace;
 
         /// <summary>Creates the network with freshly initialised parameters on <paramref name="device"/> (the CPU when null).</summary>
         public LeNet5(global::TorchSharp.torch.Device? device = null) : base("LeNet5")
@@ -35,7 +35,9 @@ namespace Demo
             register_module("Output", outputParameters);
             Layers = new global::BnnDsl.IBayesianLayer[] { conv1Parameters, conv2Parameters, hidden1Parameters, hidden2Parameters, outputParameters };
             // Trained as MAP; after training, one pass over the data fits the curvature of 'Output' (Trainer.Fit calls AfterTraining).
-            laplace = new global::BnnDsl.LastLayerLaplace(outputParameters, 7, global::BnnDsl.LaplaceHessian.Full, global::BnnDsl.LaplaceCurvature.EmpiricalFisher, global::BnnDsl.LaplaceLink.MonteCarlo, device);
+            laplace = new global::BnnDsl.LaplaceApproximation(global::BnnDsl.LaplaceSubset.LastLayer,
+                new global::BnnDsl.PointLayer[] { outputParameters }, new[] { 7 },
+                global::BnnDsl.LaplaceHessian.Full, global::BnnDsl.LaplaceCurvature.EmpiricalFisher, global::BnnDsl.LaplaceLink.MonteCarlo, global::BnnDsl.LaplacePriorPrecision.Scalar, device);
             register_module("laplace", laplace);
         }
 

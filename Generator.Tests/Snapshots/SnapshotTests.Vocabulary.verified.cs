@@ -5,5 +5,7 @@ global using static global::BnnDsl.PosteriorMethod;
 global using static global::BnnDsl.Activation;
 global using static global::BnnDsl.FlowKind;
 global using static global::BnnDsl.LaplaceHessian;
+global using static global::BnnDsl.LaplaceSubset;
+global using static global::BnnDsl.LaplacePriorPrecision;
 global using static global::BnnDsl.LaplaceCurvature;
 global using static global::BnnDsl.LaplaceLink;

@@ -21,7 +21,8 @@ internal static class Names
     public const string MnfConv2d = "global::BnnDsl.MnfConv2d";
     public const string MnfOptions = "global::BnnDsl.MnfOptions";
     public const string FlowKind = "global::BnnDsl.FlowKind";
-    public const string LastLayerLaplace = "global::BnnDsl.LastLayerLaplace";
+    public const string LaplaceApproximation = "global::BnnDsl.LaplaceApproximation";
+    public const string PointLayer = "global::BnnDsl.PointLayer";
     public const string PosteriorFit = "global::BnnDsl.IPosteriorFit";
     public const string PredictiveMethod = "global::BnnDsl.IPredictiveMethod";
     public const string BayesianLayer = "global::BnnDsl.IBayesianLayer";

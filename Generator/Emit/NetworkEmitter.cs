@@ -53,7 +53,7 @@ public static class NetworkEmitter
             foreach (var group in priors)
                 writer.Line($"private readonly {Names.Prior} {group.Field};");
             WriteNoiseField(writer, network);
-            if (IsLaplace(network)) writer.Line($"private readonly {Names.LastLayerLaplace} {LaplaceField};");
+            if (IsLaplace(network)) writer.Line($"private readonly {Names.LaplaceApproximation} {LaplaceField};");
             writer.Line();
 
             writer.Line("/// <summary>Creates the network with freshly initialised parameters on <paramref name=\"device\"/> (the CPU when null).</summary>");
@@ -163,19 +163,21 @@ public static class NetworkEmitter
     static bool IsLaplace(NetworkModel network) => network.Method == PosteriorMethod.Laplace && network.ParameterLayers.Any();
 
     /// <summary>
-    /// A Laplace network's approximation of its last layer, created after the layers and registered as a module so that
-    /// its fitted curvature saves with the checkpoint.
+    /// A Laplace network's approximation of the layers it covers (the last, or all), created after the layers and
+    /// registered as a module so that its fitted curvature saves with the checkpoint.
     /// </summary>
     static void WriteLaplaceConstruction(CodeWriter writer, NetworkModel network)
     {
         if (!IsLaplace(network)) return;
-        var last = network.ParameterLayers.Last();
-        int index = network.Layers.Count - 1;
-        while (!ReferenceEquals(network.Layers[index], last)) index--;
         var posterior = network.Posterior;
-        writer.Line($"// Trained as MAP; after training, one pass over the data fits the curvature of '{last.Name}' (Trainer.Fit calls AfterTraining).");
-        writer.Line($"{LaplaceField} = new {Names.LastLayerLaplace}({LayerEmitter.ParameterField(last)}, {index}, global::BnnDsl.LaplaceHessian.{posterior.Hessian}, "
-            + $"global::BnnDsl.LaplaceCurvature.{posterior.Curvature}, global::BnnDsl.LaplaceLink.{posterior.Link}, device);");
+        var covered = network.Layers.Select((layer, index) => (Layer: layer, Index: index)).Where(l => l.Layer.HasParameters).ToList();
+        if (posterior.Subset == LaplaceSubset.LastLayer) covered = covered.Skip(covered.Count - 1).ToList();
+        string names = string.Join(", ", covered.Select(l => $"'{l.Layer.Name}'"));
+        writer.Line($"// Trained as MAP; after training, one pass over the data fits the curvature of {names} (Trainer.Fit calls AfterTraining).");
+        writer.Line($"{LaplaceField} = new {Names.LaplaceApproximation}(global::BnnDsl.LaplaceSubset.{posterior.Subset},");
+        writer.Line($"    new {Names.PointLayer}[] {{ {string.Join(", ", covered.Select(l => LayerEmitter.ParameterField(l.Layer)))} }}, new[] {{ {string.Join(", ", covered.Select(l => l.Index))} }},");
+        writer.Line($"    global::BnnDsl.LaplaceHessian.{posterior.Hessian}, global::BnnDsl.LaplaceCurvature.{posterior.Curvature}, global::BnnDsl.LaplaceLink.{posterior.Link}, "
+            + $"global::BnnDsl.LaplacePriorPrecision.{posterior.PriorPrecision}, device);");
         writer.Line($"register_module(\"{LaplaceField}\", {LaplaceField});");
     }
 
@@ -269,7 +271,8 @@ public static class NetworkEmitter
     {
         if (network.Method == PosteriorMethod.MAP) return "MAP point estimate";
         if (network.Method == PosteriorMethod.Laplace)
-            return $"last-layer Laplace ({network.Posterior.Hessian}, {network.Posterior.Curvature}, {network.Posterior.Link}) around a MAP fit";
+            return $"{(network.Posterior.Subset == LaplaceSubset.All ? "all-weights" : "last-layer")} Laplace ({network.Posterior.Hessian}, {network.Posterior.Curvature}, {network.Posterior.Link}"
+                + $"{(network.Posterior.PriorPrecision == LaplacePriorPrecision.PerLayer ? ", prior precision per layer" : "")}) around a MAP fit";
         var overrides = network.ParameterLayers.Where(l => l.Posterior is not null)
             .Select(l => (l.Name, Difference: DescribeDifference(network.Posterior, network.PosteriorOf(l))))
             .Where(o => o.Difference.Length > 0)

@@ -54,8 +54,14 @@ public sealed record PosteriorModel(
     /// <summary>MNF: where each weight's log σ² starts.</summary>
     public double InitialLogVariance { get; init; } = -9.0;
 
-    /// <summary>Laplace: how the last layer's curvature is stored.</summary>
+    /// <summary>Laplace: how the curvature is stored.</summary>
     public LaplaceHessian Hessian { get; init; }
+
+    /// <summary>Laplace: the weights covered.</summary>
+    public LaplaceSubset Subset { get; init; }
+
+    /// <summary>Laplace: one prior precision or one per layer.</summary>
+    public LaplacePriorPrecision PriorPrecision { get; init; }
 
     /// <summary>Laplace: GGN or empirical Fisher.</summary>
     public LaplaceCurvature Curvature { get; init; }

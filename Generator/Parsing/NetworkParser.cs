@@ -241,6 +241,8 @@ public static class NetworkParser
             AuxiliaryWidth = NamedInt(posterior, "AuxiliaryWidth") ?? defaults.AuxiliaryWidth,
             InitialLogVariance = NamedDouble(posterior, "InitialLogVariance") ?? defaults.InitialLogVariance,
             Hessian = (LaplaceHessian)(NamedInt(posterior, "Hessian") ?? 0),
+            Subset = (LaplaceSubset)(NamedInt(posterior, "Subset") ?? 0),
+            PriorPrecision = (LaplacePriorPrecision)(NamedInt(posterior, "PriorPrecision") ?? 0),
             Curvature = (LaplaceCurvature)(NamedInt(posterior, "Curvature") ?? 0),
             Link = (LaplaceLink)(NamedInt(posterior, "Link") ?? 0),
         };

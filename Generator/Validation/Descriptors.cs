@@ -220,8 +220,13 @@ public static class Descriptors
 
     public static readonly DiagnosticDescriptor FullHessianTooLarge = new(
         "BNN0041", "A Full Hessian that may not fit in memory",
-        "A Full Hessian over the {0} weights and biases of layer '{1}' takes {2} GiB: use Kron or Diagonal",
+        "A Full Hessian over the {0} weights and biases of {1} takes {2} GiB: use Kron or Diagonal",
         Inference, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0041");
+
+    public static readonly DiagnosticDescriptor LaplaceCombination = new(
+        "BNN0042", "A combination of Laplace options that does not work",
+        "{0}: {1}",
+        Inference, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0042");
 
     /// <summary>Every descriptor, in ID order (the analyzers' SupportedDiagnostics and the README table).</summary>
     public static readonly DiagnosticDescriptor[] All =
@@ -233,6 +238,6 @@ public static class Descriptors
         HeteroscedasticOddWidth, NoiseStdWithHeteroscedastic, NameTaken, ConstructorNotChaining, ImageInputNeeded,
         KernelLargerThanInput, ShapeArgumentOutOfRange, FlattenedSizeDoesNotChain, FlatInputNeeded, AttributeOnParameterFreeLayer,
         InputsDoNotChain, ImageOutput, FlowSizeOutOfRange, NormalPriorNeeded,
-        LaplaceLastLayer, FullHessianTooLarge,
+        LaplaceLastLayer, FullHessianTooLarge, LaplaceCombination,
     };
 }

@@ -28,7 +28,7 @@ public static class NetworkValidator
         [PosteriorMethod.MAP] = new(Options: Array.Empty<string>(), IsVariational: false),
         [PosteriorMethod.MeanField] = new(Options: new[] { "LocalReparameterization", "InitialRho", "BiasInitialRho" }, IsVariational: true),
         [PosteriorMethod.MNF] = new(Options: new[] { "flows", "Flow", "CouplingWidth", "AuxiliaryFlows", "AuxiliaryWidth", "InitialLogVariance" }, IsVariational: true),
-        [PosteriorMethod.Laplace] = new(Options: new[] { "Hessian", "Curvature", "Link" }, IsVariational: false),
+        [PosteriorMethod.Laplace] = new(Options: new[] { "Hessian", "Subset", "PriorPrecision", "Curvature", "Link" }, IsVariational: false),
     };
 
     sealed record MethodRules(string[] Options, bool IsVariational);
@@ -335,6 +335,8 @@ public static class NetworkValidator
         if (posterior.Method == PosteriorMethod.Laplace)
         {
             if (posterior.Options.Contains("Hessian")) CheckKnown(posterior.Hessian, site.AtNamed("Hessian"), "Laplace Hessian", problems);
+            if (posterior.Options.Contains("Subset")) CheckKnown(posterior.Subset, site.AtNamed("Subset"), "Laplace subset", problems);
+            if (posterior.Options.Contains("PriorPrecision")) CheckKnown(posterior.PriorPrecision, site.AtNamed("PriorPrecision"), "Laplace prior precision", problems);
             if (posterior.Options.Contains("Curvature")) CheckKnown(posterior.Curvature, site.AtNamed("Curvature"), "Laplace curvature", problems);
             if (posterior.Options.Contains("Link")) CheckKnown(posterior.Link, site.AtNamed("Link"), "Laplace link", problems);
         }
@@ -372,7 +374,9 @@ public static class NetworkValidator
     {
         if (!network.Posterior.Readable) return;
         bool networkPriorReported = false;
-        var laplaceLayer = network.Method == PosteriorMethod.Laplace ? network.ParameterLayers.LastOrDefault() : null;
+        var laplaceLayers = network.Method != PosteriorMethod.Laplace ? new List<LayerModel>()
+            : network.Posterior.Subset == LaplaceSubset.All ? network.ParameterLayers.ToList()
+            : network.ParameterLayers.Reverse().Take(1).ToList();
         for (int i = 0; i < network.Layers.Count; i++)
         {
             var layer = network.Layers[i];
@@ -380,7 +384,7 @@ public static class NetworkValidator
             var posterior = network.PosteriorOf(layer);
             var prior = network.PriorOf(layer);
             string? why = posterior.Readable && posterior.Method == PosteriorMethod.MNF ? "whose KL given the noise is in closed form only against a Normal prior"
-                : ReferenceEquals(layer, laplaceLayer) ? "whose prior precision the marginal likelihood tunes for a Normal prior"
+                : laplaceLayers.Any(l => ReferenceEquals(l, layer)) ? "whose prior precision the marginal likelihood tunes for a Normal prior"
                 : null;
             if (why is null || !prior.Readable || prior.Family == PriorFamily.Normal || !Enum.IsDefined(typeof(PriorFamily), prior.Family)) continue;
             var method = posterior.Method == PosteriorMethod.MNF ? "MNF" : "Laplace";
@@ -390,18 +394,33 @@ public static class NetworkValidator
     }
 
     /// <summary>
-    /// Laplace approximates the last layer: it must be Dense, give the outputs before any activation (the linearised
-    /// predictive is linear in them), and not be a heteroscedastic head. A Full Hessian over many weights is a warning.
+    /// Laplace over the last layer needs it Dense and giving the outputs before any activation (the linearised
+    /// predictive is linear in them); no subset models a heteroscedastic head; per-layer prior precisions need a
+    /// block-diagonal Hessian when several layers are covered; a Full Hessian over many weights is a warning.
     /// </summary>
     static void CheckLaplace(NetworkModel network, List<Problem> problems)
     {
         if (!network.Posterior.Readable || network.Method != PosteriorMethod.Laplace || network.Layers.Count == 0 || !network.NetworkAttributeReadable) return;
+        var posterior = network.Posterior;
+        var posteriorSite = new Site(SiteKind.NetworkPosterior);
+        if (posterior.Subset == LaplaceSubset.All)
+        {
+            if (network.Likelihood == Likelihood.Gaussian && network.Heteroscedastic)
+                problems.Add(new(Descriptors.LaplaceCombination, posteriorSite.AtNamed("Subset"), "Subset = All with a heteroscedastic likelihood",
+                    "Laplace does not model the head's variances; declare NoiseStd, or leave it out to learn one noise level"));
+            else if (posterior.Hessian == LaplaceHessian.Full && posterior.PriorPrecision == LaplacePriorPrecision.PerLayer && network.ParameterLayers.Count() > 1)
+                problems.Add(new(Descriptors.LaplaceCombination, posteriorSite.AtNamed("PriorPrecision"), "PriorPrecision = PerLayer with a Full Hessian over all layers",
+                    "a Full Hessian couples the layers, so their precisions do not tune one by one; use Hessian = Kron or Diagonal, or one prior precision"));
+            if (posterior.Hessian == LaplaceHessian.Full && network.ParameterLayers.All(l => l.Readable))
+                WarnIfFullTooLarge(network.ParameterLayers.Sum(l => WeightsOf(network, l)), "all its layers", problems);
+            return;
+        }
         int index = network.Layers.Count - 1;
         var last = network.Layers[index];
         if (!last.Readable) return;
         var site = new Site(SiteKind.LayerAttribute, index);
         (string Problem, string Fix)? wrong =
-            last.Kind != LayerKind.Dense ? ($"is {last.AttributeName}, not Dense", "end the network with a Dense layer")
+            last.Kind != LayerKind.Dense ? ($"is {last.AttributeName}, not Dense", "end the network with a Dense layer, or cover all weights (Subset = All)")
             : network.Likelihood == Likelihood.Gaussian && network.Heteroscedastic ? ("gives a heteroscedastic head's variances, which Laplace does not model", "declare NoiseStd, or leave it out to learn one noise level")
             : last.Activation != Activation.None && Enum.IsDefined(typeof(Activation), last.Activation) ? ($"applies {last.Activation}, but the linearised predictive needs the outputs before any activation", "remove the activation")
             : null;
@@ -410,14 +429,24 @@ public static class NetworkValidator
             problems.Add(new(Descriptors.LaplaceLastLayer, last.Kind == LayerKind.Dense && !network.Heteroscedastic ? site.At(2) : site, last.Name, found.Problem, found.Fix));
             return;
         }
-        if (network.Posterior.Hessian == LaplaceHessian.Full && last.Inputs >= 1 && last.Outputs >= 1)
-        {
-            double weights = (double)last.Outputs * (last.Inputs + 1);
-            double gibibytes = weights * weights * 8 / (1L << 30);
-            if (gibibytes > 2)
-                problems.Add(new(Descriptors.FullHessianTooLarge, new Site(SiteKind.NetworkPosterior).AtNamed("Hessian"), weights.ToString("N0", CultureInfo.InvariantCulture),
-                    last.Name, gibibytes.ToString("F1", CultureInfo.InvariantCulture)));
-        }
+        if (posterior.Hessian == LaplaceHessian.Full && last.Inputs >= 1 && last.Outputs >= 1)
+            WarnIfFullTooLarge((double)last.Outputs * (last.Inputs + 1), $"layer '{last.Name}'", problems);
+    }
+
+    /// <summary>A dense layer's (inputs + 1) · outputs, a convolution's (in · k² + 1) · out; 0 where a size is not readable.</summary>
+    static double WeightsOf(NetworkModel network, LayerModel layer) => layer.Kind switch
+    {
+        LayerKind.Dense => (double)layer.Outputs * (layer.Inputs + 1),
+        LayerKind.Conv2d => (double)layer.Outputs * ((double)layer.Inputs * layer.KernelSize * layer.KernelSize + 1),
+        _ => 0,
+    };
+
+    static void WarnIfFullTooLarge(double weights, string where, List<Problem> problems)
+    {
+        double gibibytes = weights * weights * 8 / (1L << 30);
+        if (gibibytes > 2)
+            problems.Add(new(Descriptors.FullHessianTooLarge, new Site(SiteKind.NetworkPosterior).AtNamed("Hessian"), weights.ToString("N0", CultureInfo.InvariantCulture),
+                where, gibibytes.ToString("F1", CultureInfo.InvariantCulture)));
     }
 
     static void CheckPrior(PriorModel prior, Site site, string what, List<Problem> problems)

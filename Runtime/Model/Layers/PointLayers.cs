@@ -90,7 +90,12 @@ public sealed class PointConv2d : PointLayer
     {
         this.stride = new long[] { stride, stride };
         this.padding = new long[] { padding, padding };
+        (KernelSize, Stride, Padding) = (kernelSize, stride, padding);
     }
+
+    public int KernelSize { get; }
+    public int Stride { get; }
+    public int Padding { get; }
 
     /// <summary>The convolution of <paramref name="input"/> [batch, in, H, W] with the weights, plus the bias.</summary>
     public Tensor Convolve(Tensor input) => nn.functional.conv2d(input, Weight, Bias, stride, padding);
