@@ -17,13 +17,14 @@ using static TorchSharp.torch;
 //   bnndsl-bench --kernels        (libtorch's matrix-product GFLOP/s at the MLP's shapes; elementwise kernels; the KL gradient pass)
 //   bnndsl-bench --lenet5         (LeNet-5: the main job's mean-field declaration against MAP)
 //   bnndsl-bench --mnf            (MNF against the main job's mean-field declaration, MLP and LeNet-5; step parts)
+//   bnndsl-bench --laplace        (the four Laplace declarations' fit and predictive times and memory, MLP and LeNet-5)
 int epochs = 6;
 string? dataDirectory = null;
 int threads = Environment.ProcessorCount;
 bool profile = false;
 bool generatorTiming = false;
 bool kernels = false;
-bool lenet5 = false, mnf = false;
+bool lenet5 = false, mnf = false, laplace = false;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -33,10 +34,11 @@ for (int i = 0; i < args.Length; i++)
         case "--kernels": kernels = true; break;
         case "--lenet5": lenet5 = true; break;
         case "--mnf": mnf = true; break;
+        case "--laplace": laplace = true; break;
         case "--epochs": epochs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--data": dataDirectory = args[++i]; break;
         case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        default: Console.Error.WriteLine($"unknown option {args[i]}; usage: bnndsl-bench [--profile | --generator | --kernels | --lenet5 | --mnf] [--epochs N] [--data DIR] [--threads N]"); return 2;
+        default: Console.Error.WriteLine($"unknown option {args[i]}; usage: bnndsl-bench [--profile | --generator | --kernels | --lenet5 | --mnf | --laplace] [--epochs N] [--data DIR] [--threads N]"); return 2;
     }
 }
 if (generatorTiming)
@@ -114,6 +116,12 @@ var (directory, description) = DataSources.Fashion(dataDirectory);
 using var train = DataSources.Read(directory, "train");
 Console.WriteLine($"data: {description}; {train.Count} training images; {get_num_threads()} threads; {mkl}; {epochs} epochs per contender, alternating");
 
+if (laplace)
+{
+    using var test = DataSources.Read(directory, "t10k");
+    foreach (var network in new[] { "mlp", "lenet5" }) LaplaceTiming.Print(train, test, epochs, network);
+    return 0;
+}
 if (mnf)
 {
     MnfProfile.Print(784, 400);

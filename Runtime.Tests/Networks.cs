@@ -256,3 +256,12 @@ public partial class TinyConvLaplace
     [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
     [Dense(12, 3)] private partial torch.Tensor Output(torch.Tensor input);
 }
+
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(Laplace, Subset = All, Hessian = Kron, PriorPrecision = PerLayer)]
+public partial class SmallFashionLaplaceAllKron
+{
+    [Dense(784, 200, ReLU)] private partial torch.Tensor Hidden(torch.Tensor input);
+    [Dense(200, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}

@@ -195,7 +195,7 @@ public partial class LeNet5LaplaceKron
 /// </summary>
 [BayesianNetwork(Likelihood.Categorical)]
 [Prior(Normal, 0, 1)]
-[Posterior(Laplace, Subset = All, Hessian = Diagonal)]
+[Posterior(Laplace, Subset = All, Hessian = Diagonal, PriorPrecision = PerLayer)]
 public partial class FashionLaplaceDiagonal
 {
     [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
@@ -206,7 +206,7 @@ public partial class FashionLaplaceDiagonal
 /// <summary>The MLP under Laplace over all weights with Kronecker-factored curvature per layer (<c>--method laplace-kron</c>).</summary>
 [BayesianNetwork(Likelihood.Categorical)]
 [Prior(Normal, 0, 1)]
-[Posterior(Laplace, Subset = All, Hessian = Kron)]
+[Posterior(Laplace, Subset = All, Hessian = Kron, PriorPrecision = PerLayer)]
 public partial class FashionLaplaceAllKron
 {
     [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
@@ -217,7 +217,7 @@ public partial class FashionLaplaceAllKron
 /// <summary>LeNet-5 under Laplace over all weights, diagonal curvature (convolutions through their unfolded inputs).</summary>
 [BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, 28 })]
 [Prior(Normal, 0, 1)]
-[Posterior(Laplace, Subset = All, Hessian = Diagonal)]
+[Posterior(Laplace, Subset = All, Hessian = Diagonal, PriorPrecision = PerLayer)]
 public partial class LeNet5LaplaceDiagonal
 {
     [Conv2d(1, 6, 5, ReLU, Padding = 2)] private partial torch.Tensor Conv1(torch.Tensor input);
@@ -233,7 +233,7 @@ public partial class LeNet5LaplaceDiagonal
 /// <summary>LeNet-5 under Laplace over all weights, Kronecker-factored per layer (KFC for the convolutions).</summary>
 [BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, 28 })]
 [Prior(Normal, 0, 1)]
-[Posterior(Laplace, Subset = All, Hessian = Kron)]
+[Posterior(Laplace, Subset = All, Hessian = Kron, PriorPrecision = PerLayer)]
 public partial class LeNet5LaplaceAllKron
 {
     [Conv2d(1, 6, 5, ReLU, Padding = 2)] private partial torch.Tensor Conv1(torch.Tensor input);
