@@ -96,6 +96,42 @@ namespace BnnDsl
         /// <summary>MNF only: where each weight's log-variance log σ² starts. Default −9, as the paper.</summary>
         public double InitialLogVariance { get; set; } = -9.0;
 
+        /// <summary>Samplers (SGLD, PSGLD, SGHMC): η0, the step size on the mean loss (default: SGLD 0.05, PSGLD 1e-3, SGHMC 0.005).</summary>
+        public double StepSize { get; set; }
+
+        /// <summary>Samplers (SGLD, PSGLD, SGHMC): b of the polynomial decay η_t = η0 (1 + t/b)^−γ, in steps (default 1000).</summary>
+        public double DecayOffset { get; set; }
+
+        /// <summary>Samplers (SGLD, PSGLD, SGHMC): γ ∈ (0.5, 1] of the polynomial decay (default 0.55).</summary>
+        public double DecayExponent { get; set; }
+
+        /// <summary>Samplers (SGLD, PSGLD, SGHMC): C &gt; 0: the cyclical cosine schedule with C cycles (default 0: polynomial decay).</summary>
+        public int Cycles { get; set; }
+
+        /// <summary>Samplers (SGLD, PSGLD, SGHMC): cyclical: the last fraction of each cycle that injects noise and keeps samples (default 0.25).</summary>
+        public double SamplingFraction { get; set; }
+
+        /// <summary>Samplers (SGLD, PSGLD, SGHMC): polynomial: the fraction of the run before samples are kept (default 0.5).</summary>
+        public double BurnIn { get; set; }
+
+        /// <summary>Samplers (SGLD, PSGLD, SGHMC): steps between kept samples (default 0: spread evenly over the sampling window).</summary>
+        public int Thinning { get; set; }
+
+        /// <summary>Samplers (SGLD, PSGLD, SGHMC): the samples kept for the predictive (default 32; cyclical: a multiple of Cycles).</summary>
+        public int Samples { get; set; }
+
+        /// <summary>Samplers (SGLD, PSGLD, SGHMC): T, the injected noise's variance factor: 1 the Bayesian posterior, below 1 cold (default 1).</summary>
+        public double Temperature { get; set; }
+
+        /// <summary>Samplers (SGLD, PSGLD, SGHMC): PSGLD only: the decay α of the squared-gradient average (default 0.99).</summary>
+        public double Alpha { get; set; }
+
+        /// <summary>Samplers (SGLD, PSGLD, SGHMC): PSGLD only: λ in the preconditioner 1/(λ + √V) (default 1e-5).</summary>
+        public double Lambda { get; set; }
+
+        /// <summary>Samplers (SGLD, PSGLD, SGHMC): SGHMC only: the friction α ∈ (0, 1] (default 0.1).</summary>
+        public double Friction { get; set; }
+
         /// <summary>Laplace only: how the curvature is stored: <c>Kron</c> (default), <c>Diagonal</c> or <c>Full</c>.</summary>
         public LaplaceHessian Hessian { get; set; }
 

@@ -42,6 +42,12 @@ namespace BnnDsl
         /// mode whose precision is the curvature of the last layer (or all weights) plus the prior's, fitted once after training.
         /// </summary>
         Laplace = 3,
+        /// <summary>Stochastic-gradient Langevin dynamics (Welling &amp; Teh 2011): samples kept along a noisy descent.</summary>
+        SGLD = 4,
+        /// <summary>Preconditioned SGLD (Li et al. 2016): the noise and step shaped by an RMSprop preconditioner.</summary>
+        PSGLD = 5,
+        /// <summary>Stochastic-gradient Hamiltonian Monte Carlo (Chen et al. 2014): Langevin dynamics with momentum and friction.</summary>
+        SGHMC = 6,
     }
 
     /// <summary>How a <c>Laplace</c> posterior stores the curvature of the weights it covers.</summary>

@@ -265,3 +265,12 @@ public partial class SmallFashionLaplaceAllKron
     [Dense(784, 200, ReLU)] private partial torch.Tensor Hidden(torch.Tensor input);
     [Dense(200, 10)] private partial torch.Tensor Output(torch.Tensor input);
 }
+
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(SGLD, Samples = 4, StepSize = 0.02)]
+public partial class TinySgldClassifier
+{
+    [Dense(4, 8, Tanh)] private partial torch.Tensor Hidden(torch.Tensor input);
+    [Dense(8, 3)] private partial torch.Tensor Output(torch.Tensor input);
+}

@@ -20,8 +20,9 @@ internal abstract class LayerEmitter
         LayerKind.Flatten => FlattenEmitter.Instance,
         _ => network.PosteriorOf(layer).Method switch
         {
-            // Laplace trains as MAP; its fit after training is the network's (NetworkEmitter).
-            PosteriorMethod.MAP or PosteriorMethod.Laplace => PointEmitter.Instance,
+            // Laplace trains as MAP, and a sampler moves point values; the fit after training, the sampler's step rule
+            // and sample store are the network's (NetworkEmitter).
+            PosteriorMethod.MAP or PosteriorMethod.Laplace or PosteriorMethod.SGLD or PosteriorMethod.PSGLD or PosteriorMethod.SGHMC => PointEmitter.Instance,
             PosteriorMethod.MeanField => MeanFieldEmitter.Instance,
             PosteriorMethod.MNF => MnfEmitter.Instance,
             var method => throw new ArgumentOutOfRangeException(nameof(layer), method, "No emitter for this posterior method."),

@@ -23,6 +23,8 @@ internal static class Names
     public const string FlowKind = "global::BnnDsl.FlowKind";
     public const string LaplaceApproximation = "global::BnnDsl.LaplaceApproximation";
     public const string PointLayer = "global::BnnDsl.PointLayer";
+    public const string SampleStore = "global::BnnDsl.SampleStore";
+    public const string StepRuleFactory = "global::BnnDsl.StepRuleFactory";
     public const string PosteriorFit = "global::BnnDsl.IPosteriorFit";
     public const string PredictiveMethod = "global::BnnDsl.IPredictiveMethod";
     public const string BayesianLayer = "global::BnnDsl.IBayesianLayer";

@@ -54,6 +54,7 @@ public static class NetworkEmitter
                 writer.Line($"private readonly {Names.Prior} {group.Field};");
             WriteNoiseField(writer, network);
             if (IsLaplace(network)) writer.Line($"private readonly {Names.LaplaceApproximation} {LaplaceField};");
+            if (IsSampler(network)) writer.Line($"private readonly {Names.SampleStore} {SamplerField};");
             writer.Line();
 
             writer.Line("/// <summary>Creates the network with freshly initialised parameters on <paramref name=\"device\"/> (the CPU when null).</summary>");
@@ -69,6 +70,7 @@ public static class NetworkEmitter
                 writer.Line($"Layers = new {Names.BayesianLayer}[] {{ {string.Join(", ", network.ParameterLayers.Select(LayerEmitter.ParameterField))} }};");
                 WriteNoiseConstruction(writer, network);
                 WriteLaplaceConstruction(writer, network);
+                WriteSamplerConstruction(writer, network);
             });
             writer.Line();
 
@@ -82,6 +84,11 @@ public static class NetworkEmitter
             {
                 writer.Line($"public override {Names.PosteriorFit}? AfterTraining => {LaplaceField};");
                 writer.Line($"public override {Names.PredictiveMethod} Predictor => {LaplaceField};");
+            }
+            if (IsSampler(network))
+            {
+                writer.Line($"public override {Names.StepRuleFactory} StepRule => {SamplerField}.CreateStepRule;");
+                writer.Line($"public override {Names.PredictiveMethod} Predictor => {SamplerField};");
             }
             writer.Line($"public override string Summary => \"{description}{LayerPriorOverrides(network)}; {Likelihood(network)} likelihood\";");
 
@@ -116,6 +123,7 @@ public static class NetworkEmitter
                     foreach (var layer in network.ParameterLayers) writer.Line($"{LayerEmitter.ParameterField(layer)}.Dispose();");
                     if (HasNoiseMember(network)) writer.Line(network.NoiseStd > 0 ? "noiseStd.Dispose();" : "logNoiseStd.Dispose();");
                     if (IsLaplace(network)) writer.Line($"{LaplaceField}.Dispose();");
+                    if (IsSampler(network)) writer.Line($"{SamplerField}.Dispose();");
                 });
                 writer.Line("base.Dispose(disposing);");
             });
@@ -155,6 +163,12 @@ public static class NetworkEmitter
             yield return ("AfterTraining", null, "the generated class");
             yield return ("Predictor", null, "the generated class");
         }
+        if (IsSampler(network))
+        {
+            yield return (SamplerField, null, "the sampler's sample store");
+            yield return ("StepRule", null, "the generated class");
+            yield return ("Predictor", null, "the generated class");
+        }
     }
 
     /// <summary>The field (and module name) of a Laplace network's approximation.</summary>
@@ -179,6 +193,48 @@ public static class NetworkEmitter
         writer.Line($"    global::BnnDsl.LaplaceHessian.{posterior.Hessian}, global::BnnDsl.LaplaceCurvature.{posterior.Curvature}, global::BnnDsl.LaplaceLink.{posterior.Link}, "
             + $"global::BnnDsl.LaplacePriorPrecision.{posterior.PriorPrecision}, device);");
         writer.Line($"register_module(\"{LaplaceField}\", {LaplaceField});");
+    }
+
+    /// <summary>The field (and module name) of a sampler network's kept samples.</summary>
+    const string SamplerField = "sampler";
+
+    static bool IsSampler(NetworkModel network) =>
+        network.Method is PosteriorMethod.SGLD or PosteriorMethod.PSGLD or PosteriorMethod.SGHMC && network.ParameterLayers.Any();
+
+    /// <summary>
+    /// A sampler network's sample store, over all its layers: the method's defaults with the declared options on top. It
+    /// makes the network's step rule, keeps the samples as buffers (saved with the checkpoint) and is its predictive.
+    /// </summary>
+    static void WriteSamplerConstruction(CodeWriter writer, NetworkModel network)
+    {
+        if (!IsSampler(network)) return;
+        var settings = SamplerSettings(network.Posterior);
+        writer.Line($"// Sampled by {network.Method}: the step rule keeps samples in '{SamplerField}', and the predictive averages over them.");
+        writer.Line($"{SamplerField} = new {Names.SampleStore}(global::BnnDsl.SamplerSettings.For({Names.PosteriorMethod}.{network.Method})"
+            + (settings.Count == 0 ? "," : $" with {{ {string.Join(", ", settings)} }},"));
+        writer.Line($"    new {Names.PointLayer}[] {{ {string.Join(", ", network.ParameterLayers.Select(LayerEmitter.ParameterField))} }}, device);");
+        writer.Line($"register_module(\"{SamplerField}\", {SamplerField});");
+    }
+
+    /// <summary>The sampler options the declaration writes, as C# initialisers ("StepSize = 0.01").</summary>
+    static List<string> SamplerSettings(PosteriorModel posterior)
+    {
+        var written = new List<string>();
+        void Add(string name, double? value) { if (value is { } v) written.Add($"{name} = {CodeWriter.Number(v)}"); }
+        void AddInt(string name, int? value) { if (value is { } v) written.Add($"{name} = {v.ToString(System.Globalization.CultureInfo.InvariantCulture)}"); }
+        Add("StepSize", posterior.StepSize);
+        Add("DecayOffset", posterior.DecayOffset);
+        Add("DecayExponent", posterior.DecayExponent);
+        AddInt("Cycles", posterior.Cycles);
+        Add("SamplingFraction", posterior.SamplingFraction);
+        Add("BurnIn", posterior.BurnIn);
+        AddInt("Thinning", posterior.Thinning);
+        AddInt("Samples", posterior.Samples);
+        Add("Temperature", posterior.Temperature);
+        Add("Alpha", posterior.Alpha);
+        Add("Lambda", posterior.Lambda);
+        Add("Friction", posterior.Friction);
+        return written;
     }
 
     static readonly string[] OverridesAndInheritedUses =
@@ -270,6 +326,11 @@ public static class NetworkEmitter
     static string DescribePosterior(NetworkModel network)
     {
         if (network.Method == PosteriorMethod.MAP) return "MAP point estimate";
+        if (IsSampler(network))
+        {
+            var settings = SamplerSettings(network.Posterior);
+            return $"{network.Method} samples{(settings.Count == 0 ? "" : $" ({string.Join(", ", settings)})")}";
+        }
         if (network.Method == PosteriorMethod.Laplace)
             return $"{(network.Posterior.Subset == LaplaceSubset.All ? "all-weights" : "last-layer")} Laplace ({network.Posterior.Hessian}, {network.Posterior.Curvature}, {network.Posterior.Link}"
                 + $"{(network.Posterior.PriorPrecision == LaplacePriorPrecision.PerLayer ? ", prior precision per layer" : "")}) around a MAP fit";

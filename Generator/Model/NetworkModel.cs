@@ -54,6 +54,42 @@ public sealed record PosteriorModel(
     /// <summary>MNF: where each weight's log σ² starts.</summary>
     public double InitialLogVariance { get; init; } = -9.0;
 
+    /// <summary>Samplers: StepSize, or null for the runtime's default.</summary>
+    public double? StepSize { get; init; }
+
+    /// <summary>Samplers: DecayOffset, or null for the runtime's default.</summary>
+    public double? DecayOffset { get; init; }
+
+    /// <summary>Samplers: DecayExponent, or null for the runtime's default.</summary>
+    public double? DecayExponent { get; init; }
+
+    /// <summary>Samplers: Cycles, or null for the runtime's default.</summary>
+    public int? Cycles { get; init; }
+
+    /// <summary>Samplers: SamplingFraction, or null for the runtime's default.</summary>
+    public double? SamplingFraction { get; init; }
+
+    /// <summary>Samplers: BurnIn, or null for the runtime's default.</summary>
+    public double? BurnIn { get; init; }
+
+    /// <summary>Samplers: Thinning, or null for the runtime's default.</summary>
+    public int? Thinning { get; init; }
+
+    /// <summary>Samplers: Samples, or null for the runtime's default.</summary>
+    public int? Samples { get; init; }
+
+    /// <summary>Samplers: Temperature, or null for the runtime's default.</summary>
+    public double? Temperature { get; init; }
+
+    /// <summary>Samplers: Alpha, or null for the runtime's default.</summary>
+    public double? Alpha { get; init; }
+
+    /// <summary>Samplers: Lambda, or null for the runtime's default.</summary>
+    public double? Lambda { get; init; }
+
+    /// <summary>Samplers: Friction, or null for the runtime's default.</summary>
+    public double? Friction { get; init; }
+
     /// <summary>Laplace: how the curvature is stored.</summary>
     public LaplaceHessian Hessian { get; init; }
 

@@ -228,6 +228,16 @@ public static class Descriptors
         "{0}: {1}",
         Inference, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0042");
 
+    public static readonly DiagnosticDescriptor SamplerOptionOutOfRange = new(
+        "BNN0043", "A sampler option is out of range",
+        "{0} of {1} is {2}: {3}",
+        Inference, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0043");
+
+    public static readonly DiagnosticDescriptor SamplesDoNotFitCycles = new(
+        "BNN0044", "A cyclical sampler keeps the same number of samples in every cycle",
+        "Samples = {0} cannot be shared equally by {1} cycles: keep {2} samples",
+        Inference, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0044");
+
     /// <summary>Every descriptor, in ID order (the analyzers' SupportedDiagnostics and the README table).</summary>
     public static readonly DiagnosticDescriptor[] All =
     {
@@ -238,6 +248,6 @@ public static class Descriptors
         HeteroscedasticOddWidth, NoiseStdWithHeteroscedastic, NameTaken, ConstructorNotChaining, ImageInputNeeded,
         KernelLargerThanInput, ShapeArgumentOutOfRange, FlattenedSizeDoesNotChain, FlatInputNeeded, AttributeOnParameterFreeLayer,
         InputsDoNotChain, ImageOutput, FlowSizeOutOfRange, NormalPriorNeeded,
-        LaplaceLastLayer, FullHessianTooLarge, LaplaceCombination,
+        LaplaceLastLayer, FullHessianTooLarge, LaplaceCombination, SamplerOptionOutOfRange, SamplesDoNotFitCycles,
     };
 }

@@ -29,7 +29,17 @@ public static class NetworkValidator
         [PosteriorMethod.MeanField] = new(Options: new[] { "LocalReparameterization", "InitialRho", "BiasInitialRho" }, IsVariational: true),
         [PosteriorMethod.MNF] = new(Options: new[] { "flows", "Flow", "CouplingWidth", "AuxiliaryFlows", "AuxiliaryWidth", "InitialLogVariance" }, IsVariational: true),
         [PosteriorMethod.Laplace] = new(Options: new[] { "Hessian", "Subset", "PriorPrecision", "Curvature", "Link" }, IsVariational: false),
+        [PosteriorMethod.SGLD] = new(Options: SamplerOptions, IsVariational: false),
+        [PosteriorMethod.PSGLD] = new(Options: SamplerOptions.Concat(new[] { "Alpha", "Lambda" }).ToArray(), IsVariational: false),
+        [PosteriorMethod.SGHMC] = new(Options: SamplerOptions.Concat(new[] { "Friction" }).ToArray(), IsVariational: false),
     };
+
+    static string[] SamplerOptions => new[] { "StepSize", "DecayOffset", "DecayExponent", "Cycles", "SamplingFraction", "BurnIn", "Thinning", "Samples", "Temperature" };
+
+    /// <summary>Methods that apply to the whole network: declared on a layer, only to repeat the network's, without options.</summary>
+    static bool IsNetworkWide(PosteriorMethod method) => method is PosteriorMethod.Laplace or PosteriorMethod.SGLD or PosteriorMethod.PSGLD or PosteriorMethod.SGHMC;
+
+    static bool IsSampler(PosteriorMethod method) => method is PosteriorMethod.SGLD or PosteriorMethod.PSGLD or PosteriorMethod.SGHMC;
 
     sealed record MethodRules(string[] Options, bool IsVariational);
 
@@ -143,10 +153,10 @@ public static class NetworkValidator
         {
             var site = new Site(SiteKind.LayerPosterior, index);
             CheckPosterior(posterior, site, $"'{layer.Name}'", problems);
-            // Laplace is network-wide: its options on a layer would be ignored.
-            if (posterior.Readable && posterior.Method == PosteriorMethod.Laplace && network.Method == PosteriorMethod.Laplace)
+            // Laplace and the samplers are network-wide: their options on a layer would be ignored.
+            if (posterior.Readable && IsNetworkWide(posterior.Method) && network.Method == posterior.Method)
                 foreach (var option in posterior.Options)
-                    problems.Add(new(Descriptors.OptionNotTaken, OptionSite(site, option), option, "Laplace on a layer (declare it on the class)"));
+                    problems.Add(new(Descriptors.OptionNotTaken, OptionSite(site, option), option, $"{posterior.Method} on a layer (declare it on the class)"));
             if (posterior.Readable && network.Posterior.Readable && posterior.Method != network.Method && Rules.TryGetValue(posterior.Method, out var own)
                 && Rules.TryGetValue(network.Method, out var networks) && !(own.IsVariational && networks.IsVariational))
             {
@@ -332,6 +342,7 @@ public static class NetworkValidator
             if (Array.IndexOf(takes, option) < 0)
                 problems.Add(new(Descriptors.OptionNotTaken, OptionSite(site, option), option, posterior.Method.ToString()));
         if (posterior.Method == PosteriorMethod.MNF) CheckFlowOptions(posterior, site, owner, problems);
+        if (IsSampler(posterior.Method)) CheckSamplerOptions(posterior, site, owner, problems);
         if (posterior.Method == PosteriorMethod.Laplace)
         {
             if (posterior.Options.Contains("Hessian")) CheckKnown(posterior.Hessian, site.AtNamed("Hessian"), "Laplace Hessian", problems);
@@ -367,6 +378,32 @@ public static class NetworkValidator
         if (posterior.Options.Contains("Flow")) CheckKnown(posterior.Flow, site.AtNamed("Flow"), "flow kind", problems);
         if (posterior.Options.Contains("InitialLogVariance") && !IsFinite(posterior.InitialLogVariance))
             problems.Add(new(Descriptors.NotFinite, site.AtNamed("InitialLogVariance"), "InitialLogVariance", owner, Format(posterior.InitialLogVariance)));
+    }
+
+    /// <summary>A sampler's options each in its range; a cyclical schedule keeps the same number of samples in every cycle.</summary>
+    static void CheckSamplerOptions(PosteriorModel posterior, Site site, string owner, List<Problem> problems)
+    {
+        void Check(string option, double? value, Func<double, bool> valid, string requirement)
+        {
+            if (value is { } v && posterior.Options.Contains(option) && !valid(v))
+                problems.Add(new(Descriptors.SamplerOptionOutOfRange, OptionSite(site, option), option, owner, Format(v), requirement));
+        }
+        Check("StepSize", posterior.StepSize, v => v > 0 && IsFinite(v), "the step size must be positive and finite");
+        Check("DecayOffset", posterior.DecayOffset, v => v > 0 && IsFinite(v), "the decay offset b, in steps, must be positive");
+        Check("DecayExponent", posterior.DecayExponent, v => v > 0.5 && v <= 1, "γ must lie in (0.5, 1] for the decay to satisfy Welling and Teh's conditions");
+        Check("Cycles", posterior.Cycles, v => v >= 0, "use 0 for the polynomial decay, or a positive number of cycles");
+        Check("SamplingFraction", posterior.SamplingFraction, v => v > 0 && v <= 1, "the sampling part of a cycle is a fraction in (0, 1]");
+        Check("BurnIn", posterior.BurnIn, v => v >= 0 && v < 1, "the burn-in is a fraction of the run in [0, 1)");
+        Check("Thinning", posterior.Thinning, v => v >= 0, "use 0 to spread the samples evenly, or a positive number of steps");
+        Check("Samples", posterior.Samples, v => v >= 1, "the predictive needs at least one sample");
+        Check("Temperature", posterior.Temperature, v => v > 0 && IsFinite(v), "the temperature must be positive (1: the posterior)");
+        Check("Alpha", posterior.Alpha, v => v > 0 && v < 1, "the squared-gradient average's decay lies in (0, 1)");
+        Check("Lambda", posterior.Lambda, v => v > 0 && IsFinite(v), "λ must be positive");
+        Check("Friction", posterior.Friction, v => v > 0 && v <= 1, "the friction lies in (0, 1]");
+        int cycles = posterior.Cycles ?? 0, samples = posterior.Samples ?? 32;
+        if (cycles > 0 && samples >= 1 && samples % cycles != 0)
+            problems.Add(new(Descriptors.SamplesDoNotFitCycles, OptionSite(site, posterior.Options.Contains("Samples") ? "Samples" : "Cycles"),
+                samples, cycles, samples < cycles ? $"at least {cycles}" : $"{samples / cycles * cycles} or {(samples / cycles + 1) * cycles}"));
     }
 
     /// <summary>Every MNF layer's prior, and the prior of the layer Laplace approximates, must be Normal.</summary>

@@ -83,6 +83,9 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
     /// <summary>What runs on the training data after training (a curvature fit), or null: nothing for MAP and VI.</summary>
     public virtual IPosteriorFit? AfterTraining => null;
 
+    /// <summary>The step rule the trainer uses unless <see cref="FitOptions.StepRule"/> names another: Adam; a sampler's own for SG-MCMC.</summary>
+    public virtual StepRuleFactory StepRule => StepRules.Adam;
+
     /// <summary>Number of outputs of the last layer: classes, regression targets, or twice the targets when heteroscedastic.</summary>
     public abstract int OutputSize { get; }
 

@@ -27,10 +27,10 @@ public sealed record FitOptions
     /// <summary>libtorch CPU threads for the run (null: leave the process setting alone). Results repeat bit for bit only at the same count.</summary>
     public int? Threads { get; init; }
     /// <summary>
-    /// Makes the rule that updates the parameters from their gradients each step: Adam by default (variational
-    /// families, MAP). Samplers bring their own rule through this.
+    /// Makes the rule that updates the parameters from their gradients each step; null (the default) takes the network's
+    /// own (<see cref="BayesianModule.StepRule"/>: Adam for variational families and MAP, the sampler for SG-MCMC).
     /// </summary>
-    public StepRuleFactory StepRule { get; init; } = StepRules.Adam;
+    public StepRuleFactory? StepRule { get; init; }
     /// <summary>
     /// Whether the trainer reads each step's loss on the host: progress every step, and a loss that stops being finite
     /// caught before that step's update. Otherwise the terms and a finiteness flag (over the loss and every gradient)
@@ -186,7 +186,7 @@ public sealed class TrainingSession : IDisposable
             ? model.Layers.SelectMany(layer => layer.WeightDecay).Select(p => (p.Parameter, p.Precision / data.Count)).ToArray()
             : Array.Empty<(TorchSharp.Modules.Parameter, double)>();
         parameters = model.parameters().ToArray();
-        optimizer = options.StepRule(parameters, weightDecay, options);
+        optimizer = (options.StepRule ?? model.StepRule)(parameters, weightDecay, options, data.Count);
         device = parameters.FirstOrDefault()?.device ?? CPU;
     }
 
@@ -327,16 +327,16 @@ public interface IStepRule : IDisposable
 
 /// <summary>
 /// Makes a step rule for a fit: the parameters to move, each parameter's L2 weight decay (rate τ/N, the part of the
-/// complexity gradient the layers leave to the rule), and the fit's options.
+/// complexity gradient the layers leave to the rule), the fit's options, and N, the training examples.
 /// </summary>
 public delegate IStepRule StepRuleFactory(IReadOnlyList<TorchSharp.Modules.Parameter> parameters,
-    IReadOnlyList<(TorchSharp.Modules.Parameter Parameter, double Rate)> weightDecay, FitOptions options);
+    IReadOnlyList<(TorchSharp.Modules.Parameter Parameter, double Rate)> weightDecay, FitOptions options, long examples);
 
 /// <summary>The step rules the runtime ships.</summary>
 public static class StepRules
 {
     /// <summary>Adam at <see cref="FitOptions.LearningRate"/>, with the layers' weight decay folded into its update.</summary>
     public static IStepRule Adam(IReadOnlyList<TorchSharp.Modules.Parameter> parameters,
-        IReadOnlyList<(TorchSharp.Modules.Parameter Parameter, double Rate)> weightDecay, FitOptions options) =>
+        IReadOnlyList<(TorchSharp.Modules.Parameter Parameter, double Rate)> weightDecay, FitOptions options, long examples) =>
         new BnnDsl.Adam(parameters, options.LearningRate, weightDecay: weightDecay.Count == 0 ? null : weightDecay);
 }

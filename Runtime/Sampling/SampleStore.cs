@@ -1,0 +1,126 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace BnnDsl;
+
+/// <summary>
+/// The samples an SG-MCMC run keeps (<see cref="LangevinStepRule"/>), as the network's own module: buffers
+/// <c>samples</c> [S, P] (every weight and bias of the listed layers, flattened in order, in the network's dtype),
+/// <c>sample_steps</c> (the step after which each was kept) and <c>kept</c>, so they save and load with the checkpoint.
+/// The predictive runs the network once per kept sample and averages: the softmax for classification, the mixture's
+/// mean and variance (plus the noise) for regression. It also makes the network's step rule.
+/// </summary>
+public sealed class SampleStore : nn.Module, IPredictiveMethod
+{
+    readonly PointLayer[] layers;
+    readonly Tensor samples, sampleSteps, kept;
+
+    public SampleStore(SamplerSettings settings, IReadOnlyList<PointLayer> layers, Device? device = null) : base(nameof(SampleStore))
+    {
+        Settings = settings ?? throw new ArgumentNullException(nameof(settings));
+        this.layers = layers?.ToArray() ?? throw new ArgumentNullException(nameof(layers));
+        if (this.layers.Length == 0 || settings.Samples < 1) throw new ArgumentException("A sampler keeps at least one sample of at least one layer.");
+        long count = this.layers.Sum(l => l.Weight.numel() + l.Bias.numel());
+        samples = zeros(new long[] { settings.Samples, count }, this.layers[0].Weight.dtype, device);
+        sampleSteps = zeros(settings.Samples, ScalarType.Float64, device);
+        kept = zeros(1, ScalarType.Float64, device);
+        register_buffer("samples", samples);
+        register_buffer("sample_steps", sampleSteps);
+        register_buffer("kept", kept);
+    }
+
+    public SamplerSettings Settings { get; }
+
+    /// <summary>How many samples the last run kept (or the loaded checkpoint holds).</summary>
+    public int Kept => (int)kept.item<double>();
+
+    /// <summary>The step (1-based, over the whole run) after which each kept sample was taken.</summary>
+    public long[] SampleSteps => sampleSteps.narrow(0, 0, Kept).data<double>().Select(s => (long)s).ToArray();
+
+    /// <summary>Kept sample <paramref name="index"/> as one flat vector [P] (a view of the store).</summary>
+    public Tensor Sample(int index) => index >= 0 && index < Kept ? samples[index] : throw new ArgumentOutOfRangeException(nameof(index));
+
+    /// <summary>The network's step rule: the sampler over its parameters, keeping samples here.</summary>
+    public IStepRule CreateStepRule(IReadOnlyList<TorchSharp.Modules.Parameter> parameters,
+        IReadOnlyList<(TorchSharp.Modules.Parameter Parameter, double Rate)> weightDecay, FitOptions options, long examples)
+    {
+        long steps = (long)options.Epochs * ((examples + options.BatchSize - 1) / options.BatchSize);
+        return new LangevinStepRule(Settings, parameters, weightDecay, examples, steps, this);
+    }
+
+    internal void Clear()
+    {
+        using var noGrad = no_grad();
+        kept.zero_();
+        sampleSteps.zero_();
+    }
+
+    /// <summary>Copies the layers' current parameters into the next slot.</summary>
+    internal void Keep(long step)
+    {
+        int index = Kept;
+        if (index >= samples.shape[0]) throw new InvalidOperationException($"The store holds {samples.shape[0]} samples and is full.");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        samples[index].copy_(cat(layers.SelectMany(l => new[] { l.Weight.flatten(), l.Bias.flatten() }).ToArray()));
+        sampleSteps[index].fill_(step);
+        kept.fill_(index + 1);
+    }
+
+    /// <summary>Copies <paramref name="vector"/> [P] into the layers' parameters.</summary>
+    void Load(Tensor vector)
+    {
+        long at = 0;
+        foreach (var parameter in layers.SelectMany(l => new[] { l.Weight, l.Bias }))
+        {
+            long size = parameter.numel();
+            parameter.copy_(vector.narrow(0, at, size).view(parameter.shape));
+            at += size;
+        }
+    }
+
+    /// <summary>The average over the kept samples; <paramref name="samples"/> is ignored (the store decides how many there are).</summary>
+    public Predictive Predict(BayesianModule model, Tensor inputs, int samples, int batchSize)
+    {
+        int count = Kept;
+        if (count == 0) throw new InvalidOperationException("The sampler has kept no samples yet: train the network (Trainer.Fit) or load a checkpoint of a trained one.");
+        bool categorical = model.Likelihood == Likelihood.Categorical;
+        var previousMode = model.Mode;
+        model.Mode = SampleMode.Mean;
+        using var noGrad = no_grad();
+        var current = cat(layers.SelectMany(l => new[] { l.Weight.flatten(), l.Bias.flatten() }).ToArray());
+        Tensor? sum = null, sumOfSquares = null;
+        try
+        {
+            for (int s = 0; s < count; s++)
+            {
+                using var scope = NewDisposeScope();
+                Load(this.samples[s]);
+                var outputs = new List<Tensor>();
+                for (long start = 0; start < inputs.shape[0]; start += batchSize)
+                    outputs.Add(model.forward(inputs.narrow(0, start, Math.Min(batchSize, inputs.shape[0] - start)).to(this.samples.device)));
+                var output = cat(outputs.ToArray(), 0);
+                var value = categorical ? nn.functional.softmax(output, 1) : output;
+                if (sum is null) sum = zeros_like(value).MoveToOuterDisposeScope();
+                sum.add_(value);
+                if (categorical) continue;
+                if (sumOfSquares is null) sumOfSquares = zeros_like(value).MoveToOuterDisposeScope();
+                sumOfSquares.add_(output.square());
+            }
+        }
+        finally
+        {
+            Load(current);
+            current.Dispose();
+            model.Mode = previousMode;
+        }
+        if (categorical) return Predictive.Categorical(sum!.div_(count), count);
+        var mean = sum!.div_(count);
+        var variance = (sumOfSquares!.div_(count) - mean.square()).clamp_min_(0) + model.NoiseStd().detach().square();
+        sumOfSquares.Dispose();
+        return Predictive.Gaussian(mean, variance, count);
+    }
+}
