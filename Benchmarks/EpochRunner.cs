@@ -11,9 +11,10 @@ public static class EpochRunner
     const int BatchSize = 128;
 
     /// <summary>A generated network, trained by the runtime's own loop (<see cref="TrainingSession"/>).</summary>
-    public static Func<double> ForNetwork(BayesianModule network, LabelledData data)
+    public static Func<double> ForNetwork(BayesianModule network, LabelledData data, int plannedEpochs = 20)
     {
-        var session = new TrainingSession(network, data, new FitOptions { Seed = 7 });
+        // The planned epochs set a sampler's schedule and the steps after which it keeps samples.
+        var session = new TrainingSession(network, data, new FitOptions { Seed = 7, Epochs = plannedEpochs });
         return () => session.RunEpoch().Seconds;
     }
 

@@ -18,13 +18,14 @@ using static TorchSharp.torch;
 //   bnndsl-bench --lenet5         (LeNet-5: the main job's mean-field declaration against MAP)
 //   bnndsl-bench --mnf            (MNF against the main job's mean-field declaration, MLP and LeNet-5; step parts)
 //   bnndsl-bench --laplace        (the four Laplace declarations' fit and predictive times and memory, MLP and LeNet-5)
+//   bnndsl-bench --samplers       (each sampler's epoch against MAP's; prediction over 32 kept samples against mean-field's 32 draws)
 int epochs = 6;
 string? dataDirectory = null;
 int threads = Environment.ProcessorCount;
 bool profile = false;
 bool generatorTiming = false;
 bool kernels = false;
-bool lenet5 = false, mnf = false, laplace = false;
+bool lenet5 = false, mnf = false, laplace = false, samplers = false;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -35,10 +36,11 @@ for (int i = 0; i < args.Length; i++)
         case "--lenet5": lenet5 = true; break;
         case "--mnf": mnf = true; break;
         case "--laplace": laplace = true; break;
+        case "--samplers": samplers = true; break;
         case "--epochs": epochs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--data": dataDirectory = args[++i]; break;
         case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        default: Console.Error.WriteLine($"unknown option {args[i]}; usage: bnndsl-bench [--profile | --generator | --kernels | --lenet5 | --mnf | --laplace] [--epochs N] [--data DIR] [--threads N]"); return 2;
+        default: Console.Error.WriteLine($"unknown option {args[i]}; usage: bnndsl-bench [--profile | --generator | --kernels | --lenet5 | --mnf | --laplace | --samplers] [--epochs N] [--data DIR] [--threads N]"); return 2;
     }
 }
 if (generatorTiming)
@@ -120,6 +122,35 @@ if (laplace)
 {
     using var test = DataSources.Read(directory, "t10k");
     foreach (var network in new[] { "mlp", "lenet5" }) LaplaceTiming.Print(train, test, epochs, network);
+    return 0;
+}
+if (samplers)
+{
+    using var test = DataSources.Read(directory, "t10k");
+    foreach (var network in new[] { "mlp", "lenet5" })
+    {
+        foreach (var method in new[] { "sgld", "psgld", "sghmc", "csghmc" })
+        {
+            random.manual_seed(1);
+            using var sampler = FashionJob.CreateNetwork(method, network);
+            using var mapNetwork = FashionJob.CreateNetwork("map", network);
+            // Planned as long as the run, so the sampler keeps its samples in the last epochs timed.
+            Compare($"{network} {method}", EpochRunner.ForNetwork(sampler, train, plannedEpochs: epochs),
+                $"{network} MAP", EpochRunner.ForNetwork(mapNetwork, train), epochs, goal: "≤ 1.2");
+            if (method != "sgld") continue;
+            using var meanFieldNetwork = FashionJob.CreateNetwork("mean-field", network);
+            double Predict(BayesianModule model)
+            {
+                var clock = Stopwatch.StartNew();
+                using var predictive = model.Predict(test.Inputs, samples: 32, batchSize: 1000);
+                return clock.Elapsed.TotalSeconds;
+            }
+            var times = Enumerable.Range(0, 3).Select(_ => (Sampler: Predict(sampler), MeanField: Predict(meanFieldNetwork))).ToArray();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{network}: predicting 10,000 test images: SGLD's {((SampleStore)sampler.Predictor).Kept} kept samples {times.Min(t => t.Sampler):F2} s, "
+                + $"mean-field's 32 draws {times.Min(t => t.MeanField):F2} s (best of three)"));
+        }
+    }
     return 0;
 }
 if (mnf)

@@ -26,7 +26,7 @@ public static class CommandLine
 
         foreach (var command in new[] { (Command)root, train })
             Bind(command, "train", run, Network(), Method(), Epochs("20"), Data(), Ood(), Samples(), Seed(), Threads(), Out(),
-                TrainSize(), BatchSize(), LearningRate("0.001"), Schedule("cosine; constant for the peer-* rows"));
+                TrainSize(), BatchSize(), LearningRate("0.001"), Schedule("cosine; constant for the peer-* rows"), Temperature());
         Bind(evaluate, "evaluate", run, Model(), Data(), Ood(), Samples(), Seed(), Threads(), Out());
         Bind(toyRegression, "toy-regression", run, ToyMethod(), Epochs("1500"), Seed(), Threads(), Out(), BatchSize(), LearningRate("0.01"),
             Schedule("constant"));
@@ -93,6 +93,7 @@ public static class CommandLine
                 "--train-size" => parsed with { TrainSize = result.GetValue((Option<int?>)option) },
                 "--batch-size" => parsed with { BatchSize = result.GetValue((Option<int>)option) },
                 "--lr" => parsed with { LearningRate = result.GetValue((Option<double?>)option) },
+                "--temperature" => parsed with { Temperature = result.GetValue((Option<double?>)option) },
                 "--schedule" => parsed with { Schedule = result.GetValue((Option<string>)option) is { } name ? Enum.Parse<LearningRateSchedule>(name, ignoreCase: true) : null },
                 _ => throw new InvalidOperationException($"No binding for {option.Name}."),
             };
@@ -104,8 +105,8 @@ public static class CommandLine
         "mlp (784-400-400-10 ReLU) or lenet5 (conv 6@5x5 pad 2, pool, conv 16@5x5, pool, 120, 84, 10)", "mlp", "lenet5");
 
     static Option<string> Method() => Choice("--method", "mean-field",
-        "mean-field (the best mean-field declaration), mnf (multiplicative normalising flows), laplace-ll, laplace-ll-kron (last-layer Laplace, full or Kronecker-factored), laplace-diag, laplace-kron (Laplace over all weights), map (baseline), peer-mf, peer-mf-lrt (the peers' setting: Normal(0,1), rho0 = -3; mlp only)",
-        "mean-field", "mnf", "laplace-ll", "laplace-ll-kron", "laplace-diag", "laplace-kron", "map", "peer-mf", "peer-mf-lrt");
+        "mean-field (the best mean-field declaration), mnf (multiplicative normalising flows), laplace-ll, laplace-ll-kron (last-layer Laplace, full or Kronecker-factored), laplace-diag, laplace-kron (Laplace over all weights), sgld, psgld, sghmc, csghmc (SG-MCMC samplers), map (baseline), peer-mf, peer-mf-lrt (the peers' setting: Normal(0,1), rho0 = -3; mlp only)",
+        "mean-field", "mnf", "laplace-ll", "laplace-ll-kron", "laplace-diag", "laplace-kron", "sgld", "psgld", "sghmc", "csghmc", "map", "peer-mf", "peer-mf-lrt");
 
     static Option<string> ToyMethod() => Choice("--method", "mean-field",
         "mean-field (Bayes by Backprop) or laplace (MAP, then last-layer Laplace with the noise learned)", "mean-field", "laplace");
@@ -187,9 +188,20 @@ public static class CommandLine
         DefaultValueFactory = _ => 128,
     }, 1);
 
+    static Option<double?> Temperature()
+    {
+        var option = new Option<double?>("--temperature") { Description = "A sampler's temperature T (default: the declaration's; 1 is the posterior, below 1 a cold one)." };
+        option.Validators.Add(result =>
+        {
+            if (TryGetValue(result, out double? parsed) && parsed is double value && !(value > 0 && double.IsFinite(value)))
+                result.AddError($"--temperature needs a positive number; got '{value.ToString(CultureInfo.InvariantCulture)}'.");
+        });
+        return option;
+    }
+
     static Option<double?> LearningRate(string byDefault)
     {
-        var option = new Option<double?>("--lr") { Description = $"Adam's learning rate (default {byDefault})." };
+        var option = new Option<double?>("--lr") { Description = $"Adam's learning rate (default {byDefault}), or a sampler's step size η0 (default: the declaration's)." };
         option.Validators.Add(result =>
         {
             if (TryGetValue(result, out double? parsed) && parsed is double value && !(value > 0 && double.IsFinite(value)))

@@ -36,6 +36,14 @@ public static class FashionJob
         ("mlp", "laplace-kron", typeof(FashionLaplaceAllKron), () => new FashionLaplaceAllKron()),
         ("lenet5", "laplace-diag", typeof(LeNet5LaplaceDiagonal), () => new LeNet5LaplaceDiagonal()),
         ("lenet5", "laplace-kron", typeof(LeNet5LaplaceAllKron), () => new LeNet5LaplaceAllKron()),
+        ("mlp", "sgld", typeof(FashionSgld), () => new FashionSgld()),
+        ("mlp", "psgld", typeof(FashionPsgld), () => new FashionPsgld()),
+        ("mlp", "sghmc", typeof(FashionSghmc), () => new FashionSghmc()),
+        ("mlp", "csghmc", typeof(FashionCyclicalSghmc), () => new FashionCyclicalSghmc()),
+        ("lenet5", "sgld", typeof(LeNet5Sgld), () => new LeNet5Sgld()),
+        ("lenet5", "psgld", typeof(LeNet5Psgld), () => new LeNet5Psgld()),
+        ("lenet5", "sghmc", typeof(LeNet5Sghmc), () => new LeNet5Sghmc()),
+        ("lenet5", "csghmc", typeof(LeNet5CyclicalSghmc), () => new LeNet5CyclicalSghmc()),
     };
 
     /// <summary>The declaration the main job trains for <paramref name="network"/> and <paramref name="method"/>.</summary>
@@ -109,8 +117,19 @@ public static class FashionJob
         int epochs = options.Epochs ?? 20;
         var fit = new FitOptions { Epochs = epochs, Seed = options.Seed, BatchSize = options.BatchSize, LearningRate = options.LearningRate ?? 1e-3,
             Schedule = options.Schedule ?? DefaultSchedule(options.Method), Threads = options.Threads };
-        AnsiConsole.MarkupLine(string.Format(CultureInfo.InvariantCulture, "[bold]Training:[/] {0} epochs, Adam {1} ({2}), batch {3}, seed {4}",
-            epochs, fit.LearningRate, fit.Schedule.Name(), fit.BatchSize, fit.Seed));
+        // A sampler's step size is its own: --lr, when given, replaces the declared η0.
+        if (model.Predictor is SampleStore declared)
+            declared.Settings = declared.Settings with
+            {
+                StepSize = options.LearningRate ?? declared.Settings.StepSize,
+                Temperature = options.Temperature ?? declared.Settings.Temperature,
+            };
+        string rule = model.Predictor is SampleStore sampler
+            ? string.Format(CultureInfo.InvariantCulture, "{0} η {1} ({2}), T {4}, {3} samples", sampler.Settings.Method, sampler.Settings.StepSize,
+                sampler.Settings.Cycles > 0 ? $"{sampler.Settings.Cycles} cosine cycles" : "polynomial decay", sampler.Settings.Samples, sampler.Settings.Temperature)
+            : string.Format(CultureInfo.InvariantCulture, "Adam {0} ({1})", fit.LearningRate, fit.Schedule.Name());
+        AnsiConsole.MarkupLine(string.Format(CultureInfo.InvariantCulture, "[bold]Training:[/] {0} epochs, {1}, batch {2}, seed {3}",
+            epochs, Markup.Escape(rule), fit.BatchSize, fit.Seed));
         string complexityLabel = model.IsStochastic ? "kl" : "-log prior";
         IReadOnlyList<EpochSummary> epochsRun = Array.Empty<EpochSummary>();
         try
@@ -141,7 +160,7 @@ public static class FashionJob
         {
             ["train_size"] = train.Count,
             ["epochs"] = epochs,
-            ["learning_rate"] = fit.LearningRate,
+            ["learning_rate"] = model.Predictor is SampleStore store ? store.Settings.StepSize : fit.LearningRate,
             ["schedule"] = fit.Schedule.Name(),
             ["seconds_per_epoch"] = epochsRun.Count == 0 ? null : Statistics.Median(epochsRun.Select(e => e.Seconds)),
             ["seed"] = options.Seed,
@@ -237,6 +256,12 @@ public static class FashionJob
             report["prior_precision"] = laplace.PriorPrecision;
             if (laplace.PriorPrecisions.Length > 1) report["prior_precisions"] = laplace.PriorPrecisions;
             report["log_marginal_likelihood"] = laplace.LogMarginalLikelihood();
+        }
+        if (model.Predictor is SampleStore store)
+        {
+            report["samples_kept"] = store.Kept;
+            report["temperature"] = store.Settings.Temperature;
+            report["sample_steps"] = store.SampleSteps;
         }
         foreach (var (key, value) in training) report[key] = value;
         string json = JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true });

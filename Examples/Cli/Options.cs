@@ -26,6 +26,7 @@ public sealed record Options
     public int? TrainSize { get; init; }
     public int BatchSize { get; init; } = 128;
     public double? LearningRate { get; init; }
+    public double? Temperature { get; init; }
     public LearningRateSchedule? Schedule { get; init; }
 }
 

@@ -245,3 +245,111 @@ public partial class LeNet5LaplaceAllKron
     [Dense(120, 84, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
     [Dense(84, 10)] private partial torch.Tensor Output(torch.Tensor input);
 }
+
+/// <summary>The MLP sampled by SGLD (<c>--method sgld</c>): polynomial decay from η 0.05, 32 samples over the second half of the run.</summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(SGLD, StepSize = 0.05)]
+public partial class FashionSgld
+{
+    [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(400, 400, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(400, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>LeNet-5 sampled by SGLD, as the MLP.</summary>
+[BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, 28 })]
+[Prior(Normal, 0, 1)]
+[Posterior(SGLD, StepSize = 0.05)]
+public partial class LeNet5Sgld
+{
+    [Conv2d(1, 6, 5, ReLU, Padding = 2)] private partial torch.Tensor Conv1(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool1(torch.Tensor input);
+    [Conv2d(6, 16, 5, ReLU)] private partial torch.Tensor Conv2(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool2(torch.Tensor input);
+    [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+    [Dense(400, 120, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(120, 84, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(84, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>The MLP sampled by pSGLD (<c>--method psgld</c>): the RMSprop-preconditioned sampler, η 1e-3.</summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(PSGLD, StepSize = 0.001)]
+public partial class FashionPsgld
+{
+    [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(400, 400, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(400, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>LeNet-5 sampled by pSGLD, as the MLP.</summary>
+[BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, 28 })]
+[Prior(Normal, 0, 1)]
+[Posterior(PSGLD, StepSize = 0.001)]
+public partial class LeNet5Psgld
+{
+    [Conv2d(1, 6, 5, ReLU, Padding = 2)] private partial torch.Tensor Conv1(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool1(torch.Tensor input);
+    [Conv2d(6, 16, 5, ReLU)] private partial torch.Tensor Conv2(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool2(torch.Tensor input);
+    [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+    [Dense(400, 120, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(120, 84, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(84, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>The MLP sampled by SGHMC (<c>--method sghmc</c>): momentum 0.9, η 0.005.</summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(SGHMC, StepSize = 0.005, Friction = 0.1)]
+public partial class FashionSghmc
+{
+    [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(400, 400, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(400, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>LeNet-5 sampled by SGHMC, as the MLP.</summary>
+[BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, 28 })]
+[Prior(Normal, 0, 1)]
+[Posterior(SGHMC, StepSize = 0.005, Friction = 0.1)]
+public partial class LeNet5Sghmc
+{
+    [Conv2d(1, 6, 5, ReLU, Padding = 2)] private partial torch.Tensor Conv1(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool1(torch.Tensor input);
+    [Conv2d(6, 16, 5, ReLU)] private partial torch.Tensor Conv2(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool2(torch.Tensor input);
+    [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+    [Dense(400, 120, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(120, 84, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(84, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>The MLP sampled by cyclical SGHMC (<c>--method csghmc</c>, Zhang et al. 2020): four cosine cycles, 8 samples at the end of each.</summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(SGHMC, StepSize = 0.005, Friction = 0.1, Cycles = 4, SamplingFraction = 0.25)]
+public partial class FashionCyclicalSghmc
+{
+    [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(400, 400, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(400, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>LeNet-5 sampled by cyclical SGHMC, as the MLP.</summary>
+[BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, 28 })]
+[Prior(Normal, 0, 1)]
+[Posterior(SGHMC, StepSize = 0.005, Friction = 0.1, Cycles = 4, SamplingFraction = 0.25)]
+public partial class LeNet5CyclicalSghmc
+{
+    [Conv2d(1, 6, 5, ReLU, Padding = 2)] private partial torch.Tensor Conv1(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool1(torch.Tensor input);
+    [Conv2d(6, 16, 5, ReLU)] private partial torch.Tensor Conv2(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool2(torch.Tensor input);
+    [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+    [Dense(400, 120, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(120, 84, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(84, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}

@@ -18,7 +18,8 @@ namespace BnnDsl;
 /// Each is the method's update on the full-data log posterior with ε = 2η/N. A cyclical schedule's exploration part
 /// injects no noise. After each step that the schedule keeps, the parameters are copied into the <see cref="SampleStore"/>
 /// (without a store, nothing is kept: the chain alone).
-/// The trainer's learning rate does not apply: the step size follows the declared schedule.
+/// The trainer's learning rate does not apply: the step size follows the declared schedule. The noise is
+/// <see cref="NormalNoise"/>'s (the compiled generator on the CPU, libtorch's elsewhere).
 /// </summary>
 public sealed class LangevinStepRule : IStepRule
 {
@@ -70,23 +71,24 @@ public sealed class LangevinStepRule : IStepRule
             for (int i = 0; i < parameters.Length; i++)
             {
                 var theta = parameters[i];
-                var gradient = theta.grad is null ? zeros_like(theta) : theta.grad.clone();
+                // The gradient is released after the step (ZeroGrad), so it is worked on in place.
+                var gradient = theta.grad ?? zeros_like(theta);
                 if (weightDecays[i] != 0) gradient.add_(theta, alpha: weightDecays[i]);
                 switch (settings.Method)
                 {
                     case PosteriorMethod.SGLD:
                         theta.add_(gradient, alpha: -eta);
-                        if (noiseScale > 0) theta.add_(randn_like(theta), alpha: Math.Sqrt(2 * eta * noiseScale));
+                        if (noiseScale > 0) theta.add_(NormalNoise.Like(theta), alpha: Math.Sqrt(2 * eta * noiseScale));
                         break;
                     case PosteriorMethod.PSGLD:
                         var average = state[i].mul_(settings.Alpha).addcmul_(gradient, gradient, value: 1 - settings.Alpha);
                         var preconditioner = average.sqrt().add_(settings.Lambda).reciprocal_();
                         theta.addcmul_(preconditioner, gradient, value: -eta);
-                        if (noiseScale > 0) theta.addcmul_(preconditioner.sqrt_(), randn_like(theta), value: Math.Sqrt(2 * eta * noiseScale));
+                        if (noiseScale > 0) theta.addcmul_(preconditioner.sqrt_(), NormalNoise.Like(theta), value: Math.Sqrt(2 * eta * noiseScale));
                         break;
                     case PosteriorMethod.SGHMC:
                         var momentum = state[i].mul_(1 - settings.Friction).add_(gradient, alpha: -eta);
-                        if (noiseScale > 0) momentum.add_(randn_like(theta), alpha: Math.Sqrt(2 * settings.Friction * eta * noiseScale));
+                        if (noiseScale > 0) momentum.add_(NormalNoise.Like(theta), alpha: Math.Sqrt(2 * settings.Friction * eta * noiseScale));
                         theta.add_(momentum);
                         break;
                 }

@@ -20,7 +20,7 @@ public sealed class SampleStore : nn.Module, IPredictiveMethod
 
     public SampleStore(SamplerSettings settings, IReadOnlyList<PointLayer> layers, Device? device = null) : base(nameof(SampleStore))
     {
-        Settings = settings ?? throw new ArgumentNullException(nameof(settings));
+        this.settings = settings ?? throw new ArgumentNullException(nameof(settings));
         this.layers = layers?.ToArray() ?? throw new ArgumentNullException(nameof(layers));
         if (this.layers.Length == 0 || settings.Samples < 1) throw new ArgumentException("A sampler keeps at least one sample of at least one layer.");
         long count = this.layers.Sum(l => l.Weight.numel() + l.Bias.numel());
@@ -32,7 +32,19 @@ public sealed class SampleStore : nn.Module, IPredictiveMethod
         register_buffer("kept", kept);
     }
 
-    public SamplerSettings Settings { get; }
+    /// <summary>The sampler's settings: the declaration's; a run may replace them (the main job's <c>--lr</c> sets η0) before training.</summary>
+    public SamplerSettings Settings
+    {
+        get => settings;
+        set
+        {
+            if (value is null) throw new ArgumentNullException(nameof(value));
+            if (value.Samples != samples.shape[0]) throw new ArgumentException($"The store holds {samples.shape[0]} samples; the settings keep {value.Samples}.", nameof(value));
+            settings = value;
+        }
+    }
+
+    SamplerSettings settings;
 
     /// <summary>How many samples the last run kept (or the loaded checkpoint holds).</summary>
     public int Kept => (int)kept.item<double>();
