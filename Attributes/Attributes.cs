@@ -120,6 +120,9 @@ namespace BnnDsl
         /// <summary>Samplers (SGLD, PSGLD, SGHMC): the samples kept for the predictive (default 32; cyclical: a multiple of Cycles).</summary>
         public int Samples { get; set; }
 
+        /// <summary>Samplers (SGLD, PSGLD, SGHMC): MiB of kept samples held in memory and in the checkpoint; the rest go to a file beside it (default 1024).</summary>
+        public double SampleMemory { get; set; }
+
         /// <summary>Samplers (SGLD, PSGLD, SGHMC): T, the injected noise's variance factor: 1 the Bayesian posterior, below 1 cold (default 1).</summary>
         public double Temperature { get; set; }
 

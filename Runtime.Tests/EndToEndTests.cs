@@ -98,6 +98,24 @@ public class EndToEndTests(ITestOutputHelper output)
         Assert.True(laplace.Nll < map.Nll + 0.03, $"NLL {laplace.Nll} far above MAP's {map.Nll}");
     }
 
+    /// <summary>
+    /// Cyclical SGHMC (four cycles, 32 kept samples) against MAP on the same data and epochs: averaging over samples from
+    /// four modes' neighbourhoods predicts better (error, NLL) and detects outliers better than MAP's one point. This run
+    /// measures MAP 15.40% / NLL 0.447 / ECE 0.029 / AUROC 0.816 and cyclical SGHMC 14.75% / 0.428 / 0.028 / 0.883; the
+    /// ECEs are level, so ECE is not asserted.
+    /// </summary>
+    [Fact]
+    public void CyclicalSghmcBeatsMapOnItsOwnData()
+    {
+        var (map, mapAuroc, _) = TrainAndEvaluate(() => new SmallFashionMap(), epochs: 20);
+        var (sampled, auroc, _) = TrainAndEvaluate(() => new SmallFashionCyclicalSghmc(), epochs: 20);
+        output.WriteLine($"MAP: error {map.Error:P2}, NLL {map.Nll:F3}, ECE {map.Ece:F3}, AUROC {mapAuroc:F3}; " +
+            $"cyclical SGHMC: error {sampled.Error:P2}, NLL {sampled.Nll:F3}, ECE {sampled.Ece:F3}, AUROC {auroc:F3}");
+        Assert.True(sampled.Error < map.Error, $"error {sampled.Error} not below MAP's {map.Error}");
+        Assert.True(sampled.Nll < map.Nll, $"NLL {sampled.Nll} not below MAP's {map.Nll}");
+        Assert.True(auroc > mapAuroc, $"AUROC {auroc} not above MAP's {mapAuroc}");
+    }
+
     [Fact]
     public void MapLearnsTheEmbeddedSubset()
     {

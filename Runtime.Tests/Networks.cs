@@ -274,3 +274,22 @@ public partial class TinySgldClassifier
     [Dense(4, 8, Tanh)] private partial torch.Tensor Hidden(torch.Tensor input);
     [Dense(8, 3)] private partial torch.Tensor Output(torch.Tensor input);
 }
+
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(SGHMC, StepSize = 0.05, Friction = 0.1, Cycles = 4)]
+public partial class SmallFashionCyclicalSghmc
+{
+    [Dense(784, 200, ReLU)] private partial torch.Tensor Hidden(torch.Tensor input);
+    [Dense(200, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>As <see cref="TinySgldClassifier"/>, with memory for one of its four samples (268 bytes each): three go to disk.</summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(SGLD, Samples = 4, StepSize = 0.02, SampleMemory = 0.0004)]
+public partial class TinySpillingSgldClassifier
+{
+    [Dense(4, 8, Tanh)] private partial torch.Tensor Hidden(torch.Tensor input);
+    [Dense(8, 3)] private partial torch.Tensor Output(torch.Tensor input);
+}

@@ -214,6 +214,55 @@ public class SamplerTests(ITestOutputHelper output)
         Assert.Contains("cannot keep 40 samples 10 steps apart", error.Message);
     }
 
+    /// <summary>
+    /// Samples beyond the memory budget go to a file while training and beside the checkpoint when saved: the same
+    /// predictive as the run that kept them all in memory, after a round trip; a missing or truncated companion file is
+    /// an error naming it.
+    /// </summary>
+    [Fact]
+    public void SamplesBeyondTheMemoryBudgetLiveBesideTheCheckpoint()
+    {
+        random.manual_seed(36);
+        var x = randn(64, 4);
+        using var data = new LabelledData(x, randint(0, 3, new long[] { 64 }), "random");
+        Tensor Train(BayesianModule model)
+        {
+            Trainer.Fit(model, data, new FitOptions { Epochs = 10, BatchSize = 16, Seed = 37, Threads = 1 });
+            using var predictive = model.Predict(x, samples: 1, batchSize: 64);
+            return predictive.Probabilities.clone();
+        }
+        random.manual_seed(38);
+        using var inMemory = new TinySgldClassifier();
+        var expected = Train(inMemory);
+        random.manual_seed(38);
+        using var spilling = new TinySpillingSgldClassifier();
+        var spilled = Train(spilling);
+        var store = (SampleStore)spilling.Predictor;
+        Assert.Equal((4, 1), (store.Kept, store.InMemory));
+        Assert.True(spilled.eq(expected).all().item<bool>(), "the spilled samples predict differently");
+
+        string directory = Directory.CreateTempSubdirectory("bnndsl-spill-").FullName;
+        try
+        {
+            string path = Path.Combine(directory, "model.bin");
+            spilling.Save(path);
+            Assert.True(File.Exists(SampleStore.CompanionPath(path)));
+            using (var restored = new TinySpillingSgldClassifier())
+            {
+                restored.Load(path);
+                using var predictive = restored.Predict(x, samples: 1, batchSize: 64);
+                Assert.True(predictive.Probabilities.eq(expected).all().item<bool>(), "the restored samples predict differently");
+            }
+            using (var file = new FileStream(SampleStore.CompanionPath(path), FileMode.Open)) file.SetLength(100);
+            using (var truncated = new TinySpillingSgldClassifier())
+                Assert.Contains("model.bin.samples: 100 bytes", Assert.Throws<InvalidDataException>(() => truncated.Load(path)).Message);
+            File.Delete(SampleStore.CompanionPath(path));
+            using (var missing = new TinySpillingSgldClassifier())
+                Assert.Contains("model.bin.samples: missing", Assert.Throws<InvalidDataException>(() => missing.Load(path)).Message);
+        }
+        finally { Directory.Delete(directory, recursive: true); }
+    }
+
     /// <summary>A generated sampler network through the trainer: the kept samples, their steps, the checkpoint, bit-for-bit repeats.</summary>
     [Fact]
     public void AGeneratedSamplerKeepsItsSamplesRepeatsAndSavesThem()

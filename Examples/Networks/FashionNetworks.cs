@@ -246,10 +246,10 @@ public partial class LeNet5LaplaceAllKron
     [Dense(84, 10)] private partial torch.Tensor Output(torch.Tensor input);
 }
 
-/// <summary>The MLP sampled by SGLD (<c>--method sgld</c>): polynomial decay from η 0.05, 32 samples over the second half of the run.</summary>
+/// <summary>The MLP sampled by SGLD (<c>--method sgld</c>): polynomial decay from η 0.2, 32 samples over the second half of the run.</summary>
 [BayesianNetwork(Likelihood.Categorical)]
 [Prior(Normal, 0, 1)]
-[Posterior(SGLD, StepSize = 0.05)]
+[Posterior(SGLD, StepSize = 0.2)]
 public partial class FashionSgld
 {
     [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
@@ -260,7 +260,7 @@ public partial class FashionSgld
 /// <summary>LeNet-5 sampled by SGLD, as the MLP.</summary>
 [BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, 28 })]
 [Prior(Normal, 0, 1)]
-[Posterior(SGLD, StepSize = 0.05)]
+[Posterior(SGLD, StepSize = 0.2)]
 public partial class LeNet5Sgld
 {
     [Conv2d(1, 6, 5, ReLU, Padding = 2)] private partial torch.Tensor Conv1(torch.Tensor input);
@@ -300,10 +300,10 @@ public partial class LeNet5Psgld
     [Dense(84, 10)] private partial torch.Tensor Output(torch.Tensor input);
 }
 
-/// <summary>The MLP sampled by SGHMC (<c>--method sghmc</c>): momentum 0.9, η 0.005.</summary>
+/// <summary>The MLP sampled by SGHMC (<c>--method sghmc</c>): momentum 0.9, η 0.02.</summary>
 [BayesianNetwork(Likelihood.Categorical)]
 [Prior(Normal, 0, 1)]
-[Posterior(SGHMC, StepSize = 0.005, Friction = 0.1)]
+[Posterior(SGHMC, StepSize = 0.02, Friction = 0.1)]
 public partial class FashionSghmc
 {
     [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
@@ -314,7 +314,7 @@ public partial class FashionSghmc
 /// <summary>LeNet-5 sampled by SGHMC, as the MLP.</summary>
 [BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, 28 })]
 [Prior(Normal, 0, 1)]
-[Posterior(SGHMC, StepSize = 0.005, Friction = 0.1)]
+[Posterior(SGHMC, StepSize = 0.02, Friction = 0.1)]
 public partial class LeNet5Sghmc
 {
     [Conv2d(1, 6, 5, ReLU, Padding = 2)] private partial torch.Tensor Conv1(torch.Tensor input);
@@ -330,7 +330,7 @@ public partial class LeNet5Sghmc
 /// <summary>The MLP sampled by cyclical SGHMC (<c>--method csghmc</c>, Zhang et al. 2020): four cosine cycles, 8 samples at the end of each.</summary>
 [BayesianNetwork(Likelihood.Categorical)]
 [Prior(Normal, 0, 1)]
-[Posterior(SGHMC, StepSize = 0.005, Friction = 0.1, Cycles = 4, SamplingFraction = 0.25)]
+[Posterior(SGHMC, StepSize = 0.05, Friction = 0.1, Cycles = 4, SamplingFraction = 0.25)]
 public partial class FashionCyclicalSghmc
 {
     [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
@@ -341,7 +341,7 @@ public partial class FashionCyclicalSghmc
 /// <summary>LeNet-5 sampled by cyclical SGHMC, as the MLP.</summary>
 [BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, 28 })]
 [Prior(Normal, 0, 1)]
-[Posterior(SGHMC, StepSize = 0.005, Friction = 0.1, Cycles = 4, SamplingFraction = 0.25)]
+[Posterior(SGHMC, StepSize = 0.05, Friction = 0.1, Cycles = 4, SamplingFraction = 0.25)]
 public partial class LeNet5CyclicalSghmc
 {
     [Conv2d(1, 6, 5, ReLU, Padding = 2)] private partial torch.Tensor Conv1(torch.Tensor input);

@@ -422,6 +422,7 @@ public static class DiagnosticCases
         Case("BNN0043", "SGLD decay exponent at 0.5", Net(posterior: "[Posterior(SGLD, {|BNN0043:DecayExponent = 0.5|})]"), Net(posterior: "[Posterior(SGLD, DecayExponent = 1)]")),
         Case("BNN0043", "SGHMC friction above 1", Net(posterior: "[Posterior(SGHMC, {|BNN0043:Friction = 1.5|})]"), Net(posterior: "[Posterior(SGHMC, Friction = 1)]")),
         Case("BNN0043", "a negative temperature", Net(posterior: "[Posterior(PSGLD, {|BNN0043:Temperature = -1|})]"), Net(posterior: "[Posterior(PSGLD, Temperature = 0.2)]")),
+        Case("BNN0043", "negative sample memory", Net(posterior: "[Posterior(SGLD, {|BNN0043:SampleMemory = -1|})]"), Net(posterior: "[Posterior(SGLD, SampleMemory = 0)]")),
         Case("BNN0043", "no samples kept", Net(posterior: "[Posterior(SGLD, {|BNN0043:Samples = 0|})]"), Net(posterior: "[Posterior(SGLD, Samples = 1)]")),
         Case("BNN0043", "pSGLD alpha of 1", Net(posterior: "[Posterior(PSGLD, {|BNN0043:Alpha = 1|})]"), Net(posterior: "[Posterior(PSGLD, Alpha = 0.999)]")),
         Case("BNN0044", "samples not shared by the cycles", Net(posterior: "[Posterior(SGHMC, Cycles = 4, {|BNN0044:Samples = 30|})]"),

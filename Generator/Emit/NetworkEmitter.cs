@@ -230,6 +230,7 @@ public static class NetworkEmitter
         Add("BurnIn", posterior.BurnIn);
         AddInt("Thinning", posterior.Thinning);
         AddInt("Samples", posterior.Samples);
+        Add("SampleMemory", posterior.SampleMemory);
         Add("Temperature", posterior.Temperature);
         Add("Alpha", posterior.Alpha);
         Add("Lambda", posterior.Lambda);

@@ -78,6 +78,9 @@ public sealed record PosteriorModel(
     /// <summary>Samplers: Samples, or null for the runtime's default.</summary>
     public int? Samples { get; init; }
 
+    /// <summary>Samplers: SampleMemory (MiB), or null for the runtime's default.</summary>
+    public double? SampleMemory { get; init; }
+
     /// <summary>Samplers: Temperature, or null for the runtime's default.</summary>
     public double? Temperature { get; init; }
 

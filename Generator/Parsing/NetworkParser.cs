@@ -249,6 +249,7 @@ public static class NetworkParser
             Thinning = NamedInt(posterior, "Thinning"),
             Samples = NamedInt(posterior, "Samples"),
             Temperature = NamedDouble(posterior, "Temperature"),
+            SampleMemory = NamedDouble(posterior, "SampleMemory"),
             Alpha = NamedDouble(posterior, "Alpha"),
             Lambda = NamedDouble(posterior, "Lambda"),
             Friction = NamedDouble(posterior, "Friction"),

@@ -34,7 +34,7 @@ public static class NetworkValidator
         [PosteriorMethod.SGHMC] = new(Options: SamplerOptions.Concat(new[] { "Friction" }).ToArray(), IsVariational: false),
     };
 
-    static string[] SamplerOptions => new[] { "StepSize", "DecayOffset", "DecayExponent", "Cycles", "SamplingFraction", "BurnIn", "Thinning", "Samples", "Temperature" };
+    static string[] SamplerOptions => new[] { "StepSize", "DecayOffset", "DecayExponent", "Cycles", "SamplingFraction", "BurnIn", "Thinning", "Samples", "SampleMemory", "Temperature" };
 
     /// <summary>Methods that apply to the whole network: declared on a layer, only to repeat the network's, without options.</summary>
     static bool IsNetworkWide(PosteriorMethod method) => method is PosteriorMethod.Laplace or PosteriorMethod.SGLD or PosteriorMethod.PSGLD or PosteriorMethod.SGHMC;
@@ -396,6 +396,7 @@ public static class NetworkValidator
         Check("BurnIn", posterior.BurnIn, v => v >= 0 && v < 1, "the burn-in is a fraction of the run in [0, 1)");
         Check("Thinning", posterior.Thinning, v => v >= 0, "use 0 to spread the samples evenly, or a positive number of steps");
         Check("Samples", posterior.Samples, v => v >= 1, "the predictive needs at least one sample");
+        Check("SampleMemory", posterior.SampleMemory, v => v >= 0 && IsFinite(v), "the memory for samples is a number of MiB, 0 or more (0: all on disk)");
         Check("Temperature", posterior.Temperature, v => v > 0 && IsFinite(v), "the temperature must be positive (1: the posterior)");
         Check("Alpha", posterior.Alpha, v => v > 0 && v < 1, "the squared-gradient average's decay lies in (0, 1)");
         Check("Lambda", posterior.Lambda, v => v > 0 && IsFinite(v), "λ must be positive");

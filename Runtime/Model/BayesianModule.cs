@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -224,14 +225,22 @@ public abstract class BayesianModule : nn.Module<Tensor, Tensor>
     /// atomically: to a temporary file beside it, then renamed over it, so a crash never leaves a half-written checkpoint
     /// (<see cref="Checkpoint"/>).
     /// </summary>
-    public void Save(string path) => Checkpoint.Write(this, path);
+    public void Save(string path)
+    {
+        Checkpoint.Write(this, path);
+        foreach (var companion in modules().OfType<ICheckpointCompanion>()) companion.WriteBeside(path);
+    }
 
     /// <summary>
     /// Reads parameters written by <see cref="Save"/> into this network, which must be the network and declaration that
     /// wrote them; anything else (another network or declaration, a truncated, damaged or foreign file) is an
     /// <see cref="InvalidDataException"/> naming the file and what is wrong.
     /// </summary>
-    public void Load(string path) => Checkpoint.Read(this, path);
+    public void Load(string path)
+    {
+        Checkpoint.Read(this, path);
+        foreach (var companion in modules().OfType<ICheckpointCompanion>()) companion.ReadBeside(path);
+    }
 
     /// <summary>
     /// <paramref name="input"/> in the declared <see cref="InputShape"/>: a view of flat inputs [batch, C·H·W] as

@@ -38,6 +38,9 @@ public sealed record SamplerSettings
     /// <summary>How many samples the predictive averages over (cyclical: an equal share per cycle).</summary>
     public int Samples { get; init; } = 32;
 
+    /// <summary>MiB of kept samples held in memory (and in the checkpoint); the rest go to a file beside the checkpoint.</summary>
+    public double SampleMemory { get; init; } = 1024;
+
     /// <summary>T multiplies the injected noise's variance: 1 is the Bayesian posterior, below 1 a cold one.</summary>
     public double Temperature { get; init; } = 1;
 
