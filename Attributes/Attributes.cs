@@ -96,6 +96,9 @@ namespace BnnDsl
         /// <summary>MNF only: where each weight's log-variance log σ² starts. Default −9, as the paper.</summary>
         public double InitialLogVariance { get; set; } = -9.0;
 
+        /// <summary>Dropout only: the probability p ∈ (0, 1) of dropping each input unit of the layer (default 0.1).</summary>
+        public double Rate { get; set; }
+
         /// <summary>Samplers (SGLD, PSGLD, SGHMC): η0, the step size on the mean loss (default: SGLD 0.05, PSGLD 1e-3, SGHMC 0.005).</summary>
         public double StepSize { get; set; }
 

@@ -48,6 +48,11 @@ namespace BnnDsl
         PSGLD = 5,
         /// <summary>Stochastic-gradient Hamiltonian Monte Carlo (Chen et al. 2014): Langevin dynamics with momentum and friction.</summary>
         SGHMC = 6,
+        /// <summary>
+        /// MC dropout (Gal &amp; Ghahramani 2016): point weights with each layer's input dropped at rate <c>Rate</c> in training
+        /// and in the predictive's samples; a variational family whose KL is the (1 − p)-scaled weight decay.
+        /// </summary>
+        Dropout = 7,
     }
 
     /// <summary>How a <c>Laplace</c> posterior stores the curvature of the weights it covers.</summary>

@@ -293,3 +293,12 @@ public partial class TinySpillingSgldClassifier
     [Dense(4, 8, Tanh)] private partial torch.Tensor Hidden(torch.Tensor input);
     [Dense(8, 3)] private partial torch.Tensor Output(torch.Tensor input);
 }
+
+/// <summary>One dense layer under MC dropout: its predictive is an average over the 16 masks of its 4 inputs.</summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(Dropout, Rate = 0.3)]
+public partial class TinyDropoutLogistic
+{
+    [Dense(4, 3)] private partial torch.Tensor Output(torch.Tensor input);
+}

@@ -36,6 +36,8 @@ public static class FashionJob
         ("mlp", "laplace-kron", typeof(FashionLaplaceAllKron), () => new FashionLaplaceAllKron()),
         ("lenet5", "laplace-diag", typeof(LeNet5LaplaceDiagonal), () => new LeNet5LaplaceDiagonal()),
         ("lenet5", "laplace-kron", typeof(LeNet5LaplaceAllKron), () => new LeNet5LaplaceAllKron()),
+        ("mlp", "dropout", typeof(FashionDropout), () => new FashionDropout()),
+        ("lenet5", "dropout", typeof(LeNet5Dropout), () => new LeNet5Dropout()),
         ("mlp", "sgld", typeof(FashionSgld), () => new FashionSgld()),
         ("mlp", "psgld", typeof(FashionPsgld), () => new FashionPsgld()),
         ("mlp", "sghmc", typeof(FashionSghmc), () => new FashionSghmc()),

@@ -353,3 +353,33 @@ public partial class LeNet5CyclicalSghmc
     [Dense(120, 84, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
     [Dense(84, 10)] private partial torch.Tensor Output(torch.Tensor input);
 }
+
+/// <summary>
+/// The MLP under MC dropout (<c>--method dropout</c>; Gal &amp; Ghahramani 2016): each layer's input dropped with
+/// probability 0.2 in training and in the predictive's 32 samples, the weights' Normal(0, 1) penalty scaled by 0.8.
+/// </summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(Normal, 0, 1)]
+[Posterior(Dropout, Rate = 0.2)]
+public partial class FashionDropout
+{
+    [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(400, 400, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(400, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>LeNet-5 under MC dropout, as the MLP.</summary>
+[BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, 28 })]
+[Prior(Normal, 0, 1)]
+[Posterior(Dropout, Rate = 0.2)]
+public partial class LeNet5Dropout
+{
+    [Conv2d(1, 6, 5, ReLU, Padding = 2)] private partial torch.Tensor Conv1(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool1(torch.Tensor input);
+    [Conv2d(6, 16, 5, ReLU)] private partial torch.Tensor Conv2(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool2(torch.Tensor input);
+    [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+    [Dense(400, 120, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(120, 84, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(84, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}

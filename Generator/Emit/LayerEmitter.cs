@@ -24,6 +24,7 @@ internal abstract class LayerEmitter
             // and sample store are the network's (NetworkEmitter).
             PosteriorMethod.MAP or PosteriorMethod.Laplace or PosteriorMethod.SGLD or PosteriorMethod.PSGLD or PosteriorMethod.SGHMC => PointEmitter.Instance,
             PosteriorMethod.MeanField => MeanFieldEmitter.Instance,
+            PosteriorMethod.Dropout => DropoutEmitter.Instance,
             PosteriorMethod.MNF => MnfEmitter.Instance,
             var method => throw new ArgumentOutOfRangeException(nameof(layer), method, "No emitter for this posterior method."),
         },
@@ -129,6 +130,32 @@ internal sealed class PointEmitter : LayerEmitter
     {
         var local = PreActivationLocal(layer);
         writer.Line($"var {local} = {ParameterField(layer)}.{(layer.Kind == LayerKind.Conv2d ? "Convolve" : "Linear")}({input});");
+        WriteTraceAndActivation(writer, layer, index, input, local);
+    }
+}
+
+/// <summary>
+/// MC dropout: the point holder with a dropout rate; a sampled pass drops the layer's input, the posterior mean does not.
+/// </summary>
+internal sealed class DropoutEmitter : LayerEmitter
+{
+    public static DropoutEmitter Instance { get; } = new();
+
+    public override string ParameterType(LayerModel layer) => PointEmitter.Instance.ParameterType(layer);
+
+    public override string Construct(NetworkModel network, LayerModel layer, string priorField)
+    {
+        var rate = $"dropoutRate: {CodeWriter.Number(network.PosteriorOf(layer).Rate)}";
+        return layer.Kind == LayerKind.Conv2d
+            ? $"new {Names.PointConv2d}({layer.Inputs}, {layer.Outputs}, {layer.KernelSize}, {priorField}, device{ConvolutionOptions(layer)}, {rate})"
+            : $"new {Names.PointDense}({layer.Inputs}, {layer.Outputs}, {priorField}, device, {rate})";
+    }
+
+    public override void WriteBody(CodeWriter writer, NetworkModel network, LayerModel layer, int index, string input)
+    {
+        var local = PreActivationLocal(layer);
+        var field = ParameterField(layer);
+        writer.Line($"var {local} = {field}.{(layer.Kind == LayerKind.Conv2d ? "Convolve" : "Linear")}({field}.Dropped({input}, Mode));");
         WriteTraceAndActivation(writer, layer, index, input, local);
     }
 }

@@ -340,22 +340,27 @@ public static class NetworkEmitter
             .Where(o => o.Difference.Length > 0)
             .Select(o => $"{o.Name}: {o.Difference}")
             .ToArray();
-        var family = network.Method == PosteriorMethod.MNF
-            ? $"multiplicative normalising flows, {DescribeMnf(network.Posterior)}"
-            : $"mean-field Gaussian, {DescribeMeanField(network.Posterior)}";
+        var family = network.Method switch
+        {
+            PosteriorMethod.MNF => $"multiplicative normalising flows, {DescribeMnf(network.Posterior)}",
+            PosteriorMethod.Dropout => $"MC dropout, rate {CodeWriter.Number(network.Posterior.Rate)}",
+            _ => $"mean-field Gaussian, {DescribeMeanField(network.Posterior)}",
+        };
         return $"{family}{(overrides.Length == 0 ? "" : $" ({string.Join(", ", overrides)})")}";
     }
 
     static string DescribeDifference(PosteriorModel network, PosteriorModel layer) => string.Join(" and ", new[]
     {
         layer.Method == network.Method ? null : layer.Method.ToString(),
-        layer.LocalReparameterization == network.LocalReparameterization ? null
+        // A dropout layer has no σ: the Gaussian families' options do not describe it.
+        layer.LocalReparameterization == network.LocalReparameterization || layer.Method == PosteriorMethod.Dropout ? null
             : layer.LocalReparameterization ? "local reparameterisation" : "per-weight sampling",
-        layer.InitialRho == network.InitialRho ? null : $"ρ0 = {CodeWriter.Number(layer.InitialRho)}",
+        layer.InitialRho == network.InitialRho || layer.Method == PosteriorMethod.Dropout ? null : $"ρ0 = {CodeWriter.Number(layer.InitialRho)}",
         // Undeclared by layer and network, a bias's ρ follows its layer's ρ0: only a declared one that differs from the
         // network's is news.
         layer.BiasInitialRho is { } biasRho && biasRho != network.BiasInitialRho ? $"bias ρ0 = {CodeWriter.Number(biasRho)}" : null,
         layer.Method == PosteriorMethod.MNF && DescribeMnf(layer) is var mnf && (layer.Method != network.Method || mnf != DescribeMnf(network)) ? mnf : null,
+        layer.Method == PosteriorMethod.Dropout && (layer.Method != network.Method || layer.Rate != network.Rate) ? $"rate {CodeWriter.Number(layer.Rate)}" : null,
     }.Where(part => part is not null));
 
     static string DescribeMnf(PosteriorModel posterior) =>

@@ -54,6 +54,11 @@ public sealed record PosteriorModel(
     /// <summary>MNF: where each weight's log σ² starts.</summary>
     public double InitialLogVariance { get; init; } = -9.0;
 
+    /// <summary>Dropout: the rate p of dropping each input unit.</summary>
+    public double Rate { get; init; } = DefaultDropoutRate;
+
+    public const double DefaultDropoutRate = 0.1;
+
     /// <summary>Samplers: StepSize, or null for the runtime's default.</summary>
     public double? StepSize { get; init; }
 
@@ -280,6 +285,7 @@ public sealed record NetworkModel(
             AuxiliaryFlows = Set("AuxiliaryFlows") ? own.AuxiliaryFlows : Posterior.AuxiliaryFlows,
             AuxiliaryWidth = Set("AuxiliaryWidth") ? own.AuxiliaryWidth : Posterior.AuxiliaryWidth,
             InitialLogVariance = Set("InitialLogVariance") ? own.InitialLogVariance : Posterior.InitialLogVariance,
+            Rate = Set("Rate") ? own.Rate : Posterior.Rate,
         };
     }
 }

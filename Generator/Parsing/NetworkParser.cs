@@ -240,6 +240,7 @@ public static class NetworkParser
             AuxiliaryFlows = NamedInt(posterior, "AuxiliaryFlows") ?? defaults.AuxiliaryFlows,
             AuxiliaryWidth = NamedInt(posterior, "AuxiliaryWidth") ?? defaults.AuxiliaryWidth,
             InitialLogVariance = NamedDouble(posterior, "InitialLogVariance") ?? defaults.InitialLogVariance,
+            Rate = NamedDouble(posterior, "Rate") ?? PosteriorModel.DefaultDropoutRate,
             StepSize = NamedDouble(posterior, "StepSize"),
             DecayOffset = NamedDouble(posterior, "DecayOffset"),
             DecayExponent = NamedDouble(posterior, "DecayExponent"),

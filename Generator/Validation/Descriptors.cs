@@ -238,6 +238,11 @@ public static class Descriptors
         "Samples = {0} cannot be shared equally by {1} cycles: keep {2} samples",
         Inference, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0044");
 
+    public static readonly DiagnosticDescriptor DropoutRateOutOfRange = new(
+        "BNN0045", "A dropout rate outside (0, 1)",
+        "The dropout rate of {0} is {1}: use a probability strictly between 0 and 1 (Gal and Ghahramani use 0.1 to 0.5)",
+        Inference, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0045");
+
     /// <summary>Every descriptor, in ID order (the analyzers' SupportedDiagnostics and the README table).</summary>
     public static readonly DiagnosticDescriptor[] All =
     {
@@ -248,6 +253,6 @@ public static class Descriptors
         HeteroscedasticOddWidth, NoiseStdWithHeteroscedastic, NameTaken, ConstructorNotChaining, ImageInputNeeded,
         KernelLargerThanInput, ShapeArgumentOutOfRange, FlattenedSizeDoesNotChain, FlatInputNeeded, AttributeOnParameterFreeLayer,
         InputsDoNotChain, ImageOutput, FlowSizeOutOfRange, NormalPriorNeeded,
-        LaplaceLastLayer, FullHessianTooLarge, LaplaceCombination, SamplerOptionOutOfRange, SamplesDoNotFitCycles,
+        LaplaceLastLayer, FullHessianTooLarge, LaplaceCombination, SamplerOptionOutOfRange, SamplesDoNotFitCycles, DropoutRateOutOfRange,
     };
 }

@@ -29,6 +29,7 @@ public static class NetworkValidator
         [PosteriorMethod.MeanField] = new(Options: new[] { "LocalReparameterization", "InitialRho", "BiasInitialRho" }, IsVariational: true),
         [PosteriorMethod.MNF] = new(Options: new[] { "flows", "Flow", "CouplingWidth", "AuxiliaryFlows", "AuxiliaryWidth", "InitialLogVariance" }, IsVariational: true),
         [PosteriorMethod.Laplace] = new(Options: new[] { "Hessian", "Subset", "PriorPrecision", "Curvature", "Link" }, IsVariational: false),
+        [PosteriorMethod.Dropout] = new(Options: new[] { "Rate" }, IsVariational: true),
         [PosteriorMethod.SGLD] = new(Options: SamplerOptions, IsVariational: false),
         [PosteriorMethod.PSGLD] = new(Options: SamplerOptions.Concat(new[] { "Alpha", "Lambda" }).ToArray(), IsVariational: false),
         [PosteriorMethod.SGHMC] = new(Options: SamplerOptions.Concat(new[] { "Friction" }).ToArray(), IsVariational: false),
@@ -343,6 +344,8 @@ public static class NetworkValidator
                 problems.Add(new(Descriptors.OptionNotTaken, OptionSite(site, option), option, posterior.Method.ToString()));
         if (posterior.Method == PosteriorMethod.MNF) CheckFlowOptions(posterior, site, owner, problems);
         if (IsSampler(posterior.Method)) CheckSamplerOptions(posterior, site, owner, problems);
+        if (posterior.Method == PosteriorMethod.Dropout && posterior.Options.Contains("Rate") && !(posterior.Rate > 0 && posterior.Rate < 1))
+            problems.Add(new(Descriptors.DropoutRateOutOfRange, site.AtNamed("Rate"), owner, Format(posterior.Rate)));
         if (posterior.Method == PosteriorMethod.Laplace)
         {
             if (posterior.Options.Contains("Hessian")) CheckKnown(posterior.Hessian, site.AtNamed("Hessian"), "Laplace Hessian", problems);
