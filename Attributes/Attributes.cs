@@ -29,6 +29,12 @@ namespace BnnDsl
         public bool Heteroscedastic { get; set; }
 
         /// <summary>
+        /// A deep ensemble of this many independently initialised and trained networks (at least 2): the generated
+        /// <c>CreateEnsemble</c> makes it, and its predictive averages the members'. Zero (the default): no ensemble.
+        /// </summary>
+        public int Ensemble { get; set; }
+
+        /// <summary>
         /// The shape of one input example without the batch dimension: <c>new[] { 784 }</c> for a flat vector,
         /// <c>new[] { channels, height, width }</c> for images, which convolutions need. Omitted, a network whose first
         /// layer is Dense takes that layer's inputs. Inputs may also be given flat ([batch, C·H·W]); the network views

@@ -302,3 +302,13 @@ public partial class TinyDropoutLogistic
 {
     [Dense(4, 3)] private partial torch.Tensor Output(torch.Tensor input);
 }
+
+/// <summary>As <see cref="TinyMapClassifier"/>, declared as an ensemble of four.</summary>
+[BayesianNetwork(Likelihood.Categorical, Ensemble = 4)]
+[Prior(Normal, 0, 1)]
+[Posterior(MAP)]
+public partial class TinyMapEnsemble
+{
+    [Dense(4, 8, Sigmoid)] private partial torch.Tensor Hidden(torch.Tensor input);
+    [Dense(8, 3)] private partial torch.Tensor Output(torch.Tensor input);
+}

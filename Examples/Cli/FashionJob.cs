@@ -36,6 +36,8 @@ public static class FashionJob
         ("mlp", "laplace-kron", typeof(FashionLaplaceAllKron), () => new FashionLaplaceAllKron()),
         ("lenet5", "laplace-diag", typeof(LeNet5LaplaceDiagonal), () => new LeNet5LaplaceDiagonal()),
         ("lenet5", "laplace-kron", typeof(LeNet5LaplaceAllKron), () => new LeNet5LaplaceAllKron()),
+        ("mlp", "ensemble", typeof(FashionMapEnsemble), () => new FashionMapEnsemble()),
+        ("lenet5", "ensemble", typeof(LeNet5MapEnsemble), () => new LeNet5MapEnsemble()),
         ("mlp", "dropout", typeof(FashionDropout), () => new FashionDropout()),
         ("lenet5", "dropout", typeof(LeNet5Dropout), () => new LeNet5Dropout()),
         ("mlp", "sgld", typeof(FashionSgld), () => new FashionSgld()),
@@ -46,6 +48,13 @@ public static class FashionJob
         ("lenet5", "psgld", typeof(LeNet5Psgld), () => new LeNet5Psgld()),
         ("lenet5", "sghmc", typeof(LeNet5Sghmc), () => new LeNet5Sghmc()),
         ("lenet5", "csghmc", typeof(LeNet5CyclicalSghmc), () => new LeNet5CyclicalSghmc()),
+    };
+
+    /// <summary>The declarations with <c>Ensemble = k</c> the main job trains as deep ensembles (<c>--method ensemble</c>).</summary>
+    static readonly Dictionary<(string Network, string Method), Func<Ensemble>> Ensembles = new()
+    {
+        [("mlp", "ensemble")] = () => FashionMapEnsemble.CreateEnsemble(),
+        [("lenet5", "ensemble")] = () => LeNet5MapEnsemble.CreateEnsemble(),
     };
 
     /// <summary>The declaration the main job trains for <paramref name="network"/> and <paramref name="method"/>.</summary>
@@ -134,9 +143,17 @@ public static class FashionJob
             epochs, Markup.Escape(rule), fit.BatchSize, fit.Seed));
         string complexityLabel = model.IsStochastic ? "kl" : "-log prior";
         IReadOnlyList<EpochSummary> epochsRun = Array.Empty<EpochSummary>();
+        using var ensemble = Ensembles.TryGetValue((options.Network, options.Method), out var makeEnsemble) ? makeEnsemble() : null;
         try
         {
-            if (AnsiConsole.Profile.Capabilities.Interactive)
+            if (ensemble is not null)
+                // Each member is its own job on its own seed (Ensemble.FitMember); here they run one after another.
+                epochsRun = Enumerable.Range(0, ensemble.Count).SelectMany(k =>
+                {
+                    AnsiConsole.MarkupLine($"[bold]Member {k + 1} of {ensemble.Count}[/] (seed {Ensemble.MemberSeed(fit.Seed, k)})");
+                    return ensemble.FitMember(k, train, fit, new ConsoleProgress(null, complexityLabel));
+                }).ToArray();
+            else if (AnsiConsole.Profile.Capabilities.Interactive)
                 AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn())
                     .Start(context => epochsRun = Trainer.Fit(model, train, fit, new ConsoleProgress(context, complexityLabel)));
             else
@@ -157,7 +174,8 @@ public static class FashionJob
                 $"epoch {e.Epoch,2}: loss {e.Loss:F4}  nll {e.Nll:F4}  {complexityLabel} {e.Complexity:F0}  {e.Seconds:F2} s  resident {e.ResidentBytes / 1048576.0:F0} MiB"));
 
         Directory.CreateDirectory(options.Out);
-        model.Save(Path.Combine(options.Out, "model.bin"));
+        if (ensemble is not null) ensemble.Save(Path.Combine(options.Out, "model.bin"));
+        else model.Save(Path.Combine(options.Out, "model.bin"));
         var training = new Dictionary<string, object?>
         {
             ["train_size"] = train.Count,
@@ -169,7 +187,13 @@ public static class FashionJob
             ["epoch_seconds"] = epochsRun.Select(e => Math.Round(e.Seconds, 3)).ToArray(),
             ["resident_mib"] = epochsRun.Select(e => Math.Round(e.ResidentBytes / 1048576.0, 1)).ToArray(),
         };
-        Judge(model, options.Method, options.Network, dataDescription, test, ood, options, training, "model.bin");
+        if (ensemble is not null)
+        {
+            training["ensemble_members"] = ensemble.Count;
+            Judge(ensemble.Members[0]!, options.Method, options.Network, dataDescription, test, ood, options, training,
+                $"model.member0.bin … model.member{ensemble.Count - 1}.bin", ensemble.Predict);
+        }
+        else Judge(model, options.Method, options.Network, dataDescription, test, ood, options, training, "model.bin");
         return 0;
     }
 
@@ -208,12 +232,13 @@ public static class FashionJob
     /// and entropy.png into <c>--out</c>: the same for a model just trained and for one loaded.
     /// </summary>
     static void Judge(BayesianModule model, string method, string network, string dataDescription, LabelledData test, LabelledData? ood,
-        Options options, Dictionary<string, object?> training, string? checkpoint)
+        Options options, Dictionary<string, object?> training, string? checkpoint, Func<Tensor, int, int, Predictive>? predictor = null)
     {
+        var predict = predictor ?? model.Predict;
         Directory.CreateDirectory(options.Out);
         // Prediction time (S forward passes per image) is reported beside training time: it grows with --samples.
         var predictionClock = Stopwatch.StartNew();
-        using var predictive = model.Predict(test.Inputs, options.Samples);
+        using var predictive = predict(test.Inputs, options.Samples, 1000);
         // The predictive as plain rows once, for the metrics, the entropies and the reliability diagram.
         var probabilities = Metrics.ToRows(predictive.Probabilities);
         predictionClock.Stop();
@@ -225,7 +250,7 @@ public static class FashionJob
         if (ood is not null)
         {
             predictionClock.Start();
-            using var oodPredictive = model.Predict(ood.Inputs, options.Samples);
+            using var oodPredictive = predict(ood.Inputs, options.Samples, 1000);
             oodEntropy = Metrics.Entropies(oodPredictive);
             predictionClock.Stop();
             auroc = Metrics.Auroc(testEntropy, oodEntropy);

@@ -383,3 +383,33 @@ public partial class LeNet5Dropout
     [Dense(120, 84, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
     [Dense(84, 10)] private partial torch.Tensor Output(torch.Tensor input);
 }
+
+/// <summary>
+/// A deep ensemble of five MAP MLPs (<c>--method ensemble</c>; Lakshminarayanan et al. 2017, without adversarial
+/// training): <see cref="FashionMap"/>'s declaration, each member on its own seed.
+/// </summary>
+[BayesianNetwork(Likelihood.Categorical, Ensemble = 5)]
+[Prior(Normal, 0, 1)]
+[Posterior(MAP)]
+public partial class FashionMapEnsemble
+{
+    [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(400, 400, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(400, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>A deep ensemble of five MAP LeNet-5s, as the MLP's.</summary>
+[BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, 28 }, Ensemble = 5)]
+[Prior(Normal, 0, 1)]
+[Posterior(MAP)]
+public partial class LeNet5MapEnsemble
+{
+    [Conv2d(1, 6, 5, ReLU, Padding = 2)] private partial torch.Tensor Conv1(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool1(torch.Tensor input);
+    [Conv2d(6, 16, 5, ReLU)] private partial torch.Tensor Conv2(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool2(torch.Tensor input);
+    [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+    [Dense(400, 120, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(120, 84, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(84, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}

@@ -418,6 +418,8 @@ public static class DiagnosticCases
             ConvNet(posterior: "[Posterior(Laplace, Subset = All)]", hidden: "", output: "[Flatten]", flatten: "[Conv2d(16, 10, 5)] private partial torch.Tensor Last(torch.Tensor input);")),
         Case("BNN0017", "Laplace subset out of range", Net(posterior: "[Posterior(Laplace, {|BNN0017:Subset = (LaplaceSubset)5|})]"), Net(posterior: "[Posterior(Laplace, Subset = LastLayer)]")),
         Case("BNN0019", "a Laplace subset on MAP", Net(posterior: "[Posterior(MAP, {|BNN0019:Subset = All|})]"), Net(posterior: "[Posterior(Laplace, Subset = All)]")),
+        Case("BNN0046", "an ensemble of one", Net(network: "[BayesianNetwork(Likelihood.Categorical, {|BNN0046:Ensemble = 1|})]"),
+            Net(network: "[BayesianNetwork(Likelihood.Categorical, Ensemble = 2)]")),
         Case("BNN0045", "dropout rate 1", Net(posterior: "[Posterior(Dropout, {|BNN0045:Rate = 1|})]"), Net(posterior: "[Posterior(Dropout, Rate = 0.5)]")),
         Case("BNN0045", "dropout rate 0 on a layer", Net(posterior: "[Posterior(Dropout)]", output: "[Dense(400, 10), Posterior(Dropout, {|BNN0045:Rate = 0|})]"),
             Net(posterior: "[Posterior(Dropout)]", output: "[Dense(400, 10), Posterior(Dropout, Rate = 0.3)]")),

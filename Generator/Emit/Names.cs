@@ -24,6 +24,7 @@ internal static class Names
     public const string LaplaceApproximation = "global::BnnDsl.LaplaceApproximation";
     public const string PointLayer = "global::BnnDsl.PointLayer";
     public const string SampleStore = "global::BnnDsl.SampleStore";
+    public const string Ensemble = "global::BnnDsl.Ensemble";
     public const string StepRuleFactory = "global::BnnDsl.StepRuleFactory";
     public const string PosteriorFit = "global::BnnDsl.IPosteriorFit";
     public const string PredictiveMethod = "global::BnnDsl.IPredictiveMethod";

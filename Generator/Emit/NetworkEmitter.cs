@@ -114,6 +114,7 @@ public static class NetworkEmitter
             }
 
             WriteNoiseStd(writer, network);
+            WriteEnsembleFactory(writer, network);
             writer.Line();
 
             writer.Block("protected override void Dispose(bool disposing)", () =>
@@ -163,6 +164,7 @@ public static class NetworkEmitter
             yield return ("AfterTraining", null, "the generated class");
             yield return ("Predictor", null, "the generated class");
         }
+        if (network.EnsembleMembers is not null) yield return ("CreateEnsemble", null, "the generated class");
         if (IsSampler(network))
         {
             yield return (SamplerField, null, "the sampler's sample store");
@@ -193,6 +195,15 @@ public static class NetworkEmitter
         writer.Line($"    global::BnnDsl.LaplaceHessian.{posterior.Hessian}, global::BnnDsl.LaplaceCurvature.{posterior.Curvature}, global::BnnDsl.LaplaceLink.{posterior.Link}, "
             + $"global::BnnDsl.LaplacePriorPrecision.{posterior.PriorPrecision}, device);");
         writer.Line($"register_module(\"{LaplaceField}\", {LaplaceField});");
+    }
+
+    /// <summary>A network declared with <c>Ensemble = k</c>: the static factory of its deep ensemble.</summary>
+    static void WriteEnsembleFactory(CodeWriter writer, NetworkModel network)
+    {
+        if (network.EnsembleMembers is not int members) return;
+        writer.Line();
+        writer.Line($"/// <summary>A deep ensemble of {members} {CodeWriter.Identifier(network.Name)} networks, each initialised and trained on its own seed (<see cref=\"{Names.Ensemble}.FitMember\"/>).</summary>");
+        writer.Line($"public static {Names.Ensemble} CreateEnsemble({Names.Device}? device = null) => new {Names.Ensemble}(() => new {CodeWriter.Identifier(network.Name)}{(network.IsGeneric ? $"<{network.TypeParameters}>" : "")}(device), {members});");
     }
 
     /// <summary>The field (and module name) of a sampler network's kept samples.</summary>

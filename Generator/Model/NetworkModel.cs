@@ -234,6 +234,9 @@ public sealed record NetworkModel(
     /// <summary>Whether <c>[BayesianNetwork]</c> sets <c>Input</c>.</summary>
     public bool HasInput { get; init; }
 
+    /// <summary>The members of the deep ensemble <c>[BayesianNetwork(Ensemble = k)]</c> declares, or null.</summary>
+    public int? EnsembleMembers { get; init; }
+
     /// <summary>Whether the user writes <c>forward</c> (calling the layer methods); the generator then emits none.</summary>
     public bool HasUserForward => UserMemberNames.Contains("forward");
 

@@ -128,6 +128,7 @@ public static class NetworkParser
         {
             Input = new EquatableArray<int>(NamedInts(network, "Input") ?? new List<int>()),
             HasInput = NamedInts(network, "Input") is not null,
+            EnsembleMembers = NamedInt(network, "Ensemble"),
         };
     }
 

@@ -243,6 +243,11 @@ public static class Descriptors
         "The dropout rate of {0} is {1}: use a probability strictly between 0 and 1 (Gal and Ghahramani use 0.1 to 0.5)",
         Inference, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0045");
 
+    public static readonly DiagnosticDescriptor EnsembleTooSmall = new(
+        "BNN0046", "An ensemble needs at least two members",
+        "The ensemble of '{0}' has {1} members: declare Ensemble = 2 or more (5 is the usual), or remove it",
+        Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0046");
+
     /// <summary>Every descriptor, in ID order (the analyzers' SupportedDiagnostics and the README table).</summary>
     public static readonly DiagnosticDescriptor[] All =
     {
@@ -253,6 +258,6 @@ public static class Descriptors
         HeteroscedasticOddWidth, NoiseStdWithHeteroscedastic, NameTaken, ConstructorNotChaining, ImageInputNeeded,
         KernelLargerThanInput, ShapeArgumentOutOfRange, FlattenedSizeDoesNotChain, FlatInputNeeded, AttributeOnParameterFreeLayer,
         InputsDoNotChain, ImageOutput, FlowSizeOutOfRange, NormalPriorNeeded,
-        LaplaceLastLayer, FullHessianTooLarge, LaplaceCombination, SamplerOptionOutOfRange, SamplesDoNotFitCycles, DropoutRateOutOfRange,
+        LaplaceLastLayer, FullHessianTooLarge, LaplaceCombination, SamplerOptionOutOfRange, SamplesDoNotFitCycles, DropoutRateOutOfRange, EnsembleTooSmall,
     };
 }

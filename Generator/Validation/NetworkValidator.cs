@@ -106,6 +106,8 @@ public static class NetworkValidator
         var likelihood = network.Likelihood.ToString().ToLowerInvariant();
         if (network.Heteroscedastic && network.Likelihood != Likelihood.Gaussian)
             problems.Add(new(Descriptors.GaussianOptionNotTaken, site.AtNamed("Heteroscedastic"), "Heteroscedastic", likelihood));
+        if (network.EnsembleMembers is int members && members < 2)
+            problems.Add(new(Descriptors.EnsembleTooSmall, site.AtNamed("Ensemble"), network.Name, members));
         if (!network.HasNoiseStd) return;
         if (network.Likelihood != Likelihood.Gaussian)
             problems.Add(new(Descriptors.GaussianOptionNotTaken, site.AtNamed("NoiseStd"), "NoiseStd", likelihood));
