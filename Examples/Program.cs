@@ -19,6 +19,7 @@ try
             "evaluate" => FashionJob.Evaluate(options),
             "rotation" => Experiments.Rotation(options),
             "five-classes" => Experiments.FiveClasses(options),
+            "compare" => Experiments.Compare(options),
             _ => FashionJob.Run(options),
         };
     });

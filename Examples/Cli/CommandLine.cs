@@ -22,6 +22,7 @@ public static class CommandLine
         var toyRegression = new Command("toy-regression", "Fit Blundell et al.'s curve and plot the predictive band.");
         var rotation = new Command("rotation", "Judge saved models on test images rotated through 0-180 degrees: rotation.png and rotation.json.");
         var fiveClasses = new Command("five-classes", "Train on classes 0-4 only; error on them and the entropy AUROC against classes 5-9.");
+        var compare = new Command("compare", "The seed's comparison: every method trained on classes 0-4 (or all ten, --experiment digits); one table and entropy CDF plot.");
         var root = new RootCommand("BnnDsl: Bayesian neural networks declared with attributes. Without a command, runs train.");
 
         foreach (var command in new[] { (Command)root, train })
@@ -38,6 +39,9 @@ public static class CommandLine
         root.Subcommands.Add(toyRegression);
         root.Subcommands.Add(rotation);
         root.Subcommands.Add(fiveClasses);
+        Bind(compare, "compare", run, Network(), Experiment(), CompareMethods(), Epochs("20"), Data(), Ood(), Samples(), Seed(), Threads(), Out(), TrainSize(),
+            BatchSize());
+        root.Subcommands.Add(compare);
         return root;
     }
 
@@ -81,6 +85,7 @@ public static class CommandLine
                 "--model" => parsed with { Model = result.GetValue((Option<string>)option) },
                 "--models" => parsed with { Models = result.GetValue((Option<string[]>)option) },
                 "--methods" => parsed with { Methods = result.GetValue((Option<string>)option)! },
+                "--experiment" => parsed with { Experiment = result.GetValue((Option<string>)option)! },
                 "--angle-step" => parsed with { AngleStep = result.GetValue((Option<int>)option) },
                 "--test-size" => parsed with { TestSize = result.GetValue((Option<int?>)option) },
                 "--epochs" => parsed with { Epochs = result.GetValue((Option<int?>)option) },
@@ -122,6 +127,15 @@ public static class CommandLine
         Description = "The checkpoints to judge (each a model.bin the main job wrote), space-separated.",
         Required = true,
         AllowMultipleArgumentsPerToken = true,
+    };
+
+    static Option<string> Experiment() => Choice("--experiment", "five-classes",
+        "five-classes (train on classes 0-4; the unseen classes 5-9 as outliers) or digits (all ten classes; MNIST digits as outliers)", "five-classes", "digits");
+
+    static Option<string> CompareMethods() => new("--methods")
+    {
+        Description = "Comma-separated rows, as --method names them (default: the seed's rows that are declarable).",
+        DefaultValueFactory = _ => Experiments.CompareRows,
     };
 
     static Option<string> Methods() => new("--methods")

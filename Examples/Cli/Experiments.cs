@@ -139,6 +139,108 @@ public static class Experiments
         return 0;
     }
 
+    /// <summary>The seed's rows that are declarable: L2 (MAP), dropout, a deep ensemble, mean-field, MNF, plus Laplace and a sampler.</summary>
+    public const string CompareRows = "map,dropout,ensemble,mean-field,mnf,laplace-ll-kron,csghmc";
+
+    /// <summary>
+    /// <c>bnndsl compare</c>: trains every row (<c>--methods</c>) on the experiment's training images and judges each on
+    /// its test images — the error, NLL and ECE on the classes it was trained on, and the entropy AUROC and mean entropy
+    /// on the outliers (the unseen classes 5–9, or the MNIST digits). Writes compare.md (the seed's table),
+    /// compare.json and compare-entropy.png (each row's outlier-entropy CDF). A row that fails is reported and the rest go on.
+    /// </summary>
+    public static int Compare(Options options)
+    {
+        var methods = options.Methods.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var method in methods) FashionJob.CreateNetwork(method, options.Network).Dispose(); // a bad name fails before training
+        bool fiveClasses = options.Experiment == "five-classes";
+        var (fullTest, ood, dataDirectory, description) = FashionJob.ReadEvaluationData(options with { Ood = fiveClasses ? "none" : options.Ood });
+        using var disposeTest = fullTest;
+        using var disposeOod = ood;
+        using var fullTrain = DataSources.Read(dataDirectory, "train");
+        using var train = fiveClasses ? Select(fullTrain, seen: true, options.TrainSize) : fullTrain.Take(options.TrainSize ?? fullTrain.Count);
+        using var seenTest = fiveClasses ? Select(fullTest, seen: true) : fullTest.Take(fullTest.Count);
+        using var outliers = fiveClasses ? Select(fullTest, seen: false)
+            : ood?.Take(ood.Count) ?? throw new UsageException("--experiment digits needs an out-of-distribution set: leave --ood at its default.");
+        string outlierName = fiveClasses ? "unseen classes 5–9" : "MNIST digits";
+        AnsiConsole.MarkupLine($"[bold]{options.Experiment}:[/] {train.Count} training images; {seenTest.Count} test images; {outliers.Count} outliers ({outlierName})");
+        Directory.CreateDirectory(options.Out);
+        var rows = new List<Dictionary<string, object?>>();
+        var curves = new List<(string Label, double[] Entropies)>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int r = 0; r < methods.Length; r++)
+        {
+            string method = methods[r];
+            AnsiConsole.MarkupLine($"[bold]Row {r + 1} of {methods.Length}:[/] {method}");
+            try
+            {
+                var rowClock = System.Diagnostics.Stopwatch.StartNew();
+                var fit = new FitOptions
+                {
+                    Epochs = options.Epochs ?? 20, Seed = options.Seed, BatchSize = options.BatchSize, LearningRate = 1e-3,
+                    Schedule = FashionJob.DefaultSchedule(method), Threads = options.Threads,
+                };
+                random.manual_seed(options.Seed);
+                using var model = FashionJob.CreateNetwork(method, options.Network);
+                using var ensemble = FashionJob.Ensembles.TryGetValue((options.Network, method), out var makeEnsemble) ? makeEnsemble() : null;
+                Func<Tensor, Predictive> predict;
+                if (ensemble is not null)
+                {
+                    ensemble.Fit(train, fit);
+                    predict = inputs => ensemble.Predict(inputs, options.Samples);
+                }
+                else
+                {
+                    Trainer.Fit(model, train, fit);
+                    predict = inputs => model.Predict(inputs, options.Samples);
+                }
+                double trainSeconds = rowClock.Elapsed.TotalSeconds;
+                random.manual_seed(options.Seed);
+                using var seen = predict(seenTest.Inputs);
+                using var unseen = predict(outliers.Inputs);
+                var metrics = Metrics.Evaluate(seen, seenTest.Targets);
+                var seenEntropies = Metrics.Entropies(seen);
+                var unseenEntropies = Metrics.Entropies(unseen);
+                double auroc = Metrics.Auroc(seenEntropies, unseenEntropies);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{method,-16} error {metrics.Error:P2}  NLL {metrics.Nll:F3}  ECE {metrics.Ece:F3}  outlier entropy {unseenEntropies.Average():F3}  AUROC {auroc:F3}  ({trainSeconds:F0} s training)"));
+                curves.Add((method, unseenEntropies));
+                rows.Add(new()
+                {
+                    ["method"] = method, ["network"] = model.GetType().Name, ["test_error"] = metrics.Error, ["nll"] = metrics.Nll, ["ece"] = metrics.Ece,
+                    ["outlier_auroc"] = auroc, ["outlier_mean_entropy"] = unseenEntropies.Average(), ["seen_mean_entropy"] = seenEntropies.Average(),
+                    ["train_seconds"] = trainSeconds,
+                });
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                AnsiConsole.MarkupLine($"[red]{Markup.Escape(method)} failed:[/] {Markup.Escape(e.Message)}");
+                rows.Add(new() { ["method"] = method, ["error"] = e.Message });
+            }
+        }
+        var table = new System.Text.StringBuilder();
+        table.AppendLine($"{options.Network}, {options.Experiment} ({train.Count} training images, {options.Epochs ?? 20} epochs, seed {options.Seed}; outliers: {outlierName})");
+        table.AppendLine();
+        table.AppendLine("| method | test error | NLL | ECE | outlier AUROC | outlier mean entropy | train s |");
+        table.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
+        foreach (var row in rows)
+            table.AppendLine(row.ContainsKey("error")
+                ? $"| {row["method"]} | failed: {row["error"]} | | | | | |"
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"| {row["method"]} | {(double)row["test_error"]!:P2} | {(double)row["nll"]!:F3} | {(double)row["ece"]!:F3} | {(double)row["outlier_auroc"]!:F3} | {(double)row["outlier_mean_entropy"]!:F3} | {(double)row["train_seconds"]!:F0} |"));
+        File.WriteAllText(Path.Combine(options.Out, "compare.md"), table.ToString());
+        File.WriteAllText(Path.Combine(options.Out, "compare.json"), JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["experiment"] = options.Experiment, ["dataset"] = description, ["network_kind"] = options.Network, ["train_size"] = train.Count,
+            ["test_size"] = seenTest.Count, ["outliers"] = outlierName, ["outlier_size"] = outliers.Count, ["epochs"] = options.Epochs ?? 20,
+            ["posterior_samples"] = options.Samples, ["seed"] = options.Seed, ["wall_seconds"] = clock.Elapsed.TotalSeconds, ["rows"] = rows,
+        }, Indented));
+        if (curves.Count > 0)
+            Plots.EntropyCdfs(curves, $"{options.Network}, {options.Experiment}: predictive entropy on the {outlierName}", Path.Combine(options.Out, "compare-entropy.png"));
+        Console.Write(table);
+        Console.WriteLine($"Wrote compare.md, compare.json and compare-entropy.png to {options.Out} ({clock.Elapsed.TotalMinutes:F1} min).");
+        return rows.Any(r => r.ContainsKey("error")) ? 1 : 0;
+    }
+
     /// <summary>The examples of classes 0–4 (<paramref name="seen"/>) or 5–9, the first <paramref name="limit"/> of them.</summary>
     static LabelledData Select(LabelledData data, bool seen, int? limit = null)
     {

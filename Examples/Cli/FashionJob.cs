@@ -51,7 +51,7 @@ public static class FashionJob
     };
 
     /// <summary>The declarations with <c>Ensemble = k</c> the main job trains as deep ensembles (<c>--method ensemble</c>).</summary>
-    static readonly Dictionary<(string Network, string Method), Func<Ensemble>> Ensembles = new()
+    internal static readonly Dictionary<(string Network, string Method), Func<Ensemble>> Ensembles = new()
     {
         [("mlp", "ensemble")] = () => FashionMapEnsemble.CreateEnsemble(),
         [("lenet5", "ensemble")] = () => LeNet5MapEnsemble.CreateEnsemble(),
@@ -97,7 +97,7 @@ public static class FashionJob
         method.StartsWith("peer-", StringComparison.Ordinal) ? LearningRateSchedule.Constant : LearningRateSchedule.Cosine;
 
     /// <summary>The test set and, unless <c>--ood none</c>, the out-of-distribution set, announced as they load.</summary>
-    static (LabelledData Test, LabelledData? Ood, string DataDirectory, string Description) ReadEvaluationData(Options options)
+    internal static (LabelledData Test, LabelledData? Ood, string DataDirectory, string Description) ReadEvaluationData(Options options)
     {
         var (dataDirectory, dataDescription) = DataSources.Fashion(options.Data);
         AnsiConsole.MarkupLine($"[bold]Data:[/] {Markup.Escape(dataDescription)}");

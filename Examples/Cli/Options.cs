@@ -14,6 +14,7 @@ public sealed record Options
     public string? Model { get; init; }
     public string[]? Models { get; init; }
     public string Methods { get; init; } = "map,mean-field,mnf";
+    public string Experiment { get; init; } = "five-classes";
     public int AngleStep { get; init; } = 15;
     public int? TestSize { get; init; }
     public int? Epochs { get; init; }

@@ -70,6 +70,26 @@ public static class Plots
     /// Error (solid, left axis, %) and mean predictive entropy (dashed, right axis, nats) against an angle in degrees,
     /// one colour per curve: how a predictive degrades, and how its uncertainty follows, as inputs leave the data.
     /// </summary>
+    /// <summary>The empirical distribution function of each method's entropies on one plot, as the MNF paper compares them.</summary>
+    public static void EntropyCdfs(IReadOnlyList<(string Label, double[] Entropies)> curves, string title, string path)
+    {
+        var plot = new ScottPlot.Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        for (int i = 0; i < curves.Count; i++)
+        {
+            var sorted = curves[i].Entropies.OrderBy(e => e).ToArray();
+            var fractions = sorted.Select((_, k) => (k + 1.0) / sorted.Length).ToArray();
+            var line = plot.Add.ScatterLine(sorted, fractions);
+            line.Color = palette.GetColor(i);
+            line.LegendText = curves[i].Label;
+        }
+        plot.Title(title);
+        plot.XLabel("predictive entropy (nats)");
+        plot.YLabel("fraction of images with entropy ≤ x");
+        plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
+        plot.SavePng(path, 900, 560);
+    }
+
     public static void AgainstAngle(double[] angles, IReadOnlyList<(string Label, double[] Errors, double[] Entropies)> curves, string title, string path)
     {
         var plot = new ScottPlot.Plot();
