@@ -23,6 +23,11 @@ namespace BnnDsl
         Normal = 0,
         /// <summary><c>Prior(ScaleMixture, pi, sigma1, sigma2)</c>: π N(0, σ1²) + (1 − π) N(0, σ2²), σ1 &gt; σ2.</summary>
         ScaleMixture = 1,
+        /// <summary>
+        /// <c>Prior(LogUniform)</c>: p(log |w|) constant (improper; Kingma et al. 2015), with mean-field only, whose KL is
+        /// Molchanov et al.'s (2017) approximation in α = σ²/μ².
+        /// </summary>
+        LogUniform = 2,
     }
 
     /// <summary>The inference method: how the posterior over the weights is represented.</summary>

@@ -128,6 +128,7 @@ public static class Declarations
             .Replace("[Dense(84, 10)]", "[Dense(84, 10), Prior(Normal, 0, 0.5)]"),
         ["Dropout"] = LeNet5("[Prior(Normal, 0, 1)]\n[Posterior(Dropout, Rate = 0.2)]", convolution: "[Conv2d(6, 16, 5, ReLU), Posterior(Dropout, Rate = 0.05)]"),
         ["DropoutLayerInMeanField"] = Mlp("[Prior(Normal, 0, 1)]\n[Posterior(MeanField, LocalReparameterization = true)]", "[Dense(400, 10), Posterior(Dropout, Rate = 0.5)]"),
+        ["LogUniform"] = Mlp("[Prior(LogUniform)]\n[Posterior(MeanField, LocalReparameterization = true, InitialRho = -6)]", "[Dense(400, 10), Prior(Normal, 0, 1)]"),
         ["Ensemble"] = Mlp("[Prior(Normal, 0, 1)]\n[Posterior(MAP)]").Replace("[BayesianNetwork(Likelihood.Categorical)]", "[BayesianNetwork(Likelihood.Categorical, Ensemble = 5)]"),
         ["Sgld"] = Mlp("[Prior(Normal, 0, 1)]\n[Posterior(SGLD)]"),
         ["CyclicalSghmc"] = LeNet5("[Prior(ScaleMixture, 0.5, 1, 0.0025)]\n[Posterior(SGHMC, Cycles = 4, Samples = 32, StepSize = 0.01, Friction = 0.05, Temperature = 0.5)]"),

@@ -110,8 +110,8 @@ public static class CommandLine
         "mlp (784-400-400-10 ReLU) or lenet5 (conv 6@5x5 pad 2, pool, conv 16@5x5, pool, 120, 84, 10)", "mlp", "lenet5");
 
     static Option<string> Method() => Choice("--method", "mean-field",
-        "mean-field (the best mean-field declaration), mnf (multiplicative normalising flows), laplace-ll, laplace-ll-kron (last-layer Laplace, full or Kronecker-factored), laplace-diag, laplace-kron (Laplace over all weights), sgld, psgld, sghmc, csghmc (SG-MCMC samplers), dropout (MC dropout), ensemble (five MAP members), map (baseline), peer-mf, peer-mf-lrt (the peers' setting: Normal(0,1), rho0 = -3; mlp only)",
-        "mean-field", "mnf", "laplace-ll", "laplace-ll-kron", "laplace-diag", "laplace-kron", "sgld", "psgld", "sghmc", "csghmc", "dropout", "ensemble", "map", "peer-mf", "peer-mf-lrt");
+        "mean-field (the best mean-field declaration), mnf (multiplicative normalising flows), laplace-ll, laplace-ll-kron (last-layer Laplace, full or Kronecker-factored), laplace-diag, laplace-kron (Laplace over all weights), sgld, psgld, sghmc, csghmc (SG-MCMC samplers), dropout (MC dropout), ensemble (five MAP members), mean-field-lu (log-uniform prior), map (baseline), peer-mf, peer-mf-lrt (the peers' setting: Normal(0,1), rho0 = -3; mlp only)",
+        "mean-field", "mnf", "laplace-ll", "laplace-ll-kron", "laplace-diag", "laplace-kron", "sgld", "psgld", "sghmc", "csghmc", "dropout", "ensemble", "mean-field-lu", "map", "peer-mf", "peer-mf-lrt");
 
     static Option<string> ToyMethod() => Choice("--method", "mean-field",
         "mean-field (Bayes by Backprop) or laplace (MAP, then last-layer Laplace with the noise learned)", "mean-field", "laplace");

@@ -139,7 +139,10 @@ public static class Experiments
         return 0;
     }
 
-    /// <summary>The seed's rows that are declarable: L2 (MAP), dropout, a deep ensemble, mean-field, MNF, plus Laplace and a sampler.</summary>
+    /// <summary>
+    /// The seed's rows — L2 (MAP), dropout, a deep ensemble, FFG (mean-field), MNF — plus Laplace and a sampler. FFLU
+    /// (<c>mean-field-lu</c>) runs on request: without a warm-up of its KL it prunes every weight (docs/BENCHMARKS.md).
+    /// </summary>
     public const string CompareRows = "map,dropout,ensemble,mean-field,mnf,laplace-ll-kron,csghmc";
 
     /// <summary>

@@ -38,6 +38,8 @@ public static class FashionJob
         ("lenet5", "laplace-kron", typeof(LeNet5LaplaceAllKron), () => new LeNet5LaplaceAllKron()),
         ("mlp", "ensemble", typeof(FashionMapEnsemble), () => new FashionMapEnsemble()),
         ("lenet5", "ensemble", typeof(LeNet5MapEnsemble), () => new LeNet5MapEnsemble()),
+        ("mlp", "mean-field-lu", typeof(FashionLogUniform), () => new FashionLogUniform()),
+        ("lenet5", "mean-field-lu", typeof(LeNet5LogUniform), () => new LeNet5LogUniform()),
         ("mlp", "dropout", typeof(FashionDropout), () => new FashionDropout()),
         ("lenet5", "dropout", typeof(LeNet5Dropout), () => new LeNet5Dropout()),
         ("mlp", "sgld", typeof(FashionSgld), () => new FashionSgld()),

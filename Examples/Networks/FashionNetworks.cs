@@ -413,3 +413,33 @@ public partial class LeNet5MapEnsemble
     [Dense(120, 84, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
     [Dense(84, 10)] private partial torch.Tensor Output(torch.Tensor input);
 }
+
+/// <summary>
+/// The MLP under mean-field with the log-uniform prior (<c>--method mean-field-lu</c>, the seed's FFLU row; Kingma et
+/// al. 2015, Molchanov et al.'s KL): local reparameterisation, ρ0 = −6.
+/// </summary>
+[BayesianNetwork(Likelihood.Categorical)]
+[Prior(LogUniform)]
+[Posterior(MeanField, LocalReparameterization = true, InitialRho = -6)]
+public partial class FashionLogUniform
+{
+    [Dense(784, 400, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(400, 400, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(400, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}
+
+/// <summary>LeNet-5 under mean-field with the log-uniform prior, as the MLP.</summary>
+[BayesianNetwork(Likelihood.Categorical, Input = new[] { 1, 28, 28 })]
+[Prior(LogUniform)]
+[Posterior(MeanField, LocalReparameterization = true, InitialRho = -6)]
+public partial class LeNet5LogUniform
+{
+    [Conv2d(1, 6, 5, ReLU, Padding = 2)] private partial torch.Tensor Conv1(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool1(torch.Tensor input);
+    [Conv2d(6, 16, 5, ReLU)] private partial torch.Tensor Conv2(torch.Tensor input);
+    [MaxPool2d(2)] private partial torch.Tensor Pool2(torch.Tensor input);
+    [Flatten] private partial torch.Tensor Flat(torch.Tensor input);
+    [Dense(400, 120, ReLU)] private partial torch.Tensor Hidden1(torch.Tensor input);
+    [Dense(120, 84, ReLU)] private partial torch.Tensor Hidden2(torch.Tensor input);
+    [Dense(84, 10)] private partial torch.Tensor Output(torch.Tensor input);
+}

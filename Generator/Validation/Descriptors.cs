@@ -248,6 +248,11 @@ public static class Descriptors
         "The ensemble of '{0}' has {1} members: declare Ensemble = 2 or more (5 is the usual), or remove it",
         Declaration, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0046");
 
+    public static readonly DiagnosticDescriptor LogUniformMisused = new(
+        "BNN0047", "The log-uniform prior where it does not fit",
+        "{0}: {1}",
+        Inference, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "bnn0047");
+
     /// <summary>Every descriptor, in ID order (the analyzers' SupportedDiagnostics and the README table).</summary>
     public static readonly DiagnosticDescriptor[] All =
     {
@@ -258,6 +263,6 @@ public static class Descriptors
         HeteroscedasticOddWidth, NoiseStdWithHeteroscedastic, NameTaken, ConstructorNotChaining, ImageInputNeeded,
         KernelLargerThanInput, ShapeArgumentOutOfRange, FlattenedSizeDoesNotChain, FlatInputNeeded, AttributeOnParameterFreeLayer,
         InputsDoNotChain, ImageOutput, FlowSizeOutOfRange, NormalPriorNeeded,
-        LaplaceLastLayer, FullHessianTooLarge, LaplaceCombination, SamplerOptionOutOfRange, SamplesDoNotFitCycles, DropoutRateOutOfRange, EnsembleTooSmall,
+        LaplaceLastLayer, FullHessianTooLarge, LaplaceCombination, SamplerOptionOutOfRange, SamplesDoNotFitCycles, DropoutRateOutOfRange, EnsembleTooSmall, LogUniformMisused,
     };
 }

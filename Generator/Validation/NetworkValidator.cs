@@ -73,6 +73,7 @@ public static class NetworkValidator
         CheckOutputLayer(network, problems);
         NoteMonteCarloKl(network, problems);
         CheckNormalPriors(network, problems);
+        CheckLogUniformPriors(network, problems);
         CheckLaplace(network, problems);
         return problems;
     }
@@ -511,6 +512,30 @@ public static class NetworkValidator
                 if (IsPositive(p[1]) && IsPositive(p[2]) && p[1] <= p[2])
                     problems.Add(new(Descriptors.MixtureScalesOutOfOrder, site.At(2), Capitalized(what), Format(p[1]), Format(p[2])));
                 break;
+            case PriorFamily.LogUniform:
+                if (p.Count != 0)
+                    problems.Add(new(Descriptors.LogUniformMisused, site, $"Prior(LogUniform) takes no parameters, but {p.Count} were given", "write [Prior(LogUniform)]"));
+                break;
+        }
+    }
+
+    /// <summary>The log-uniform prior with a family other than mean-field (MNF and Laplace report their need of a Normal prior, BNN0039).</summary>
+    static void CheckLogUniformPriors(NetworkModel network, List<Problem> problems)
+    {
+        if (!network.Posterior.Readable) return;
+        bool networkPriorReported = false;
+        for (int i = 0; i < network.Layers.Count; i++)
+        {
+            var layer = network.Layers[i];
+            if (!layer.HasParameters) continue;
+            var prior = network.PriorOf(layer);
+            var posterior = network.PosteriorOf(layer);
+            if (!prior.Readable || prior.Family != PriorFamily.LogUniform || !posterior.Readable
+                || posterior.Method is PosteriorMethod.MeanField or PosteriorMethod.MNF or PosteriorMethod.Laplace
+                || !Enum.IsDefined(typeof(PosteriorMethod), posterior.Method)) continue;
+            ReportAtPrior(network, i, ref networkPriorReported, site => new(Descriptors.LogUniformMisused, site,
+                $"Layer '{layer.Name}' uses {posterior.Method} under the log-uniform prior, whose density 1/|w| has no mode and no finite penalty at 0",
+                "the log-uniform prior fits mean-field only (its KL depends on σ²/μ²); use Normal or ScaleMixture here"), problems);
         }
     }
 

@@ -37,6 +37,44 @@ public static class Kl
         return gradient.Attach(value);
     }
 
+    /// <summary>Molchanov et al.'s (2017) fit: k1 = 0.63576, k2 = 1.87320, k3 = 1.48695.</summary>
+    public const double K1 = 0.63576, K2 = 1.87320, K3 = 1.48695;
+
+    /// <summary>
+    /// Against the log-uniform prior, per weight, Molchanov et al.'s (2017) approximation in t = log α, α = σ²/μ²:
+    /// KL ≈ k1 − k1 s(k2 + k3 t) + ½ log(1 + e^(−t)), s the logistic function (zero as α → ∞). With
+    /// dKL/dt = −k1 k3 s(1 − s) − ½ s(−t), ∂t/∂σ = 2/σ and ∂t/∂μ = −2/μ give the gradients.
+    /// </summary>
+    public static Tensor GaussianVsLogUniform(Tensor mu, Tensor sigma)
+    {
+        bool differentiate = is_grad_enabled() && (mu.requires_grad || sigma.requires_grad);
+        var gradient = new ExplicitGradient();
+        Tensor value;
+        using (no_grad())
+        {
+            var (terms, muGradient, sigmaGradient) = LogUniformTerms(mu, sigma, differentiate);
+            if (differentiate)
+            {
+                gradient.Add(mu, muGradient!);
+                gradient.Add(sigma, sigmaGradient!);
+            }
+            value = terms.sum().to(mu.dtype);
+        }
+        return gradient.Attach(value);
+    }
+
+    /// <summary>The per-weight KL of <see cref="GaussianVsLogUniform"/> and, when asked, its derivatives in μ and σ.</summary>
+    internal static (Tensor Terms, Tensor? MuGradient, Tensor? SigmaGradient) LogUniformTerms(Tensor mu, Tensor sigma, bool withGradient)
+    {
+        var logAlpha = 2 * (sigma.log() - mu.abs().clamp_min(1e-16).log());
+        var s = (K2 + K3 * logAlpha).sigmoid();
+        var terms = K1 - K1 * s + 0.5 * nn.functional.softplus(-logAlpha);
+        if (!withGradient) return (terms, null, null);
+        var slope = -K1 * K3 * s * (1 - s) - 0.5 * (-logAlpha).sigmoid(); // dKL/d log α
+        var safeMu = where(mu.ge(0), mu.abs().clamp_min(1e-16), -mu.abs().clamp_min(1e-16)); // ∂t/∂μ = −2/μ, finite at μ = 0
+        return (terms, slope * -2 / safeMu, slope * 2 / sigma);
+    }
+
     /// <summary>The libtorch formulation of <see cref="CpuKernels.GaussianKl"/>: the three sums as scalar tensors, and the gradients.</summary>
     static (Tensor CentredSquares, Tensor SigmaSquares, Tensor LogSigmas, Tensor? MuGradient, Tensor? SigmaGradient)
         GaussianKlTerms(Tensor mu, Tensor sigma, double priorMean, double precision, bool withGradient)
@@ -133,15 +171,15 @@ public static class Kl
     /// </remarks>
     public static bool AddGradient(Parameter mu, Parameter rho, Tensor sigma, Prior prior, GaussianDraw? draw, double scale)
     {
-        if (prior is not (NormalPrior or ScaleMixturePrior))
-            throw new ArgumentException($"No KL against {prior.GetType().Name}: priors are Normal or ScaleMixture.", nameof(prior));
+        if (prior is not (NormalPrior or ScaleMixturePrior or LogUniformPrior))
+            throw new ArgumentException($"No KL against {prior.GetType().Name}: priors are Normal, ScaleMixture or LogUniform.", nameof(prior));
         if (prior is ScaleMixturePrior && draw is null) throw new ArgumentNullException(nameof(draw), "A Monte Carlo KL needs the layer's draw.");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var muGradient = mu.grad ?? (mu.grad = zeros_like(mu)); // the parameter holds its own reference to a new gradient
         var rhoGradient = rho.grad ?? (rho.grad = zeros_like(rho));
         var noise = draw is { IsDeferred: false } realised ? realised.Noise : null;
-        if (CpuKernels.CanRun(mu.numel(), mu, rho, sigma, muGradient, rhoGradient) && (noise is null || CpuKernels.CanRun(mu.numel(), noise)))
+        if (prior is not LogUniformPrior && CpuKernels.CanRun(mu.numel(), mu, rho, sigma, muGradient, rhoGradient) && (noise is null || CpuKernels.CanRun(mu.numel(), noise)))
             return CpuKernels.KlAddGradient(mu, rho, sigma, prior, noise, scale, muGradient, rhoGradient);
         // The libtorch formulation: the gradients of GaussianVsNormal and MonteCarlo, the chain rule through softplus spelled out.
         Tensor muTerm, sigmaTerm;
@@ -149,6 +187,11 @@ public static class Kl
         {
             double precision = 1 / (normal.Std * normal.Std);
             (muTerm, sigmaTerm) = ((mu - normal.Mean) * precision, sigma * precision - sigma.reciprocal());
+        }
+        else if (prior is LogUniformPrior)
+        {
+            var (_, muPart, sigmaPart) = LogUniformTerms(mu, sigma, withGradient: true);
+            (muTerm, sigmaTerm) = (muPart!, sigmaPart!);
         }
         else
         {

@@ -54,6 +54,9 @@ public abstract class Prior
     /// <summary>Normal(mean, std): log p(w) = −½ log(2π s²) − (w − m)² / (2 s²).</summary>
     public static NormalPrior Normal(double mean, double std) => new(mean, std);
 
+    /// <summary>The log-uniform prior p(w) ∝ 1/|w| (improper), for mean-field layers (Kingma et al. 2015; Molchanov et al. 2017).</summary>
+    public static LogUniformPrior LogUniform() => new();
+
     /// <summary>π N(0, σ1²) + (1 − π) N(0, σ2²) with σ1 &gt; σ2 (Blundell et al. 2015).</summary>
     public static ScaleMixturePrior ScaleMixture(double pi, double sigma1, double sigma2) => new(pi, sigma1, sigma2);
 }
@@ -133,4 +136,16 @@ public sealed class ScaleMixturePrior : Prior
         // −d log p/dw = 2w (1/2σ1² + gap · sigmoid(z)): the narrow component's pull, weighted by its responsibility.
         return (sum, withGradient ? w * (z.sigmoid_() * (2 * Gap) + 2 * Wide) : null);
     }
+}
+
+/// <summary>
+/// The log-uniform prior p(w) ∝ 1/|w| (improper: −log p(w) = log |w| up to a constant). A mean-field layer's KL against it
+/// depends on α = σ²/μ² alone; <see cref="Kl.GaussianVsLogUniform"/> computes Molchanov et al.'s approximation.
+/// </summary>
+public sealed class LogUniformPrior : Prior
+{
+    protected override double NegativeLogNormaliser => 0;
+
+    protected override (Tensor Sum, Tensor? Gradient) NegativeLogDensity(Tensor w, bool withGradient) =>
+        (w.abs().log().sum(), withGradient ? w.reciprocal() : null);
 }

@@ -47,10 +47,13 @@ public abstract class MeanFieldLayer : nn.Module, IBayesianLayer
     public bool IsStochastic => true;
     public IReadOnlyList<(Parameter Parameter, double Precision)> WeightDecay => System.Array.Empty<(Parameter, double)>();
 
-    /// <summary>KL(q ‖ p) of the weights and the bias: closed form against a Normal prior, else one Monte Carlo draw.</summary>
-    public Tensor Complexity() => Prior is NormalPrior normal
-        ? Kl.GaussianVsNormal(WeightMu, TakeWeightSigma(), normal.Mean, normal.Std) + Kl.GaussianVsNormal(BiasMu, TakeBiasSigma(), normal.Mean, normal.Std)
-        : Kl.MonteCarlo(Prior, TakeWeightDraw(), TakeBiasDraw());
+    /// <summary>KL(q ‖ p) of the weights and the bias: closed form against a Normal prior, Molchanov et al.'s approximation against the log-uniform, else one Monte Carlo draw.</summary>
+    public Tensor Complexity() => Prior switch
+    {
+        NormalPrior normal => Kl.GaussianVsNormal(WeightMu, TakeWeightSigma(), normal.Mean, normal.Std) + Kl.GaussianVsNormal(BiasMu, TakeBiasSigma(), normal.Mean, normal.Std),
+        LogUniformPrior => Kl.GaussianVsLogUniform(WeightMu, TakeWeightSigma()) + Kl.GaussianVsLogUniform(BiasMu, TakeBiasSigma()),
+        _ => Kl.MonteCarlo(Prior, TakeWeightDraw(), TakeBiasDraw()),
+    };
 
     /// <summary>The KL's gradient added straight to μ's and ρ's gradients (<see cref="AddKlGradient"/>).</summary>
     public bool AddComplexityGradient(double scale) => AddKlGradient(Prior, scale);
@@ -82,7 +85,7 @@ public abstract class MeanFieldLayer : nn.Module, IBayesianLayer
     /// </summary>
     public bool AddKlGradient(Prior prior, double scale)
     {
-        bool monteCarlo = prior is not NormalPrior;
+        bool monteCarlo = prior is not (NormalPrior or LogUniformPrior);
         var (weight, bias) = monteCarlo ? (TakeWeightDraw(), TakeBiasDraw()) : (default(GaussianDraw?), default(GaussianDraw?));
         var (weightSigmaNow, biasSigmaNow) = monteCarlo ? (weight!.Value.Sigma, bias!.Value.Sigma) : (TakeWeightSigma(), TakeBiasSigma());
         return Kl.AddGradient(WeightMu, WeightRho, weightSigmaNow, prior, weight, scale)
