@@ -110,13 +110,7 @@ public static class Experiments
             };
             var epochsRun = Trainer.Fit(model, train, fit);
             model.Save(Path.Combine(options.Out, $"{method}.bin"));
-            random.manual_seed(options.Seed);
-            using var seen = model.Predict(seenTest.Inputs, options.Samples);
-            using var unseen = model.Predict(unseenTest.Inputs, options.Samples);
-            var metrics = Metrics.Evaluate(seen, seenTest.Targets);
-            var seenEntropies = Metrics.Entropies(seen);
-            var unseenEntropies = Metrics.Entropies(unseen);
-            double auroc = Metrics.Auroc(seenEntropies, unseenEntropies);
+            var (metrics, seenEntropies, unseenEntropies, auroc) = JudgeAgainstOutliers(inputs => model.Predict(inputs, options.Samples), seenTest, unseenTest, options.Seed);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{options.Network} {method,-10} seen-class error {metrics.Error:P2}  NLL {metrics.Nll:F3}  entropy seen {seenEntropies.Average():F3} unseen {unseenEntropies.Average():F3}  AUROC {auroc:F3}  ({Statistics.Median(epochsRun.Select(e => e.Seconds)):F1} s/epoch)"));
             Plots.EntropyHistogram(seenEntropies, unseenEntropies, "classes 0–4 (seen)", "classes 5–9 (unseen)",
@@ -197,13 +191,7 @@ public static class Experiments
                     predict = inputs => model.Predict(inputs, options.Samples);
                 }
                 double trainSeconds = rowClock.Elapsed.TotalSeconds;
-                random.manual_seed(options.Seed);
-                using var seen = predict(seenTest.Inputs);
-                using var unseen = predict(outliers.Inputs);
-                var metrics = Metrics.Evaluate(seen, seenTest.Targets);
-                var seenEntropies = Metrics.Entropies(seen);
-                var unseenEntropies = Metrics.Entropies(unseen);
-                double auroc = Metrics.Auroc(seenEntropies, unseenEntropies);
+                var (metrics, seenEntropies, unseenEntropies, auroc) = JudgeAgainstOutliers(predict, seenTest, outliers, options.Seed);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{method,-16} error {metrics.Error:P2}  NLL {metrics.Nll:F3}  ECE {metrics.Ece:F3}  outlier entropy {unseenEntropies.Average():F3}  AUROC {auroc:F3}  ({trainSeconds:F0} s training)"));
                 curves.Add((method, unseenEntropies));
@@ -242,6 +230,21 @@ public static class Experiments
         Console.Write(table);
         Console.WriteLine($"Wrote compare.md, compare.json and compare-entropy.png to {options.Out} ({clock.Elapsed.TotalMinutes:F1} min).");
         return rows.Any(r => r.ContainsKey("error")) ? 1 : 0;
+    }
+
+    /// <summary>
+    /// The metrics on the classes trained on, each image's predictive entropy there and on the outliers, and the entropy
+    /// AUROC between them; the predictive's draws seeded by <paramref name="seed"/>.
+    /// </summary>
+    static (ClassificationMetrics Metrics, double[] Seen, double[] Outliers, double Auroc) JudgeAgainstOutliers(
+        Func<Tensor, Predictive> predict, LabelledData test, LabelledData outliers, long seed)
+    {
+        random.manual_seed(seed);
+        using var seen = predict(test.Inputs);
+        using var unseen = predict(outliers.Inputs);
+        var seenEntropies = Metrics.Entropies(seen);
+        var unseenEntropies = Metrics.Entropies(unseen);
+        return (Metrics.Evaluate(seen, test.Targets), seenEntropies, unseenEntropies, Metrics.Auroc(seenEntropies, unseenEntropies));
     }
 
     /// <summary>The examples of classes 0–4 (<paramref name="seen"/>) or 5–9, the first <paramref name="limit"/> of them.</summary>

@@ -22,7 +22,7 @@ internal abstract class LayerEmitter
         {
             // Laplace trains as MAP, and a sampler moves point values; the fit after training, the sampler's step rule
             // and sample store are the network's (NetworkEmitter).
-            PosteriorMethod.MAP or PosteriorMethod.Laplace or PosteriorMethod.SGLD or PosteriorMethod.PSGLD or PosteriorMethod.SGHMC => PointEmitter.Instance,
+            var method when method is PosteriorMethod.MAP or PosteriorMethod.Laplace || method.IsSampler() => PointEmitter.Instance,
             PosteriorMethod.MeanField => MeanFieldEmitter.Instance,
             PosteriorMethod.Dropout => DropoutEmitter.Instance,
             PosteriorMethod.MNF => MnfEmitter.Instance,

@@ -210,7 +210,7 @@ public static class NetworkEmitter
     const string SamplerField = "sampler";
 
     static bool IsSampler(NetworkModel network) =>
-        network.Method is PosteriorMethod.SGLD or PosteriorMethod.PSGLD or PosteriorMethod.SGHMC && network.ParameterLayers.Any();
+        network.Method.IsSampler() && network.ParameterLayers.Any();
 
     /// <summary>
     /// A sampler network's sample store, over all its layers: the method's defaults with the declared options on top. It

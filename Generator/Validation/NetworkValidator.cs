@@ -37,10 +37,6 @@ public static class NetworkValidator
 
     static string[] SamplerOptions => new[] { "StepSize", "DecayOffset", "DecayExponent", "Cycles", "SamplingFraction", "BurnIn", "Thinning", "Samples", "SampleMemory", "Temperature" };
 
-    /// <summary>Methods that apply to the whole network: declared on a layer, only to repeat the network's, without options.</summary>
-    static bool IsNetworkWide(PosteriorMethod method) => method is PosteriorMethod.Laplace or PosteriorMethod.SGLD or PosteriorMethod.PSGLD or PosteriorMethod.SGHMC;
-
-    static bool IsSampler(PosteriorMethod method) => method is PosteriorMethod.SGLD or PosteriorMethod.PSGLD or PosteriorMethod.SGHMC;
 
     sealed record MethodRules(string[] Options, bool IsVariational);
 
@@ -158,7 +154,7 @@ public static class NetworkValidator
             var site = new Site(SiteKind.LayerPosterior, index);
             CheckPosterior(posterior, site, $"'{layer.Name}'", problems);
             // Laplace and the samplers are network-wide: their options on a layer would be ignored.
-            if (posterior.Readable && IsNetworkWide(posterior.Method) && network.Method == posterior.Method)
+            if (posterior.Readable && posterior.Method.IsNetworkWide() && network.Method == posterior.Method)
                 foreach (var option in posterior.Options)
                     problems.Add(new(Descriptors.OptionNotTaken, OptionSite(site, option), option, $"{posterior.Method} on a layer (declare it on the class)"));
             if (posterior.Readable && network.Posterior.Readable && posterior.Method != network.Method && Rules.TryGetValue(posterior.Method, out var own)
@@ -346,7 +342,7 @@ public static class NetworkValidator
             if (Array.IndexOf(takes, option) < 0)
                 problems.Add(new(Descriptors.OptionNotTaken, OptionSite(site, option), option, posterior.Method.ToString()));
         if (posterior.Method == PosteriorMethod.MNF) CheckFlowOptions(posterior, site, owner, problems);
-        if (IsSampler(posterior.Method)) CheckSamplerOptions(posterior, site, owner, problems);
+        if (posterior.Method.IsSampler()) CheckSamplerOptions(posterior, site, owner, problems);
         if (posterior.Method == PosteriorMethod.Dropout && posterior.Options.Contains("Rate") && !(posterior.Rate > 0 && posterior.Rate < 1))
             problems.Add(new(Descriptors.DropoutRateOutOfRange, site.AtNamed("Rate"), owner, Format(posterior.Rate)));
         if (posterior.Method == PosteriorMethod.Laplace)

@@ -645,44 +645,13 @@ public sealed class LaplaceApproximation : nn.Module, IPosteriorFit, IPredictive
     /// </summary>
     Predictive SampledPredictive(BayesianModule model, Tensor inputs, int samples, int batchSize, Factors factors)
     {
-        var previousMode = model.Mode;
-        model.Mode = SampleMode.Mean;
-        using var noGrad = no_grad();
-        bool categorical = model.Likelihood == Likelihood.Categorical;
         if (Hessian == LaplaceHessian.Full) _ = factors.Cholesky; // made once, outside the per-draw scopes
-        Tensor? sum = null, sumOfSquares = null;
-        try
+        return WeightAverage.Predict(model, inputs, fitted.device, batchSize, samples, _ =>
         {
-            for (int s = 0; s < samples; s++)
-            {
-                using var scope = NewDisposeScope();
-                var offsets = DrawOffsets(factors);
-                for (int i = 0; i < layers.Length; i++) layers[i].Shift(offsets[i]);
-                try
-                {
-                    var outputs = new List<Tensor>();
-                    for (long start = 0; start < inputs.shape[0]; start += batchSize)
-                        outputs.Add(model.forward(inputs.narrow(0, start, Math.Min(batchSize, inputs.shape[0] - start)).to(fitted.device)));
-                    var output = cat(outputs.ToArray(), 0).to(ScalarType.Float64);
-                    var value = categorical ? nn.functional.softmax(output, 1) : output;
-                    if (sum is null) sum = zeros_like(value).MoveToOuterDisposeScope();
-                    sum.add_(value);
-                    if (categorical) continue;
-                    if (sumOfSquares is null) sumOfSquares = zeros_like(value).MoveToOuterDisposeScope();
-                    sumOfSquares.add_(output.square());
-                }
-                finally
-                {
-                    for (int i = 0; i < layers.Length; i++) layers[i].Shift(-offsets[i]);
-                }
-            }
-        }
-        finally { model.Mode = previousMode; }
-        var dtype = layers[0].Layer.Weight.dtype;
-        if (categorical) return Predictive.Categorical((sum! / samples).to(dtype), samples);
-        var mean = sum! / samples;
-        var variance = (sumOfSquares! / samples - mean.square()).clamp_min(0) + Math.Pow(NoiseStd ?? ModelNoiseStd(model), 2);
-        return Predictive.Gaussian(mean.to(dtype), variance.to(dtype), samples);
+            var offsets = DrawOffsets(factors);
+            for (int i = 0; i < layers.Length; i++) layers[i].Shift(offsets[i]);
+            return () => { for (int i = 0; i < layers.Length; i++) layers[i].Shift(-offsets[i]); };
+        }, () => Math.Pow(NoiseStd ?? ModelNoiseStd(model), 2));
     }
 
     /// <summary>One draw δ ~ N(0, Σ) per layer, [O, J] each: Q_G (√s ⊙ E) Q_Aᵀ per layer, or C ε split by layer for Full.</summary>

@@ -175,40 +175,20 @@ public sealed class SampleStore : nn.Module, IPredictiveMethod, ICheckpointCompa
     {
         int count = Kept;
         if (count == 0) throw new InvalidOperationException("The sampler has kept no samples yet: train the network (Trainer.Fit) or load a checkpoint of a trained one.");
-        bool categorical = model.Likelihood == Likelihood.Categorical;
-        var previousMode = model.Mode;
-        model.Mode = SampleMode.Mean;
-        using var noGrad = no_grad();
-        var current = cat(layers.SelectMany(l => new[] { l.Weight.flatten(), l.Bias.flatten() }).ToArray());
-        Tensor? sum = null, sumOfSquares = null;
+        Tensor current;
+        using (no_grad()) current = cat(layers.SelectMany(l => new[] { l.Weight.flatten(), l.Bias.flatten() }).ToArray());
         try
         {
-            for (int s = 0; s < count; s++)
+            return WeightAverage.Predict(model, inputs, this.samples.device, batchSize, count, k =>
             {
-                using var scope = NewDisposeScope();
-                Load(Sample(s));
-                var outputs = new List<Tensor>();
-                for (long start = 0; start < inputs.shape[0]; start += batchSize)
-                    outputs.Add(model.forward(inputs.narrow(0, start, Math.Min(batchSize, inputs.shape[0] - start)).to(this.samples.device)));
-                var output = cat(outputs.ToArray(), 0);
-                var value = categorical ? nn.functional.softmax(output, 1) : output;
-                if (sum is null) sum = zeros_like(value).MoveToOuterDisposeScope();
-                sum.add_(value);
-                if (categorical) continue;
-                if (sumOfSquares is null) sumOfSquares = zeros_like(value).MoveToOuterDisposeScope();
-                sumOfSquares.add_(output.square());
-            }
+                Load(Sample(k));
+                return () => { };
+            }, () => Math.Pow(model.NoiseStd().detach().to(ScalarType.Float64).item<double>(), 2));
         }
         finally
         {
-            Load(current);
+            using (no_grad()) Load(current);
             current.Dispose();
-            model.Mode = previousMode;
         }
-        if (categorical) return Predictive.Categorical(sum!.div_(count), count);
-        var mean = sum!.div_(count);
-        var variance = (sumOfSquares!.div_(count) - mean.square()).clamp_min_(0) + model.NoiseStd().detach().square();
-        sumOfSquares.Dispose();
-        return Predictive.Gaussian(mean, variance, count);
     }
 }
