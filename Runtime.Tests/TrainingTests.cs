@@ -305,6 +305,60 @@ public class TrainingTests
         Assert.True(reported.Reports[8].LearningRate < 0.01 * 0.05, "the last planned step runs near zero");
     }
 
+    [Fact]
+    public void TheKlWeightRisesLinearlyOverTheWarmUpThenStaysAtOne()
+    {
+        var options = new FitOptions { KlWarmUpEpochs = 2 };
+        Assert.Equal(new[] { 0.25, 0.5, 0.75, 1, 1, 1 }, Enumerable.Range(0, 6).Select(step => options.KlWeightAt(step, stepsPerEpoch: 2)));
+        Assert.Equal(1, new FitOptions().KlWeightAt(0, 100));
+        Assert.Equal(0.1, new FitOptions { KlWarmUpEpochs = 0.5 }.KlWeightAt(0, 20), 12);
+        using var model = new TinyClassifier();
+        using var data = new LabelledData(randn(4, 4), zeros(4, dtype: ScalarType.Int64), "random");
+        Assert.Throws<ArgumentOutOfRangeException>(() => Trainer.Fit(model, data, new FitOptions { KlWarmUpEpochs = -1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Trainer.Fit(model, data, new FitOptions { KlWarmUpEpochs = double.NaN }));
+    }
+
+    [Theory]
+    [InlineData(1)] // the KL's gradient added by the layers
+    [InlineData(2)] // the loss differentiated whole
+    public void AWarmedUpKlWeighsTheComplexityGradientAndNothingElse(int trainingSamples)
+    {
+        // One full-batch step at KL weights ¼, ½ and 1 (warm-ups of 4, 2 and 0 epochs), the same draws each time: the
+        // gradient is g_nll + β g_kl, so the change from ½ to 1 is twice that from ¼ to ½, and not zero.
+        random.manual_seed(9);
+        var inputs = randn(16, 4);
+        var targets = randint(0, 3, new long[] { 16 });
+        using var data = new LabelledData(inputs, targets, "random");
+        var gradients = new[] { 4.0, 2.0, 0.0 }.Select(warmUp =>
+        {
+            random.manual_seed(3);
+            using var model = new TinyClassifier();
+            var recorder = new GradientRecorder();
+            Trainer.Fit(model, data, new FitOptions
+            {
+                Epochs = 1, BatchSize = 16, KlWarmUpEpochs = warmUp, TrainingSamples = trainingSamples,
+                StepRule = (parameters, _, _, _) => recorder.For(parameters),
+            });
+            return recorder.First!;
+        }).ToArray();
+        using var quarterToHalf = gradients[1] - gradients[0];
+        using var halfToFull = gradients[2] - gradients[1];
+        Assert.True(quarterToHalf.abs().max().item<float>() > 1e-4, "the KL moves the gradient");
+        Assert.True(halfToFull.allclose(2 * quarterToHalf, rtol: 1e-4, atol: 1e-6));
+    }
+
+    /// <summary>A step rule that moves nothing and keeps the first step's gradients, flattened into one vector.</summary>
+    sealed class GradientRecorder : IStepRule
+    {
+        IReadOnlyList<TorchSharp.Modules.Parameter> parameters = Array.Empty<TorchSharp.Modules.Parameter>();
+        public Tensor? First { get; private set; }
+        public double LearningRate { get; set; }
+        public IStepRule For(IReadOnlyList<TorchSharp.Modules.Parameter> watched) { parameters = watched; return this; }
+        public void ZeroGrad() { foreach (var p in parameters) p.grad?.zero_(); }
+        public void Step() => First ??= cat(parameters.Select(p => p.grad!.detach().reshape(-1).clone()).ToArray()).DetachFromDisposeScope(); // steps run in a dispose scope
+        public void Dispose() { }
+    }
+
     /// <summary>Keeps every report, on the training thread (<see cref="Progress{T}"/> would post them elsewhere).</summary>
     sealed class ProgressRecorder : IProgress<TrainingProgress>
     {

@@ -27,7 +27,7 @@ public static class CommandLine
 
         foreach (var command in new[] { (Command)root, train })
             Bind(command, "train", run, Network(), Method(), Epochs("20"), Data(), Ood(), Samples(), Seed(), Threads(), Out(),
-                TrainSize(), BatchSize(), LearningRate("0.001"), Schedule("cosine; constant for the peer-* rows"), Temperature());
+                TrainSize(), BatchSize(), LearningRate("0.001"), Schedule("cosine; constant for the peer-* rows"), Temperature(), KlWarmUp());
         Bind(evaluate, "evaluate", run, Model(), Data(), Ood(), Samples(), Seed(), Threads(), Out());
         Bind(toyRegression, "toy-regression", run, ToyMethod(), Epochs("1500"), Seed(), Threads(), Out(), BatchSize(), LearningRate("0.01"),
             Schedule("constant"));
@@ -35,12 +35,12 @@ public static class CommandLine
         root.Subcommands.Add(evaluate);
         Bind(rotation, "rotation", run, Models(), AngleStep(), TestSize(), Data(), Samples(), Seed(), Threads(), Out());
         Bind(fiveClasses, "five-classes", run, Network(), Methods(), Epochs("20"), Data(), Samples(), Seed(), Threads(), Out(), TrainSize(),
-            BatchSize(), LearningRate("0.001"), Schedule("cosine; constant for the peer-* rows"));
+            BatchSize(), LearningRate("0.001"), Schedule("cosine; constant for the peer-* rows"), KlWarmUp());
         root.Subcommands.Add(toyRegression);
         root.Subcommands.Add(rotation);
         root.Subcommands.Add(fiveClasses);
         Bind(compare, "compare", run, Network(), Experiment(), CompareMethods(), Epochs("20"), Data(), Ood(), Samples(), Seed(), Threads(), Out(), TrainSize(),
-            BatchSize());
+            BatchSize(), AngleStep(), TestSize());
         root.Subcommands.Add(compare);
         return root;
     }
@@ -99,6 +99,7 @@ public static class CommandLine
                 "--batch-size" => parsed with { BatchSize = result.GetValue((Option<int>)option) },
                 "--lr" => parsed with { LearningRate = result.GetValue((Option<double?>)option) },
                 "--temperature" => parsed with { Temperature = result.GetValue((Option<double?>)option) },
+                "--kl-warmup" => parsed with { KlWarmUp = result.GetValue((Option<double?>)option) },
                 "--schedule" => parsed with { Schedule = result.GetValue((Option<string>)option) is { } name ? Enum.Parse<LearningRateSchedule>(name, ignoreCase: true) : null },
                 _ => throw new InvalidOperationException($"No binding for {option.Name}."),
             };
@@ -130,7 +131,9 @@ public static class CommandLine
     };
 
     static Option<string> Experiment() => Choice("--experiment", "five-classes",
-        "five-classes (train on classes 0-4; the unseen classes 5-9 as outliers) or digits (all ten classes; MNIST digits as outliers)", "five-classes", "digits");
+        "five-classes (train on classes 0-4; the unseen classes 5-9 as outliers), digits (all ten classes; MNIST digits as outliers) "
+        + "or rotation (all ten classes; the test images rotated by 90 degrees as outliers, and each row's curve over 0-180 degrees)",
+        "five-classes", "digits", "rotation");
 
     static Option<string> CompareMethods() => new("--methods")
     {
@@ -209,6 +212,20 @@ public static class CommandLine
         {
             if (TryGetValue(result, out double? parsed) && parsed is double value && !(value > 0 && double.IsFinite(value)))
                 result.AddError($"--temperature needs a positive number; got '{value.ToString(CultureInfo.InvariantCulture)}'.");
+        });
+        return option;
+    }
+
+    static Option<double?> KlWarmUp()
+    {
+        var option = new Option<double?>("--kl-warmup")
+        {
+            Description = "Epochs over which the KL term's weight rises from 0 to 1 (default: half the epochs for mean-field-lu, else 0).",
+        };
+        option.Validators.Add(result =>
+        {
+            if (TryGetValue(result, out double? parsed) && parsed is double value && !(value >= 0 && double.IsFinite(value)))
+                result.AddError($"--kl-warmup needs a non-negative number of epochs; got '{value.ToString(CultureInfo.InvariantCulture)}'.");
         });
         return option;
     }

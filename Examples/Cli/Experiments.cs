@@ -26,8 +26,7 @@ public static class Experiments
     public static int Rotation(Options options)
     {
         if (options.Models is not { Length: > 0 } paths) throw new UsageException("rotation needs --models FILE..., checkpoints the main job wrote.");
-        int step = options.AngleStep;
-        var angles = Enumerable.Range(0, 180 / step + 1).Select(i => i * step).ToArray();
+        var angles = Angles(options.AngleStep);
         var models = paths.Select(path => (Path: path, Loaded: FashionJob.Load(path))).ToList(); // every checkpoint checked before any work
         try
         {
@@ -40,21 +39,8 @@ public static class Experiments
             var curves = new List<(string Label, double[] Errors, double[] Entropies)>();
             foreach (var (path, (model, network, method)) in models)
             {
-                var errors = new double[angles.Length];
-                var entropies = new double[angles.Length];
-                var nlls = new double[angles.Length];
-                for (int a = 0; a < angles.Length; a++)
-                {
-                    using var scope = NewDisposeScope();
-                    random.manual_seed(options.Seed);
-                    var rotated = ImageData.Rotate(test.Inputs, angles[a]);
-                    using var predictive = model.Predict(rotated, options.Samples);
-                    var metrics = Metrics.Evaluate(predictive, test.Targets);
-                    (errors[a], nlls[a], entropies[a]) = (metrics.Error, metrics.Nll, metrics.MeanEntropy);
-                }
                 string label = $"{network} {method}";
-                Console.WriteLine($"{label,-18} error  {string.Join(" ", errors.Select(e => (100 * e).ToString("F1", CultureInfo.InvariantCulture).PadLeft(5)))} %");
-                Console.WriteLine($"{"",-18} entropy {string.Join(" ", entropies.Select(e => e.ToString("F3", CultureInfo.InvariantCulture).PadLeft(5)))}");
+                var (errors, nlls, entropies) = RotationCurve(inputs => model.Predict(inputs, options.Samples), test, angles, options.Seed, label);
                 curves.Add((label, errors, entropies));
                 rows.Add(new()
                 {
@@ -77,6 +63,33 @@ public static class Experiments
         {
             foreach (var (_, loaded) in models) loaded.Model.Dispose();
         }
+    }
+
+    /// <summary>Every <paramref name="step"/> degrees from 0 to 180.</summary>
+    static int[] Angles(int step) => Enumerable.Range(0, 180 / step + 1).Select(i => i * step).ToArray();
+
+    /// <summary>
+    /// The error, NLL and mean predictive entropy of <paramref name="predict"/> on <paramref name="test"/> rotated by
+    /// each angle (each predictive's draws seeded alike); printed as two lines under <paramref name="label"/>.
+    /// </summary>
+    static (double[] Errors, double[] Nlls, double[] Entropies) RotationCurve(Func<Tensor, Predictive> predict, LabelledData test,
+        int[] angles, long seed, string label)
+    {
+        var errors = new double[angles.Length];
+        var entropies = new double[angles.Length];
+        var nlls = new double[angles.Length];
+        for (int a = 0; a < angles.Length; a++)
+        {
+            using var scope = NewDisposeScope();
+            random.manual_seed(seed);
+            var rotated = ImageData.Rotate(test.Inputs, angles[a]);
+            using var predictive = predict(rotated);
+            var metrics = Metrics.Evaluate(predictive, test.Targets);
+            (errors[a], nlls[a], entropies[a]) = (metrics.Error, metrics.Nll, metrics.MeanEntropy);
+        }
+        Console.WriteLine($"{label,-18} error  {string.Join(" ", errors.Select(e => (100 * e).ToString("F1", CultureInfo.InvariantCulture).PadLeft(5)))} %");
+        Console.WriteLine($"{"",-18} entropy {string.Join(" ", entropies.Select(e => e.ToString("F3", CultureInfo.InvariantCulture).PadLeft(5)))}");
+        return (errors, nlls, entropies);
     }
 
     /// <summary>
@@ -102,12 +115,7 @@ public static class Experiments
         {
             random.manual_seed(options.Seed);
             using var model = FashionJob.CreateNetwork(method, options.Network);
-            int epochs = options.Epochs ?? 20;
-            var fit = new FitOptions
-            {
-                Epochs = epochs, Seed = options.Seed, BatchSize = options.BatchSize, LearningRate = options.LearningRate ?? 1e-3,
-                Schedule = options.Schedule ?? FashionJob.DefaultSchedule(method), Threads = options.Threads,
-            };
+            var fit = FashionJob.FitFor(method, options);
             var epochsRun = Trainer.Fit(model, train, fit);
             model.Save(Path.Combine(options.Out, $"{method}.bin"));
             var (metrics, seenEntropies, unseenEntropies, auroc) = JudgeAgainstOutliers(inputs => model.Predict(inputs, options.Samples), seenTest, unseenTest, options.Seed);
@@ -134,31 +142,37 @@ public static class Experiments
     }
 
     /// <summary>
-    /// The seed's rows — L2 (MAP), dropout, a deep ensemble, FFG (mean-field), MNF — plus Laplace and a sampler. FFLU
-    /// (<c>mean-field-lu</c>) runs on request: without a warm-up of its KL it prunes every weight (docs/BENCHMARKS.md).
+    /// The seed's rows — L2 (MAP), dropout, a deep ensemble, FFG (mean-field), FFLU (<c>mean-field-lu</c>, its KL warmed
+    /// up over half the epochs), MNF — plus Laplace and a sampler.
     /// </summary>
-    public const string CompareRows = "map,dropout,ensemble,mean-field,mnf,laplace-ll-kron,csghmc";
+    public const string CompareRows = "map,dropout,ensemble,mean-field,mean-field-lu,mnf,laplace-ll-kron,csghmc";
 
     /// <summary>
     /// <c>bnndsl compare</c>: trains every row (<c>--methods</c>) on the experiment's training images and judges each on
     /// its test images — the error, NLL and ECE on the classes it was trained on, and the entropy AUROC and mean entropy
-    /// on the outliers (the unseen classes 5–9, or the MNIST digits). Writes compare.md (the seed's table),
-    /// compare.json and compare-entropy.png (each row's outlier-entropy CDF). A row that fails is reported and the rest go on.
+    /// on the outliers (the unseen classes 5–9, the MNIST digits, or the test images rotated by 90°). Writes compare.md
+    /// (the seed's table), compare.json and compare-entropy.png (each row's outlier-entropy CDF); the rotation experiment
+    /// adds each row's error and entropy over 0–180° (compare-rotation.png). A row that fails is reported and the rest go on.
     /// </summary>
     public static int Compare(Options options)
     {
         var methods = options.Methods.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (var method in methods) FashionJob.CreateNetwork(method, options.Network).Dispose(); // a bad name fails before training
-        bool fiveClasses = options.Experiment == "five-classes";
-        var (fullTest, ood, dataDirectory, description) = FashionJob.ReadEvaluationData(options with { Ood = fiveClasses ? "none" : options.Ood });
+        bool fiveClasses = options.Experiment == "five-classes", rotation = options.Experiment == "rotation";
+        var (fullTest, ood, dataDirectory, description) = FashionJob.ReadEvaluationData(options with { Ood = options.Experiment == "digits" ? options.Ood : "none" });
         using var disposeTest = fullTest;
         using var disposeOod = ood;
         using var fullTrain = DataSources.Read(dataDirectory, "train");
         using var train = fiveClasses ? Select(fullTrain, seen: true, options.TrainSize) : fullTrain.Take(options.TrainSize ?? fullTrain.Count);
         using var seenTest = fiveClasses ? Select(fullTest, seen: true) : fullTest.Take(fullTest.Count);
         using var outliers = fiveClasses ? Select(fullTest, seen: false)
+            : rotation ? new LabelledData(ImageData.Rotate(fullTest.Inputs, 90), fullTest.Targets.clone(), $"{fullTest.Description}, rotated 90°")
             : ood?.Take(ood.Count) ?? throw new UsageException("--experiment digits needs an out-of-distribution set: leave --ood at its default.");
-        string outlierName = fiveClasses ? "unseen classes 5–9" : "MNIST digits";
+        string outlierName = fiveClasses ? "unseen classes 5–9" : rotation ? "test images rotated 90°" : "MNIST digits";
+        // The rotation experiment's curves: each row's error and entropy on the first --test-size test images at every angle.
+        using var curveTest = rotation ? fullTest.Take(Math.Min(options.TestSize ?? 2000, fullTest.Count)) : null;
+        var angles = Angles(options.AngleStep);
+        var rotationCurves = new List<(string Label, double[] Errors, double[] Entropies)>();
         AnsiConsole.MarkupLine($"[bold]{options.Experiment}:[/] {train.Count} training images; {seenTest.Count} test images; {outliers.Count} outliers ({outlierName})");
         Directory.CreateDirectory(options.Out);
         var rows = new List<Dictionary<string, object?>>();
@@ -171,11 +185,7 @@ public static class Experiments
             try
             {
                 var rowClock = System.Diagnostics.Stopwatch.StartNew();
-                var fit = new FitOptions
-                {
-                    Epochs = options.Epochs ?? 20, Seed = options.Seed, BatchSize = options.BatchSize, LearningRate = 1e-3,
-                    Schedule = FashionJob.DefaultSchedule(method), Threads = options.Threads,
-                };
+                var fit = FashionJob.FitFor(method, options);
                 random.manual_seed(options.Seed);
                 using var model = FashionJob.CreateNetwork(method, options.Network);
                 using var ensemble = FashionJob.Ensembles.TryGetValue((options.Network, method), out var makeEnsemble) ? makeEnsemble() : null;
@@ -195,12 +205,19 @@ public static class Experiments
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{method,-16} error {metrics.Error:P2}  NLL {metrics.Nll:F3}  ECE {metrics.Ece:F3}  outlier entropy {unseenEntropies.Average():F3}  AUROC {auroc:F3}  ({trainSeconds:F0} s training)"));
                 curves.Add((method, unseenEntropies));
-                rows.Add(new()
+                var row = new Dictionary<string, object?>
                 {
                     ["method"] = method, ["network"] = model.GetType().Name, ["test_error"] = metrics.Error, ["nll"] = metrics.Nll, ["ece"] = metrics.Ece,
                     ["outlier_auroc"] = auroc, ["outlier_mean_entropy"] = unseenEntropies.Average(), ["seen_mean_entropy"] = seenEntropies.Average(),
                     ["train_seconds"] = trainSeconds,
-                });
+                };
+                if (curveTest is not null)
+                {
+                    var (errors, nlls, entropies) = RotationCurve(predict, curveTest, angles, options.Seed, method);
+                    rotationCurves.Add((method, errors, entropies));
+                    (row["rotation_error"], row["rotation_nll"], row["rotation_mean_entropy"]) = (errors, nlls, entropies);
+                }
+                rows.Add(row);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -223,12 +240,16 @@ public static class Experiments
         {
             ["experiment"] = options.Experiment, ["dataset"] = description, ["network_kind"] = options.Network, ["train_size"] = train.Count,
             ["test_size"] = seenTest.Count, ["outliers"] = outlierName, ["outlier_size"] = outliers.Count, ["epochs"] = options.Epochs ?? 20,
-            ["posterior_samples"] = options.Samples, ["seed"] = options.Seed, ["wall_seconds"] = clock.Elapsed.TotalSeconds, ["rows"] = rows,
+            ["posterior_samples"] = options.Samples, ["seed"] = options.Seed, ["wall_seconds"] = clock.Elapsed.TotalSeconds,
+            ["angles_degrees"] = curveTest is null ? null : angles, ["rotation_test_size"] = curveTest?.Count, ["rows"] = rows,
         }, Indented));
         if (curves.Count > 0)
             Plots.EntropyCdfs(curves, $"{options.Network}, {options.Experiment}: predictive entropy on the {outlierName}", Path.Combine(options.Out, "compare-entropy.png"));
+        if (rotationCurves.Count > 0)
+            Plots.AgainstAngle(angles.Select(a => (double)a).ToArray(), rotationCurves,
+                $"{options.Network}: rotated Fashion-MNIST test images ({curveTest!.Count})", Path.Combine(options.Out, "compare-rotation.png"));
         Console.Write(table);
-        Console.WriteLine($"Wrote compare.md, compare.json and compare-entropy.png to {options.Out} ({clock.Elapsed.TotalMinutes:F1} min).");
+        Console.WriteLine($"Wrote compare.md, compare.json{(rotationCurves.Count > 0 ? ", compare-rotation.png" : "")} and compare-entropy.png to {options.Out} ({clock.Elapsed.TotalMinutes:F1} min).");
         return rows.Any(r => r.ContainsKey("error")) ? 1 : 0;
     }
 

@@ -98,6 +98,24 @@ public static class FashionJob
     public static LearningRateSchedule DefaultSchedule(string method) =>
         method.StartsWith("peer-", StringComparison.Ordinal) ? LearningRateSchedule.Constant : LearningRateSchedule.Cosine;
 
+    /// <summary>
+    /// The KL warm-up unless <c>--kl-warmup</c> says otherwise: the log-uniform prior's KL is warmed over the first half
+    /// of the epochs (without it every weight is pruned, docs/BENCHMARKS.md); every other row has the full KL throughout.
+    /// </summary>
+    public static double DefaultKlWarmUp(string method, int epochs) => method == "mean-field-lu" ? epochs / 2.0 : 0;
+
+    /// <summary>The fit a training command runs for <paramref name="method"/>: its options, else each method's defaults.</summary>
+    internal static FitOptions FitFor(string method, Options options)
+    {
+        int epochs = options.Epochs ?? 20;
+        return new FitOptions
+        {
+            Epochs = epochs, Seed = options.Seed, BatchSize = options.BatchSize, LearningRate = options.LearningRate ?? 1e-3,
+            Schedule = options.Schedule ?? DefaultSchedule(method), Threads = options.Threads,
+            KlWarmUpEpochs = options.KlWarmUp ?? DefaultKlWarmUp(method, epochs),
+        };
+    }
+
     /// <summary>The test set and, unless <c>--ood none</c>, the out-of-distribution set, announced as they load.</summary>
     internal static (LabelledData Test, LabelledData? Ood, string DataDirectory, string Description) ReadEvaluationData(Options options)
     {
@@ -128,8 +146,7 @@ public static class FashionJob
         Announce(model);
 
         int epochs = options.Epochs ?? 20;
-        var fit = new FitOptions { Epochs = epochs, Seed = options.Seed, BatchSize = options.BatchSize, LearningRate = options.LearningRate ?? 1e-3,
-            Schedule = options.Schedule ?? DefaultSchedule(options.Method), Threads = options.Threads };
+        var fit = FitFor(options.Method, options);
         // A sampler's step size is its own: --lr, when given, replaces the declared η0.
         if (model.Predictor is SampleStore declared)
             declared.Settings = declared.Settings with
@@ -140,7 +157,8 @@ public static class FashionJob
         string rule = model.Predictor is SampleStore sampler
             ? string.Format(CultureInfo.InvariantCulture, "{0} η {1} ({2}), T {4}, {3} samples", sampler.Settings.Method, sampler.Settings.StepSize,
                 sampler.Settings.Cycles > 0 ? $"{sampler.Settings.Cycles} cosine cycles" : "polynomial decay", sampler.Settings.Samples, sampler.Settings.Temperature)
-            : string.Format(CultureInfo.InvariantCulture, "Adam {0} ({1})", fit.LearningRate, fit.Schedule.Name());
+            : string.Format(CultureInfo.InvariantCulture, "Adam {0} ({1}{2})", fit.LearningRate, fit.Schedule.Name(),
+                fit.KlWarmUpEpochs > 0 ? $", KL warmed up over {fit.KlWarmUpEpochs} epochs" : "");
         AnsiConsole.MarkupLine(string.Format(CultureInfo.InvariantCulture, "[bold]Training:[/] {0} epochs, {1}, batch {2}, seed {3}",
             epochs, Markup.Escape(rule), fit.BatchSize, fit.Seed));
         string complexityLabel = model.IsStochastic ? "kl" : "-log prior";
@@ -184,6 +202,7 @@ public static class FashionJob
             ["epochs"] = epochs,
             ["learning_rate"] = model.Predictor is SampleStore store ? store.Settings.StepSize : fit.LearningRate,
             ["schedule"] = fit.Schedule.Name(),
+            ["kl_warmup_epochs"] = fit.KlWarmUpEpochs,
             ["seconds_per_epoch"] = epochsRun.Count == 0 ? null : Statistics.Median(epochsRun.Select(e => e.Seconds)),
             ["seed"] = options.Seed,
             ["epoch_seconds"] = epochsRun.Select(e => Math.Round(e.Seconds, 3)).ToArray(),

@@ -28,6 +28,7 @@ public sealed record Options
     public int BatchSize { get; init; } = 128;
     public double? LearningRate { get; init; }
     public double? Temperature { get; init; }
+    public double? KlWarmUp { get; init; }
     public LearningRateSchedule? Schedule { get; init; }
 }
 

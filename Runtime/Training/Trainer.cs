@@ -38,6 +38,20 @@ public sealed record FitOptions
     /// default): every step on the CPU, where reading costs nothing, once an epoch on other devices.
     /// </summary>
     public bool? ReadEveryStep { get; init; }
+    /// <summary>
+    /// Epochs over which the weight of the KL term rises linearly from near 0 to 1 (a warm-up, Sønderby et al. 2016;
+    /// Molchanov et al. 2017 need it for the log-uniform prior, whose KL otherwise prunes every weight before the
+    /// likelihood has shaped them). Zero (the default): the full KL from the first step. The weight multiplies the
+    /// complexity of stochastic layers; a prior on point estimates, applied as the step rule's weight decay, is not warmed.
+    /// </summary>
+    public double KlWarmUpEpochs { get; init; }
+
+    /// <summary>The KL term's weight at step <paramref name="step"/> (0-based, counted over the whole fit) with <paramref name="stepsPerEpoch"/> steps an epoch.</summary>
+    public double KlWeightAt(long step, long stepsPerEpoch)
+    {
+        double warmUpSteps = KlWarmUpEpochs * stepsPerEpoch;
+        return warmUpSteps <= 0 ? 1 : Math.Min(1, (step + 1) / warmUpSteps);
+    }
 
     /// <summary>The learning rate of step <paramref name="step"/> (0-based, counted over the whole fit) of <paramref name="totalSteps"/>.</summary>
     public double LearningRateAt(long step, long totalSteps) => Schedule switch
@@ -65,7 +79,7 @@ public enum LearningRateSchedule
 /// <param name="Epoch">1-based epoch.</param>
 /// <param name="Step">Steps done in this epoch.</param>
 /// <param name="StepsPerEpoch">Steps in an epoch.</param>
-/// <param name="Loss">Running mean of the loss over this epoch's steps so far.</param>
+/// <param name="Loss">Running mean of the loss over this epoch's steps so far: the objective minimised, its KL weighted during a warm-up (<see cref="FitOptions.KlWarmUpEpochs"/>).</param>
 /// <param name="Nll">Running mean of the NLL term.</param>
 /// <param name="Complexity">
 /// Running mean of the complexity term (KL, or −log prior for MAP), in nats. Where the trainer applies its gradient
@@ -166,6 +180,8 @@ public sealed class TrainingSession : IDisposable
     {
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "The batch size must be positive.");
         if (!Enum.IsDefined(options.Schedule)) throw new ArgumentOutOfRangeException(nameof(options), options.Schedule, "Unknown learning-rate schedule.");
+        if (!(options.KlWarmUpEpochs >= 0) || double.IsInfinity(options.KlWarmUpEpochs))
+            throw new ArgumentOutOfRangeException(nameof(options), options.KlWarmUpEpochs, "The KL warm-up must be a finite, non-negative number of epochs.");
         if (options.Threads is int threads)
         {
             if (threads < 1) throw new ArgumentOutOfRangeException(nameof(options), "The thread count must be positive.");
@@ -222,14 +238,19 @@ public sealed class TrainingSession : IDisposable
                     (inputs, targets) = (inputs.to(device), targets.to(device));
                 Tensor objective;
                 Tensor? stepNll = null, stepComplexity = null;
+                double klWeight = options.KlWeightAt((long)(epoch - 1) * steps + step, steps);
                 if (directComplexity) objective = model.NegativeLogLikelihood(inputs, targets);
-                else (objective, stepNll, stepComplexity) = model.Loss(inputs, targets, n, options.TrainingSamples);
+                else
+                {
+                    (objective, stepNll, stepComplexity) = model.Loss(inputs, targets, n, options.TrainingSamples);
+                    if (klWeight < 1) objective = stepNll + stepComplexity * (klWeight / n);
+                }
                 double nllValue = 0, complexityValue = penalty, stepLoss = 0;
                 if (readEachStep)
                 {
                     nllValue = Read(stepNll ?? objective);
                     complexityValue = stepComplexity is null ? penalty : Read(stepComplexity);
-                    stepLoss = stepNll is null ? nllValue + penalty / n : Read(objective);
+                    stepLoss = stepNll is null ? nllValue + klWeight * penalty / n : Read(objective);
                     if (!double.IsFinite(stepLoss)) throw new TrainingDivergedException(epoch, step + 1, nllValue, complexityValue);
                 }
                 else
@@ -237,7 +258,7 @@ public sealed class TrainingSession : IDisposable
                     using var noGrad = no_grad();
                     var terms = stack(new[]
                     {
-                        stepNll is null ? objective.detach() + penalty / n : objective.detach(),
+                        stepNll is null ? objective.detach() + klWeight * penalty / n : objective.detach(),
                         (stepNll ?? objective).detach(),
                         stepComplexity?.detach() ?? tensor((float)penalty, device: device),
                     }).to(ScalarType.Float64);
@@ -248,7 +269,7 @@ public sealed class TrainingSession : IDisposable
                 if (directComplexity)
                 {
                     bool finite = true;
-                    foreach (var layer in model.Layers) finite &= layer.AddComplexityGradient(1.0 / n);
+                    foreach (var layer in model.Layers) finite &= layer.AddComplexityGradient(klWeight / n);
                     if (!finite) throw new TrainingDivergedException(epoch, step + 1, nllValue, complexityValue, "The complexity term's gradient");
                 }
                 // Off the host the epoch's flag also covers the gradients (an overflow inside the backward pass under a
