@@ -4,7 +4,7 @@ using BnnDsl;
 using BnnDsl.Examples.Cli;
 using Spectre.Console;
 
-// The command-line tool: `bnndsl [train|evaluate|toy-regression] [options]` (Cli/CommandLine.cs). Errors the user can fix are one line,
+// The command-line tool: `bnndsl [COMMAND] [options]` (Cli/CommandLine.cs). Errors the user can fix are one line,
 // naming the file, option or step; anything else is a bug and keeps its stack trace.
 try
 {
@@ -20,6 +20,10 @@ try
             "rotation" => Experiments.Rotation(options),
             "five-classes" => Experiments.FiveClasses(options),
             "compare" => Experiments.Compare(options),
+            "plan" => ClusterJobs.Plan(options),
+            "work" => ClusterJobs.Work(options),
+            "run-local" => ClusterJobs.RunLocal(options),
+            "gather" => ClusterJobs.Gather(options),
             _ => FashionJob.Run(options),
         };
     });
@@ -29,7 +33,7 @@ catch (UsageException e)
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;
 }
-catch (Exception e) when (e is IOException || e is InvalidDataException || e is UnauthorizedAccessException)
+catch (Exception e) when (e is IOException || e is InvalidDataException || e is UnauthorizedAccessException || e is IncompleteRunException)
 {
     AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
     return 1;

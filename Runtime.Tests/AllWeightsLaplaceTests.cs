@@ -55,6 +55,39 @@ public class AllWeightsLaplaceTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData("dense", LaplaceHessian.Kron)]
+    [InlineData("dense", LaplaceHessian.Diagonal)]
+    [InlineData("dense", LaplaceHessian.Full)]
+    [InlineData("conv", LaplaceHessian.Kron)]
+    public void CurvatureSumsOfShardsAddUpToTheWholeFit(string kind, LaplaceHessian hessian) => InDouble(() =>
+    {
+        // The unit of a Laplace shard job: each slice's sums accumulated by its own approximation, added, and the fit
+        // finished once — the same curvature, prior precision and evidence as one pass over all the data.
+        random.manual_seed(12);
+        using var model = Network(kind);
+        var x = Inputs(kind, 30);
+        using var data = new LabelledData(x, randint(0, 3, new long[] { 30 }), "thirty");
+        using var whole = AllWeights(model, hessian);
+        whole.Fit(model, data, new FitOptions());
+        using var combined = AllWeights(model, hessian);
+        foreach (var (start, count) in new[] { (0, 7), (7, 13), (20, 10) })
+        {
+            using var shard = AllWeights(model, hessian);
+            using var slice = new LabelledData(x.narrow(0, start, count), data.Targets.narrow(0, start, count), "slice");
+            shard.AccumulateCurvature(model, slice);
+            combined.AddCurvature(shard);
+        }
+        Assert.Equal(30, combined.CurvatureExamples);
+        combined.CompleteFit(model);
+        Assert.True(combined.LikelihoodCurvature().allclose(whole.LikelihoodCurvature(), rtol: 1e-12, atol: 1e-12), "the shards' curvature differs");
+        Assert.Equal(whole.PriorPrecision, combined.PriorPrecision, 1e-9 * whole.PriorPrecision);
+        Assert.Equal(whole.LogMarginalLikelihood(), combined.LogMarginalLikelihood(), 1e-9);
+        using var other = AllWeights(model, hessian == LaplaceHessian.Kron ? LaplaceHessian.Diagonal : LaplaceHessian.Kron);
+        Assert.Throws<ArgumentException>(() => combined.AddCurvature(other));
+        return 0;
+    });
+
+    [Theory]
     [InlineData("dense")]
     [InlineData("conv")]
     public void FullIsTheExactGgnAndDiagonalItsDiagonal(string kind) => InDouble(() =>

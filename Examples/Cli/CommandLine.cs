@@ -42,6 +42,20 @@ public static class CommandLine
         Bind(compare, "compare", run, Network(), Experiment(), CompareMethods(), Epochs("20"), Data(), Ood(), Samples(), Seed(), Threads(), Out(), TrainSize(),
             BatchSize(), AngleStep(), TestSize());
         root.Subcommands.Add(compare);
+
+        var plan = new Command("plan", "Plan independent units (ensemble members, SG-MCMC chains, a sweep, Laplace shards) and write plan.json, job.yaml and job.sbatch into --out.");
+        Bind(plan, "plan", run, Network(), Method(), Epochs("20"), Data(), Ood(), Samples(), Seed(), Out(), TrainSize(), BatchSize(), LearningRate("0.001"),
+            Schedule("cosine; constant for the peer-* rows"), Temperature(), KlWarmUp(), Count("--members", "Train K ensemble members, one unit each."),
+            Count("--chains", "Run K chains of an SG-MCMC method, one unit each."), SweepOption(),
+            Count("--shards", "Split the Laplace curvature of --model over K slices of the training data."), ShardModel(),
+            WorkerThreads("Threads per worker in job.yaml and job.sbatch (default 1)."));
+        var work = new Command("work", "Run one unit of a plan: --index, else JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID (--all: every unfinished one, here).");
+        Bind(work, "work", run, RunArgument(), Index(), AllUnits(), Threads());
+        var runLocal = new Command("run-local", "Run a plan's unfinished units as local worker processes, --workers at a time.");
+        Bind(runLocal, "run-local", run, RunArgument(), Workers(), WorkerThreads("Threads per worker (default: cores / workers)."));
+        var gather = new Command("gather", "Combine a plan's finished units into what one run writes: model, metrics.json and plots (a sweep: sweep.md, sweep.json).");
+        Bind(gather, "gather", run, RunArgument(), GatherOut(), Threads());
+        foreach (var command in new[] { plan, work, runLocal, gather }) root.Subcommands.Add(command);
         return root;
     }
 
@@ -66,10 +80,13 @@ public static class CommandLine
         return result.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     }
 
-    static void Bind(Command command, string job, Func<Options, int> run, params Option[] options)
+    static void Bind(Command command, string job, Func<Options, int> run, params Symbol[] symbols)
     {
+        var options = symbols.OfType<Option>().ToArray();
+        var runArgument = symbols.OfType<Argument<string>>().SingleOrDefault();
         foreach (var option in options) command.Options.Add(option);
-        command.SetAction(result => run(Read(result, job, options)));
+        if (runArgument is not null) command.Arguments.Add(runArgument);
+        command.SetAction(result => run(Read(result, job, options) with { Run = runArgument is null ? null : result.GetValue(runArgument) }));
     }
 
     /// <summary>The options a command was given, defaults for the rest.</summary>
@@ -93,8 +110,18 @@ public static class CommandLine
                 "--ood" => parsed with { Ood = result.GetValue((Option<string>)option) },
                 "--samples" => parsed with { Samples = result.GetValue((Option<int>)option) },
                 "--seed" => parsed with { Seed = result.GetValue((Option<int>)option) },
+                "--threads" when option is Option<int?> perWorker => parsed with { WorkerThreads = result.GetValue(perWorker) },
                 "--threads" => parsed with { Threads = result.GetValue((Option<int>)option) },
-                "--out" => parsed with { Out = result.GetValue((Option<string>)option)! },
+                "--out" => result.GetValue((Option<string>)option) is { } directory
+                    ? parsed with { Out = directory, OutGiven = result.GetResult(option) is { Implicit: false } }
+                    : parsed,
+                "--members" => parsed with { Members = result.GetValue((Option<int?>)option) },
+                "--chains" => parsed with { Chains = result.GetValue((Option<int?>)option) },
+                "--shards" => parsed with { Shards = result.GetValue((Option<int?>)option) },
+                "--sweep" => parsed with { Sweep = result.GetValue((Option<string>)option) },
+                "--index" => parsed with { Index = result.GetValue((Option<int?>)option) },
+                "--all" => parsed with { AllUnits = result.GetValue((Option<bool>)option) },
+                "--workers" => parsed with { Workers = result.GetValue((Option<int>)option) },
                 "--train-size" => parsed with { TrainSize = result.GetValue((Option<int?>)option) },
                 "--batch-size" => parsed with { BatchSize = result.GetValue((Option<int>)option) },
                 "--lr" => parsed with { LearningRate = result.GetValue((Option<double?>)option) },
@@ -215,6 +242,32 @@ public static class CommandLine
         });
         return option;
     }
+
+    static Argument<string> RunArgument() => new("run") { Description = "The run directory: the --out of 'bnndsl plan'." };
+
+    static Option<int?> Count(string name, string description) => AtLeast(new Option<int?>(name) { Description = description }, 1);
+
+    static Option<string> SweepOption() => new("--sweep")
+    {
+        Description = "The points of a sweep, every combination of the values: \"method=map,mean-field;seed=1,2,3\" " +
+            "(keys: seed, method, lr, epochs, kl-warmup, temperature, batch-size, train-size).",
+    };
+
+    static Option<string> ShardModel() => new("--model") { Description = "With --shards: the checkpoint of a Laplace declaration whose weights the curvature is taken at." };
+
+    static Option<int?> WorkerThreads(string description) => AtLeast(new Option<int?>("--threads") { Description = description }, 1);
+
+    static Option<int?> Index() => AtLeast(new Option<int?>("--index") { Description = "The unit to run (0-based); default: JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID." }, 0);
+
+    static Option<bool> AllUnits() => new("--all") { Description = "Run every unfinished unit, one after another, in this process." };
+
+    static Option<int> Workers() => AtLeast(new Option<int>("--workers")
+    {
+        Description = "Worker processes at once (1).",
+        DefaultValueFactory = _ => 1,
+    }, 1);
+
+    static Option<string> GatherOut() => new("--out") { Description = "Where the combined model, metrics.json and plots go (default: the run directory)." };
 
     static Option<double?> KlWarmUp()
     {

@@ -105,7 +105,7 @@ public static class FashionJob
     public static double DefaultKlWarmUp(string method, int epochs) => method == "mean-field-lu" ? epochs / 2.0 : 0;
 
     /// <summary>The fit a training command runs for <paramref name="method"/>: its options, else each method's defaults.</summary>
-    internal static FitOptions FitFor(string method, Options options)
+    public static FitOptions FitFor(string method, Options options)
     {
         int epochs = options.Epochs ?? 20;
         return new FitOptions
@@ -114,6 +114,17 @@ public static class FashionJob
             Schedule = options.Schedule ?? DefaultSchedule(method), Threads = options.Threads,
             KlWarmUpEpochs = options.KlWarmUp ?? DefaultKlWarmUp(method, epochs),
         };
+    }
+
+    /// <summary>A sampler's step size and temperature are its own: --lr and --temperature, when given, replace the declared η0 and T.</summary>
+    internal static void ApplySamplerOptions(BayesianModule model, Options options)
+    {
+        if (model.Predictor is SampleStore declared)
+            declared.Settings = declared.Settings with
+            {
+                StepSize = options.LearningRate ?? declared.Settings.StepSize,
+                Temperature = options.Temperature ?? declared.Settings.Temperature,
+            };
     }
 
     /// <summary>The test set and, unless <c>--ood none</c>, the out-of-distribution set, announced as they load.</summary>
@@ -147,13 +158,7 @@ public static class FashionJob
 
         int epochs = options.Epochs ?? 20;
         var fit = FitFor(options.Method, options);
-        // A sampler's step size is its own: --lr, when given, replaces the declared η0.
-        if (model.Predictor is SampleStore declared)
-            declared.Settings = declared.Settings with
-            {
-                StepSize = options.LearningRate ?? declared.Settings.StepSize,
-                Temperature = options.Temperature ?? declared.Settings.Temperature,
-            };
+        ApplySamplerOptions(model, options);
         string rule = model.Predictor is SampleStore sampler
             ? string.Format(CultureInfo.InvariantCulture, "{0} η {1} ({2}), T {4}, {3} samples", sampler.Settings.Method, sampler.Settings.StepSize,
                 sampler.Settings.Cycles > 0 ? $"{sampler.Settings.Cycles} cosine cycles" : "polynomial decay", sampler.Settings.Samples, sampler.Settings.Temperature)
@@ -252,7 +257,7 @@ public static class FashionJob
     /// Predicts the test and out-of-distribution sets, prints the metrics table and writes metrics.json, reliability.png
     /// and entropy.png into <c>--out</c>: the same for a model just trained and for one loaded.
     /// </summary>
-    static void Judge(BayesianModule model, string method, string network, string dataDescription, LabelledData test, LabelledData? ood,
+    internal static void Judge(BayesianModule model, string method, string network, string dataDescription, LabelledData test, LabelledData? ood,
         Options options, Dictionary<string, object?> training, string? checkpoint, Func<Tensor, int, int, Predictive>? predictor = null)
     {
         var predict = predictor ?? model.Predict;
@@ -320,7 +325,7 @@ public static class FashionJob
         Plots.EntropyHistogram(testEntropy, oodEntropy, "Fashion-MNIST test (in distribution)", "MNIST digits (out of distribution)",
             auroc is null ? "predictive entropy" : $"predictive entropy (OOD AUROC {auroc:F3})", Path.Combine(options.Out, "entropy.png"));
 
-        var secondsPerEpoch = training["seconds_per_epoch"] as double?;
+        var secondsPerEpoch = training.GetValueOrDefault("seconds_per_epoch") as double?;
         var table = new Table().AddColumns("metric", "value");
         table.AddRow("test error", $"{metrics.Error:P2}");
         table.AddRow("NLL", $"{metrics.Nll:F4}");

@@ -29,6 +29,19 @@ public sealed record Options
     public double? LearningRate { get; init; }
     public double? Temperature { get; init; }
     public double? KlWarmUp { get; init; }
+    /// <summary>The run directory of plan's units (work, run-local, gather).</summary>
+    public string? Run { get; init; }
+    /// <summary>Whether --out was given (gather writes into the run directory otherwise).</summary>
+    public bool OutGiven { get; init; }
+    public int? Members { get; init; }
+    public int? Chains { get; init; }
+    public string? Sweep { get; init; }
+    public int? Shards { get; init; }
+    public int? Index { get; init; }
+    public bool AllUnits { get; init; }
+    public int Workers { get; init; } = 1;
+    /// <summary>Threads per worker process (plan's job files, run-local).</summary>
+    public int? WorkerThreads { get; init; }
     public LearningRateSchedule? Schedule { get; init; }
 }
 

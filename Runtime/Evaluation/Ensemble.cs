@@ -68,14 +68,16 @@ public sealed class Ensemble : IDisposable
     /// <summary>Loads every member from beside <paramref name="path"/>; a missing member file fails naming it.</summary>
     public void Load(string path)
     {
-        for (int k = 0; k < Count; k++)
-        {
-            string memberPath = MemberPath(path, k);
-            if (!File.Exists(memberPath)) throw new FileNotFoundException($"{memberPath}: the ensemble's member {k} is missing.", memberPath);
-            members[k]?.Dispose();
-            members[k] = create();
-            members[k]!.Load(memberPath);
-        }
+        for (int k = 0; k < Count; k++) LoadMember(k, MemberPath(path, k));
+    }
+
+    /// <summary>Loads member <paramref name="member"/> from <paramref name="path"/> (a member trained elsewhere); a missing file fails naming it.</summary>
+    public void LoadMember(int member, string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: the ensemble's member {member} is missing.", path);
+        members[member]?.Dispose();
+        members[member] = create();
+        members[member]!.Load(path);
     }
 
     /// <summary>

@@ -130,11 +130,31 @@ public sealed class LaplaceApproximation : nn.Module, IPosteriorFit, IPredictive
     /// </summary>
     public void Fit(BayesianModule model, LabelledData data, FitOptions options)
     {
-        if (model.Heteroscedastic) throw new NotSupportedException("Laplace does not support a heteroscedastic likelihood yet.");
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        ResetCurvature();
+        AccumulateCurvature(model, data);
+        CompleteFit(model);
+        FitSeconds = clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Zeroes the sums a fit accumulates, and marks the approximation as not fitted.</summary>
+    public void ResetCurvature()
+    {
+        using var noGrad = no_grad();
+        foreach (var buffer in Sums.Concat(new[] { fitted, noiseStd })) buffer.zero_();
+    }
+
+    /// <summary>
+    /// Adds <paramref name="data"/>'s unnormalised curvature sums, log likelihood and example count at the trained
+    /// parameters to those held: a fit's data may be split into shards, each accumulated anywhere (the Diagonal, Kron
+    /// factors and Full sums add exactly), then combined with <see cref="AddCurvature"/> and finished once with
+    /// <see cref="CompleteFit"/>.
+    /// </summary>
+    public void AccumulateCurvature(BayesianModule model, LabelledData data)
+    {
+        if (model.Heteroscedastic) throw new NotSupportedException("Laplace does not support a heteroscedastic likelihood yet.");
         Traced(model, trace =>
         {
-            foreach (var buffer in first.Concat(second).Concat(rows).Concat(new[] { full, logLikelihood, count, squaredResiduals, noiseStd })) buffer.zero_();
             long n = data.Count;
             for (long start = 0; start < n; start += BatchSize)
             {
@@ -154,17 +174,47 @@ public sealed class LaplaceApproximation : nn.Module, IPosteriorFit, IPredictive
                 else Accumulate(trace, Backpropagate(output, trace, factor.to(output.dtype)));
                 trace.Clear();
             }
-            count.fill_(n);
-            fitted.fill_(1);
-            // A learned noise level (a parameter, so its tensor records gradients) is tuned with τ; a declared one is kept.
-            bool learnedNoise;
-            using (enable_grad()) learnedNoise = model.Likelihood == Likelihood.Gaussian && model.NoiseStd().requires_grad;
-            if (learnedNoise && Curvature == LaplaceCurvature.Ggn) TuneNoiseAndPriorPrecisions(ModelNoiseStd(model), n * model.OutputSize);
-            else TunePriorPrecision();
+            using (no_grad()) count.add_(n);
             return true;
         });
-        FitSeconds = clock.Elapsed.TotalSeconds;
     }
+
+    /// <summary>Adds the sums another approximation accumulated (a shard: the same declaration at the same weights).</summary>
+    public void AddCurvature(LaplaceApproximation shard)
+    {
+        if (shard.Hessian != Hessian || shard.Subset != Subset || shard.layers.Length != layers.Length)
+            throw new ArgumentException($"A shard of a {shard.Subset} {shard.Hessian} approximation cannot add to a {Subset} {Hessian} one.", nameof(shard));
+        using var noGrad = no_grad();
+        foreach (var (mine, theirs) in Sums.Zip(shard.Sums))
+        {
+            if (!mine.shape.SequenceEqual(theirs.shape))
+                throw new ArgumentException($"The shard's sums are [{string.Join(", ", theirs.shape)}], these [{string.Join(", ", mine.shape)}].", nameof(shard));
+            mine.add_(theirs.to(mine.device));
+        }
+    }
+
+    /// <summary>The examples whose curvature the sums hold.</summary>
+    public long CurvatureExamples => (long)count.item<double>();
+
+    /// <summary>
+    /// Finishes a fit from the sums accumulated: sets the prior precisions (and a learned regression noise) to the
+    /// maximiser of the marginal likelihood.
+    /// </summary>
+    public void CompleteFit(BayesianModule model)
+    {
+        long n = CurvatureExamples;
+        if (n <= 0) throw new InvalidOperationException("No curvature to finish: accumulate it over the training data first.");
+        using var noGrad = no_grad();
+        fitted.fill_(1);
+        // A learned noise level (a parameter, so its tensor records gradients) is tuned with τ; a declared one is kept.
+        bool learnedNoise;
+        using (enable_grad()) learnedNoise = model.Likelihood == Likelihood.Gaussian && model.NoiseStd().requires_grad;
+        if (learnedNoise && Curvature == LaplaceCurvature.Ggn) TuneNoiseAndPriorPrecisions(ModelNoiseStd(model), n * model.OutputSize);
+        else TunePriorPrecision();
+    }
+
+    /// <summary>The buffers a fit sums over examples.</summary>
+    IEnumerable<Tensor> Sums => first.Concat(second).Concat(rows).Concat(new[] { full, logLikelihood, count, squaredResiduals });
 
     /// <summary>Runs <paramref name="body"/> with the network at its posterior mean and every layer traced, then restores both.</summary>
     static T Traced<T>(BayesianModule model, Func<LayerTrace, T> body)

@@ -170,6 +170,33 @@ public sealed class SampleStore : nn.Module, IPredictiveMethod, ICheckpointCompa
         }
     }
 
+    /// <summary>
+    /// Per kept sample, the mean log likelihood of <paramref name="data"/> under that sample's weights: one number per
+    /// draw in function space, where chains can be compared (weights are not: chains in modes that differ only by a
+    /// permutation of hidden units predict alike).
+    /// </summary>
+    public double[] SampleLogLikelihoods(BayesianModule model, LabelledData data)
+    {
+        Tensor current;
+        using (no_grad()) current = cat(layers.SelectMany(l => new[] { l.Weight.flatten(), l.Bias.flatten() }).ToArray());
+        try
+        {
+            using var noGrad = no_grad();
+            return Enumerable.Range(0, Kept).Select(k =>
+            {
+                using var scope = NewDisposeScope();
+                Load(Sample(k));
+                var output = model.forward(data.Inputs.to(samples.device));
+                return model.LogLikelihood(output, data.Targets.to(samples.device)).mean().to(ScalarType.Float64).item<double>();
+            }).ToArray();
+        }
+        finally
+        {
+            using (no_grad()) Load(current);
+            current.Dispose();
+        }
+    }
+
     /// <summary>The average over the kept samples; <paramref name="samples"/> is ignored (the store decides how many there are).</summary>
     public Predictive Predict(BayesianModule model, Tensor inputs, int samples, int batchSize)
     {
