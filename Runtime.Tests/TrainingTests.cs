@@ -347,6 +347,40 @@ public class TrainingTests
         Assert.True(halfToFull.allclose(2 * quarterToHalf, rtol: 1e-4, atol: 1e-6));
     }
 
+    [Fact]
+    public void TheGradientReductionSeesEveryStepsFinishedGradients()
+    {
+        // The place of a data-parallel all-reduce: called once a step with every parameter, after the KL's gradient
+        // was added, before the update — what it leaves in the gradients is what the step rule applies.
+        random.manual_seed(9);
+        using var data = new LabelledData(randn(20, 4), randint(0, 3, new long[] { 20 }), "random");
+        var reduction = new HalvingReduction();
+        random.manual_seed(3);
+        using var model = new TinyClassifier();
+        var recorder = new GradientRecorder();
+        Trainer.Fit(model, data, new FitOptions
+        {
+            Epochs = 2, BatchSize = 8, GradientReduction = reduction, StepRule = (parameters, _, _, _) => recorder.For(parameters),
+        });
+        Assert.Equal(6, reduction.Calls);
+        Assert.Equal(model.parameters().Count(), reduction.Parameters);
+        Assert.True(recorder.First!.allclose(reduction.FirstBefore! * 0.5, rtol: 1e-6, atol: 1e-9), "the step rule did not get the reduced gradients");
+    }
+
+    /// <summary>Halves every gradient (as averaging with a replica whose gradients are zero would) and counts its calls.</summary>
+    sealed class HalvingReduction : IGradientReduction
+    {
+        public int Calls, Parameters;
+        public Tensor? FirstBefore;
+        public void Reduce(IReadOnlyList<TorchSharp.Modules.Parameter> parameters)
+        {
+            Calls++;
+            Parameters = parameters.Count;
+            FirstBefore ??= cat(parameters.Select(p => p.grad!.detach().reshape(-1).clone()).ToArray()).DetachFromDisposeScope();
+            foreach (var p in parameters) p.grad!.mul_(0.5);
+        }
+    }
+
     /// <summary>A step rule that moves nothing and keeps the first step's gradients, flattened into one vector.</summary>
     sealed class GradientRecorder : IStepRule
     {

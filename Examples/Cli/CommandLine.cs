@@ -44,7 +44,7 @@ public static class CommandLine
         root.Subcommands.Add(compare);
 
         var plan = new Command("plan", "Plan independent units (ensemble members, SG-MCMC chains, a sweep, Laplace shards) and write plan.json, job.yaml and job.sbatch into --out.");
-        Bind(plan, "plan", run, Network(), Method(), Epochs("20"), Data(), Ood(), Samples(), Seed(), Out(), TrainSize(), BatchSize(), LearningRate("0.001"),
+        Bind(plan, "plan", run, Network(), Method(), Epochs("20"), Data(), Ood(), Samples(), Seed(), RunOut(), TrainSize(), BatchSize(), LearningRate("0.001"),
             Schedule("cosine; constant for the peer-* rows"), Temperature(), KlWarmUp(), Count("--members", "Train K ensemble members, one unit each."),
             Count("--chains", "Run K chains of an SG-MCMC method, one unit each."), SweepOption(),
             Count("--shards", "Split the Laplace curvature of --model over K slices of the training data."), ShardModel(),
@@ -266,6 +266,12 @@ public static class CommandLine
         Description = "Worker processes at once (1).",
         DefaultValueFactory = _ => 1,
     }, 1);
+
+    static Option<string> RunOut() => new("--out")
+    {
+        Description = "The run directory to create: plan.json, job.yaml, job.sbatch, then the units' results. Put it where every worker sees it.",
+        Required = true,
+    };
 
     static Option<string> GatherOut() => new("--out") { Description = "Where the combined model, metrics.json and plots go (default: the run directory)." };
 

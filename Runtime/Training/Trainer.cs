@@ -45,6 +45,8 @@ public sealed record FitOptions
     /// complexity of stochastic layers; a prior on point estimates, applied as the step rule's weight decay, is not warmed.
     /// </summary>
     public double KlWarmUpEpochs { get; init; }
+    /// <summary>Combines replicas' gradients each step in data-parallel training; the default leaves them alone (one process).</summary>
+    public IGradientReduction GradientReduction { get; init; } = NoGradientReduction.Instance;
 
     /// <summary>The KL term's weight at step <paramref name="step"/> (0-based, counted over the whole fit) with <paramref name="stepsPerEpoch"/> steps an epoch.</summary>
     public double KlWeightAt(long step, long stepsPerEpoch)
@@ -272,6 +274,7 @@ public sealed class TrainingSession : IDisposable
                     foreach (var layer in model.Layers) finite &= layer.AddComplexityGradient(klWeight / n);
                     if (!finite) throw new TrainingDivergedException(epoch, step + 1, nllValue, complexityValue, "The complexity term's gradient");
                 }
+                options.GradientReduction.Reduce(parameters);
                 // Off the host the epoch's flag also covers the gradients (an overflow inside the backward pass under a
                 // finite loss), at no wait. Read every step, that check cost 40% of an MLP step: there such a gradient
                 // shows as the next step's loss, one update late.
