@@ -125,32 +125,45 @@ public sealed class ClusterRunTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void AUnitKilledMidRunAndRunAgainGivesTheSameResult()
+    public void AUnitKilledMidRunResumesAndEndsAsTheRunThatWasNotKilled()
     {
         string data = SyntheticData();
         string run = Path.Combine(root, "run");
-        Assert.Equal(0, Tool("plan", "--method", "map", "--members", "2", "--epochs", "30", "--batch-size", "16", "--data", data, "--ood", "none", "--out", run));
+        Assert.Equal(0, Tool("plan", "--method", "sgld", "--chains", "2", "--epochs", "40", "--batch-size", "32", "--lr", "0.02", "--data", data, "--ood", "none", "--out", run));
         Assert.Equal(0, Tool("work", run, "--index", "1", "--threads", "1"));
         string unit = JobPlan.UnitDirectory(run, 1);
-        var finished = File.ReadAllBytes(Path.Combine(unit, "model.bin"));
+        var uninterrupted = File.ReadAllBytes(Path.Combine(unit, "model.bin"));
+        Assert.False(Directory.Exists(Path.Combine(unit, "resume")), "a finished unit keeps no resume point");
 
-        // Started again under the scheduler's variable and killed once it announces the unit: it has dropped the
+        // Started again under the scheduler's variable and killed once it has saved its first epoch: it dropped its
         // manifest first, so the unit counts as unfinished and gather names it.
-        var start = ToolStart("work", run, "--threads", "1");
+        var start = ToolStart("work", run, "--threads", "1", "--resume-every", "0");
         start.Environment["SLURM_ARRAY_TASK_ID"] = "1";
+        string point = Path.Combine(unit, "resume", "resume.json");
         using (var process = Process.Start(start)!)
         {
-            string? line;
-            while ((line = process.StandardOutput.ReadLine()) is not null && !line.StartsWith("Unit 1 of 2", StringComparison.Ordinal)) { }
-            Assert.NotNull(line);
+            var clock = Stopwatch.StartNew();
+            while (!File.Exists(point) && !process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2)) System.Threading.Thread.Sleep(20);
+            Assert.False(process.HasExited, "the unit ended before it could be killed");
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
         }
         Assert.False(File.Exists(Path.Combine(unit, UnitManifest.FileName)));
-        Assert.Equal(1, Tool("gather", run)); // units 0 and 1 are missing: one line naming them, exit code 1
+        Assert.True(File.Exists(point));
+        Assert.Equal(1, Tool("gather", run)); // units 0 and 1 unfinished: one line naming them, exit code 1
 
+        // Run again, it continues from its last saved epoch and ends on the same bytes.
+        var again = ToolStart("work", run, "--index", "1", "--threads", "1", "--resume-every", "0");
+        using (var process = Process.Start(again)!)
+        {
+            string text = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            output.WriteLine(text);
+            Assert.Equal(0, process.ExitCode);
+            Assert.Contains("resuming from the last epoch", text);
+        }
+        Assert.Equal(uninterrupted, File.ReadAllBytes(Path.Combine(unit, "model.bin")));
         Assert.Equal(0, Tool("work", run, "--all", "--threads", "1"));
-        Assert.Equal(finished, File.ReadAllBytes(Path.Combine(unit, "model.bin")));
         Assert.Equal(new[] { 0, 1 }, UnitManifest.Collect(run, JobPlan.Load(run)).Select(m => m.Index));
     }
 }

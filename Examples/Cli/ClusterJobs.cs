@@ -198,7 +198,13 @@ public static class ClusterJobs
         int index;
         try { index = JobIndex.Resolve(options.Index, plan.Units.Count); }
         catch (InvalidOperationException e) { throw new UsageException(e.Message); }
-        RunUnit(plan, run, index, options);
+        try { RunUnit(plan, run, index, options); }
+        catch (TrainingDivergedException e)
+        {
+            // Its last saved epoch stays in resume/; a different plan (a lower --lr) is the fix.
+            AnsiConsole.MarkupLine($"[red]Unit {index}: {Markup.Escape(e.Message)}[/]");
+            return 3;
+        }
         return 0;
     }
 
@@ -225,6 +231,8 @@ public static class ClusterJobs
     /// <summary>
     /// An ensemble member or a chain: the network created and trained on the unit's seed, as
     /// <see cref="Ensemble.FitMember"/> trains member k in one process; its checkpoint (and a sampler's spilled samples).
+    /// A point to resume from is kept in <c>resume/</c> (after an epoch, every <c>--resume-every</c> seconds), so a unit
+    /// stopped mid-run continues from its last point when run again, and ends as it would have without stopping.
     /// </summary>
     static string[] TrainMember(Options options, string directory)
     {
@@ -234,10 +242,13 @@ public static class ClusterJobs
         random.manual_seed(options.Seed);
         using var model = FashionJob.CreateNetwork(options.Method, options.Network);
         FashionJob.ApplySamplerOptions(model, options);
-        var epochs = Trainer.Fit(model, train, FashionJob.FitFor(options.Method, options));
+        string resume = Path.Combine(directory, "resume");
+        if (File.Exists(Path.Combine(resume, "resume.json"))) Console.WriteLine($"  resuming from the last epoch saved in {resume}");
+        var epochs = Trainer.Fit(model, train, FashionJob.FitFor(options.Method, options), resumeDirectory: resume,
+            resumeInterval: TimeSpan.FromSeconds(options.ResumeEvery));
         if (epochs.Count > 0) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  last epoch: loss {epochs[^1].Loss:F4}, {epochs[^1].Seconds:F2} s"));
-        string checkpoint = Path.Combine(directory, "model.bin");
-        model.Save(checkpoint);
+        model.Save(Path.Combine(directory, "model.bin"));
+        if (Directory.Exists(resume)) Directory.Delete(resume, recursive: true); // not a result: the unit is done
         return Files(directory);
     }
 

@@ -50,7 +50,7 @@ public static class CommandLine
             Count("--shards", "Split the Laplace curvature of --model over K slices of the training data."), ShardModel(),
             WorkerThreads("Threads per worker in job.yaml and job.sbatch (default 1)."));
         var work = new Command("work", "Run one unit of a plan: --index, else JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID (--all: every unfinished one, here).");
-        Bind(work, "work", run, RunArgument(), Index(), AllUnits(), Threads());
+        Bind(work, "work", run, RunArgument(), Index(), AllUnits(), Threads(), ResumeEvery());
         var runLocal = new Command("run-local", "Run a plan's unfinished units as local worker processes, --workers at a time.");
         Bind(runLocal, "run-local", run, RunArgument(), Workers(), WorkerThreads("Threads per worker (default: cores / workers)."));
         var gather = new Command("gather", "Combine a plan's finished units into what one run writes: model, metrics.json and plots (a sweep: sweep.md, sweep.json).");
@@ -122,6 +122,7 @@ public static class CommandLine
                 "--index" => parsed with { Index = result.GetValue((Option<int?>)option) },
                 "--all" => parsed with { AllUnits = result.GetValue((Option<bool>)option) },
                 "--workers" => parsed with { Workers = result.GetValue((Option<int>)option) },
+                "--resume-every" => parsed with { ResumeEvery = result.GetValue((Option<double>)option) },
                 "--train-size" => parsed with { TrainSize = result.GetValue((Option<int?>)option) },
                 "--batch-size" => parsed with { BatchSize = result.GetValue((Option<int>)option) },
                 "--lr" => parsed with { LearningRate = result.GetValue((Option<double?>)option) },
@@ -260,6 +261,21 @@ public static class CommandLine
     static Option<int?> Index() => AtLeast(new Option<int?>("--index") { Description = "The unit to run (0-based); default: JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID." }, 0);
 
     static Option<bool> AllUnits() => new("--all") { Description = "Run every unfinished unit, one after another, in this process." };
+
+    static Option<double> ResumeEvery()
+    {
+        var option = new Option<double>("--resume-every")
+        {
+            Description = "Seconds between a member's or chain's resume points (60): a unit stopped mid-run continues from its last one.",
+            DefaultValueFactory = _ => 60,
+        };
+        option.Validators.Add(result =>
+        {
+            if (TryGetValue(result, out double parsed) && !(parsed >= 0 && double.IsFinite(parsed)))
+                result.AddError($"--resume-every needs a non-negative number of seconds; got '{parsed.ToString(CultureInfo.InvariantCulture)}'.");
+        });
+        return option;
+    }
 
     static Option<int> Workers() => AtLeast(new Option<int>("--workers")
     {

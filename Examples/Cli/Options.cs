@@ -40,6 +40,8 @@ public sealed record Options
     public int? Index { get; init; }
     public bool AllUnits { get; init; }
     public int Workers { get; init; } = 1;
+    /// <summary>Seconds between a unit's resume points (work).</summary>
+    public double ResumeEvery { get; init; } = 60;
     /// <summary>Threads per worker process (plan's job files, run-local).</summary>
     public int? WorkerThreads { get; init; }
     public LearningRateSchedule? Schedule { get; init; }

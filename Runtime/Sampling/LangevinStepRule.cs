@@ -21,7 +21,7 @@ namespace BnnDsl;
 /// The trainer's learning rate does not apply: the step size follows the declared schedule. The noise is
 /// <see cref="NormalNoise"/>'s (the compiled generator on the CPU, libtorch's elsewhere).
 /// </summary>
-public sealed class LangevinStepRule : IStepRule
+public sealed class LangevinStepRule : IResumableStepRule
 {
     readonly SamplerSettings settings;
     readonly Parameter[] parameters;
@@ -56,6 +56,16 @@ public sealed class LangevinStepRule : IStepRule
 
     /// <summary>Steps taken so far.</summary>
     public long Steps => step;
+
+    /// <summary>pSGLD's running mean of squared gradients, or SGHMC's momenta (none for SGLD).</summary>
+    public IReadOnlyList<Tensor> State => state;
+
+    /// <summary>The step count, which places the schedule and the kept steps.</summary>
+    public long[] Counters
+    {
+        get => new[] { step };
+        set => step = value.Length == 1 ? value[0] : throw new ArgumentException("A sampler keeps one step count.", nameof(value));
+    }
 
     public void ZeroGrad()
     {

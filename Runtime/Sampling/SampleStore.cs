@@ -137,6 +137,18 @@ public sealed class SampleStore : nn.Module, IPredictiveMethod, ICheckpointCompa
         AtomicFile.Replace(companion, temporary => File.Copy(spillPath!, temporary, overwrite: true));
     }
 
+    /// <summary>
+    /// Gives the samples beyond memory a temporary file of their own, a copy of the one beside the checkpoint they were
+    /// loaded from: a run resumed from a checkpoint keeps samples without writing into that checkpoint's companion.
+    /// </summary>
+    internal void OwnSpill()
+    {
+        if (spillPath is null || spillIsTemporary) return;
+        string copy = Path.Combine(Path.GetTempPath(), $"bnndsl-samples-{Guid.NewGuid():N}.bin");
+        File.Copy(spillPath, copy);
+        (spillPath, spillIsTemporary) = (copy, true);
+    }
+
     /// <summary>Points the samples beyond memory at the file beside the checkpoint; a missing or short file fails naming it.</summary>
     public void ReadBeside(string checkpointPath)
     {

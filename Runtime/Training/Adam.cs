@@ -16,7 +16,7 @@ namespace BnnDsl;
 /// elsewhere weight decay adds a seventh pass. The update runs with subnormal numbers flushed to zero
 /// (<see cref="SubnormalFlush"/>): on the calling thread, and on each thread of the fused pass.
 /// </summary>
-public sealed class Adam : IStepRule
+public sealed class Adam : IResumableStepRule
 {
     readonly Parameter[] parameters;
     readonly Tensor[] firstMoments, secondMoments;
@@ -64,6 +64,20 @@ public sealed class Adam : IStepRule
         set => learningRate = value > 0 && double.IsFinite(value)
             ? value
             : throw new ArgumentOutOfRangeException(nameof(value), value, "The learning rate must be positive and finite.");
+    }
+
+    /// <summary>The moments, first then second, in the parameters' order.</summary>
+    public IReadOnlyList<Tensor> State => firstMoments.Concat(secondMoments).ToArray();
+
+    /// <summary>Each parameter's step count.</summary>
+    public long[] Counters
+    {
+        get => (long[])steps.Clone();
+        set
+        {
+            if (value.Length != steps.Length) throw new ArgumentException($"Adam keeps {steps.Length} step counts, not {value.Length}.", nameof(value));
+            value.CopyTo(steps, 0);
+        }
     }
 
     /// <summary>Releases every parameter's gradient; the next backward pass creates them afresh.</summary>

@@ -149,13 +149,35 @@ public static class Trainer
     /// Trains <paramref name="model"/> on <paramref name="data"/> for <see cref="FitOptions.Epochs"/> epochs of a
     /// <see cref="TrainingSession"/>, and leaves the model in evaluation mode.
     /// </summary>
+    /// <param name="model">The network to train.</param>
+    /// <param name="data">The training examples.</param>
+    /// <param name="options">The fit's settings.</param>
+    /// <param name="progress">Hears of every step or epoch.</param>
+    /// <param name="resumeDirectory">
+    /// Where to keep a point to resume from (<see cref="TrainingSession.SaveResumePoint"/>); a run started again with
+    /// the same directory continues from its last point. Null: none is kept. The summaries returned are of the epochs
+    /// this call ran.
+    /// </param>
+    /// <param name="resumeInterval">
+    /// How often a point is written: after the first epoch that ends this long after the last point (or the start);
+    /// default one minute. A point holds the whole checkpoint — for a sampler, its kept samples — so every epoch may be
+    /// too often.
+    /// </param>
     public static IReadOnlyList<EpochSummary> Fit(BayesianModule model, LabelledData data, FitOptions options,
-        IProgress<TrainingProgress>? progress = null)
+        IProgress<TrainingProgress>? progress = null, string? resumeDirectory = null, TimeSpan? resumeInterval = null)
     {
         if (options.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(options), "Epochs must not be negative.");
         using var session = new TrainingSession(model, data, options);
+        if (resumeDirectory is not null) session.ResumeFrom(resumeDirectory);
         var summaries = new List<EpochSummary>();
-        for (int epoch = 0; epoch < options.Epochs; epoch++) summaries.Add(session.RunEpoch(progress));
+        var sinceLastPoint = Stopwatch.StartNew();
+        while (session.Epoch < options.Epochs)
+        {
+            summaries.Add(session.RunEpoch(progress));
+            if (resumeDirectory is null || sinceLastPoint.Elapsed < (resumeInterval ?? TimeSpan.FromMinutes(1))) continue;
+            session.SaveResumePoint(resumeDirectory);
+            sinceLastPoint.Restart();
+        }
         model.eval();
         model.AfterTraining?.Fit(model, data, options);
         return summaries;
@@ -207,6 +229,29 @@ public sealed class TrainingSession : IDisposable
         optimizer = (options.StepRule ?? model.StepRule)(parameters, weightDecay, options, data.Count);
         device = parameters.FirstOrDefault()?.device ?? CPU;
     }
+
+    /// <summary>Epochs run so far, those before a resumed run's restart included.</summary>
+    public int Epoch => epoch;
+
+    /// <summary>
+    /// Writes a point this session can resume from into <paramref name="directory"/> (<see cref="ResumePoint"/>): the
+    /// model's checkpoint and the session's state, the last complete point kept. The step rule must be resumable.
+    /// </summary>
+    public void SaveResumePoint(string directory) =>
+        ResumePoint.Save(directory, model, ResumableRule(), order, epoch, data.Count, options);
+
+    /// <summary>
+    /// Continues from the point in <paramref name="directory"/>, if there is one: the model, the step rule and the
+    /// generators as they were after that epoch. Returns the epochs the point had run (0: no point, nothing changed).
+    /// </summary>
+    public int ResumeFrom(string directory)
+    {
+        if (epoch != 0) throw new InvalidOperationException("Resume a session before running any epoch.");
+        return epoch = ResumePoint.Restore(directory, model, ResumableRule(), order, data.Count, options);
+    }
+
+    IResumableStepRule ResumableRule() => optimizer as IResumableStepRule
+        ?? throw new NotSupportedException($"The step rule {optimizer.GetType().Name} cannot save its state; a run with it cannot resume.");
 
     /// <summary>
     /// Runs the next epoch and reports it; throws <see cref="TrainingDivergedException"/> on a non-finite loss. The
@@ -347,6 +392,19 @@ public interface IStepRule : IDisposable
 
     /// <summary>Updates the parameters from their gradients.</summary>
     void Step();
+}
+
+/// <summary>
+/// A step rule whose state between steps can be saved and restored, so that a run can resume where it stopped
+/// (<see cref="TrainingSession.SaveResumePoint"/>): the trainer's Adam and the samplers are.
+/// </summary>
+public interface IResumableStepRule : IStepRule
+{
+    /// <summary>The tensors the rule keeps between steps (moments, momenta), restored in place.</summary>
+    IReadOnlyList<Tensor> State { get; }
+
+    /// <summary>Its step counters.</summary>
+    long[] Counters { get; set; }
 }
 
 /// <summary>
