@@ -306,22 +306,29 @@ public class TrainingTests
     }
 
     [Fact]
-    public void TheKlWeightRisesLinearlyOverTheWarmUpThenStaysAtOne()
+    public void TheKlWeightRisesLinearlyOverTheWarmUpThenStaysAtItsTemperedValue()
     {
         var options = new FitOptions { KlWarmUpEpochs = 2 };
         Assert.Equal(new[] { 0.25, 0.5, 0.75, 1, 1, 1 }, Enumerable.Range(0, 6).Select(step => options.KlWeightAt(step, stepsPerEpoch: 2)));
         Assert.Equal(1, new FitOptions().KlWeightAt(0, 100));
         Assert.Equal(0.1, new FitOptions { KlWarmUpEpochs = 0.5 }.KlWeightAt(0, 20), 12);
+        // A tempered posterior's weight β scales the whole course: the ramp ends at β, not at 1.
+        var tempered = new FitOptions { KlWarmUpEpochs = 2, KlWeight = 0.2 };
+        var expected = new[] { 0.05, 0.1, 0.15, 0.2, 0.2, 0.2 };
+        for (int step = 0; step < 6; step++) Assert.Equal(expected[step], tempered.KlWeightAt(step, stepsPerEpoch: 2), 12);
+        Assert.Equal(0.3, new FitOptions { KlWeight = 0.3 }.KlWeightAt(0, 100));
         using var model = new TinyClassifier();
         using var data = new LabelledData(randn(4, 4), zeros(4, dtype: ScalarType.Int64), "random");
         Assert.Throws<ArgumentOutOfRangeException>(() => Trainer.Fit(model, data, new FitOptions { KlWarmUpEpochs = -1 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => Trainer.Fit(model, data, new FitOptions { KlWarmUpEpochs = double.NaN }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Trainer.Fit(model, data, new FitOptions { KlWeight = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Trainer.Fit(model, data, new FitOptions { KlWeight = double.PositiveInfinity }));
     }
 
     [Theory]
     [InlineData(1)] // the KL's gradient added by the layers
     [InlineData(2)] // the loss differentiated whole
-    public void AWarmedUpKlWeighsTheComplexityGradientAndNothingElse(int trainingSamples)
+    public void AWarmedUpOrTemperedKlWeighsTheComplexityGradientAndNothingElse(int trainingSamples)
     {
         // One full-batch step at KL weights ¼, ½ and 1 (warm-ups of 4, 2 and 0 epochs), the same draws each time: the
         // gradient is g_nll + β g_kl, so the change from ½ to 1 is twice that from ¼ to ½, and not zero.
@@ -345,6 +352,22 @@ public class TrainingTests
         using var halfToFull = gradients[2] - gradients[1];
         Assert.True(quarterToHalf.abs().max().item<float>() > 1e-4, "the KL moves the gradient");
         Assert.True(halfToFull.allclose(2 * quarterToHalf, rtol: 1e-4, atol: 1e-6));
+
+        // A tempered posterior (KlWeight β, no warm-up) takes the same step as a warm-up at weight β, and β = 2 continues the line.
+        var tempered = new[] { 0.25, 2.0 }.Select(weight =>
+        {
+            random.manual_seed(3);
+            using var model = new TinyClassifier();
+            var recorder = new GradientRecorder();
+            Trainer.Fit(model, data, new FitOptions
+            {
+                Epochs = 1, BatchSize = 16, KlWeight = weight, TrainingSamples = trainingSamples,
+                StepRule = (parameters, _, _, _) => recorder.For(parameters),
+            });
+            return recorder.First!;
+        }).ToArray();
+        Assert.True(tempered[0].allclose(gradients[0], rtol: 1e-5, atol: 1e-7), "KlWeight ¼ differs from a warm-up at ¼");
+        Assert.True((tempered[1] - gradients[2]).allclose(2 * halfToFull, rtol: 1e-4, atol: 1e-6), "KlWeight 2 is not g_nll + 2 g_kl");
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public static class ClusterJobs
     const string Members = "members", Chains = "chains", Sweep = "sweep", LaplaceShards = "laplace-shards";
 
     /// <summary>What a sweep may vary, as <c>--sweep "key=a,b;key=c,d"</c> names it.</summary>
-    static readonly string[] SweepKeys = { "seed", "method", "lr", "epochs", "kl-warmup", "temperature", "batch-size", "train-size" };
+    static readonly string[] SweepKeys = { "seed", "method", "lr", "epochs", "kl-warmup", "kl-weight", "temperature", "batch-size", "train-size" };
 
     // ───────────────────────────── plan ─────────────────────────────
 
@@ -91,6 +91,7 @@ public static class ClusterJobs
         if (options.Schedule is LearningRateSchedule schedule) settings["schedule"] = schedule.Name();
         if (options.Temperature is double temperature) settings["temperature"] = Invariant(temperature);
         if (options.KlWarmUp is double warmUp) settings["kl-warmup"] = Invariant(warmUp);
+        if (options.KlWeight is double klWeight) settings["kl-weight"] = Invariant(klWeight);
         return settings;
     }
 
@@ -108,6 +109,7 @@ public static class ClusterJobs
             Network = Get("network") ?? "mlp", Method = Get("method") ?? "mean-field", Epochs = Integer("epochs"),
             BatchSize = Integer("batch-size") ?? 128, Samples = Integer("samples") ?? 32, Data = Get("data"), Ood = Get("ood"),
             TrainSize = Integer("train-size"), LearningRate = Number("lr"), Temperature = Number("temperature"), KlWarmUp = Number("kl-warmup"),
+            KlWeight = Number("kl-weight"),
             Schedule = Get("schedule") is string s ? Enum.Parse<LearningRateSchedule>(s, ignoreCase: true) : null,
         };
     }

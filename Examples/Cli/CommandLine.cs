@@ -27,7 +27,7 @@ public static class CommandLine
 
         foreach (var command in new[] { (Command)root, train })
             Bind(command, "train", run, Network(), Method(), Epochs("20"), Data(), Ood(), Samples(), Seed(), Threads(), Out(),
-                TrainSize(), BatchSize(), LearningRate("0.001"), Schedule("cosine; constant for the peer-* rows"), Temperature(), KlWarmUp());
+                TrainSize(), BatchSize(), LearningRate("0.001"), Schedule("cosine; constant for the peer-* rows"), Temperature(), KlWarmUp(), KlWeight());
         Bind(evaluate, "evaluate", run, Model(), Data(), Ood(), Samples(), Seed(), Threads(), Out());
         Bind(toyRegression, "toy-regression", run, ToyMethod(), Epochs("1500"), Seed(), Threads(), Out(), BatchSize(), LearningRate("0.01"),
             Schedule("constant"));
@@ -35,7 +35,7 @@ public static class CommandLine
         root.Subcommands.Add(evaluate);
         Bind(rotation, "rotation", run, Models(), AngleStep(), TestSize(), Data(), Samples(), Seed(), Threads(), Out());
         Bind(fiveClasses, "five-classes", run, Network(), Methods(), Epochs("20"), Data(), Samples(), Seed(), Threads(), Out(), TrainSize(),
-            BatchSize(), LearningRate("0.001"), Schedule("cosine; constant for the peer-* rows"), KlWarmUp());
+            BatchSize(), LearningRate("0.001"), Schedule("cosine; constant for the peer-* rows"), KlWarmUp(), KlWeight());
         root.Subcommands.Add(toyRegression);
         root.Subcommands.Add(rotation);
         root.Subcommands.Add(fiveClasses);
@@ -45,7 +45,7 @@ public static class CommandLine
 
         var plan = new Command("plan", "Plan independent units (ensemble members, SG-MCMC chains, a sweep, Laplace shards) and write plan.json, job.yaml and job.sbatch into --out.");
         Bind(plan, "plan", run, Network(), Method(), Epochs("20"), Data(), Ood(), Samples(), Seed(), RunOut(), TrainSize(), BatchSize(), LearningRate("0.001"),
-            Schedule("cosine; constant for the peer-* rows"), Temperature(), KlWarmUp(), Count("--members", "Train K ensemble members, one unit each."),
+            Schedule("cosine; constant for the peer-* rows"), Temperature(), KlWarmUp(), KlWeight(), Count("--members", "Train K ensemble members, one unit each."),
             Count("--chains", "Run K chains of an SG-MCMC method, one unit each."), SweepOption(),
             Count("--shards", "Split the Laplace curvature of --model over K slices of the training data."), ShardModel(),
             WorkerThreads("Threads per worker in job.yaml and job.sbatch (default 1)."));
@@ -128,6 +128,7 @@ public static class CommandLine
                 "--lr" => parsed with { LearningRate = result.GetValue((Option<double?>)option) },
                 "--temperature" => parsed with { Temperature = result.GetValue((Option<double?>)option) },
                 "--kl-warmup" => parsed with { KlWarmUp = result.GetValue((Option<double?>)option) },
+                "--kl-weight" => parsed with { KlWeight = result.GetValue((Option<double?>)option) },
                 "--schedule" => parsed with { Schedule = result.GetValue((Option<string>)option) is { } name ? Enum.Parse<LearningRateSchedule>(name, ignoreCase: true) : null },
                 _ => throw new InvalidOperationException($"No binding for {option.Name}."),
             };
@@ -251,7 +252,7 @@ public static class CommandLine
     static Option<string> SweepOption() => new("--sweep")
     {
         Description = "The points of a sweep, every combination of the values: \"method=map,mean-field;seed=1,2,3\" " +
-            "(keys: seed, method, lr, epochs, kl-warmup, temperature, batch-size, train-size).",
+            "(keys: seed, method, lr, epochs, kl-warmup, kl-weight, temperature, batch-size, train-size).",
     };
 
     static Option<string> ShardModel() => new("--model") { Description = "With --shards: the checkpoint of a Laplace declaration whose weights the curvature is taken at." };
@@ -290,6 +291,20 @@ public static class CommandLine
     };
 
     static Option<string> GatherOut() => new("--out") { Description = "Where the combined model, metrics.json and plots go (default: the run directory)." };
+
+    static Option<double?> KlWeight()
+    {
+        var option = new Option<double?>("--kl-weight")
+        {
+            Description = "The KL term's weight beta once warmed up (default 1, the ELBO; below 1 a tempered posterior that fits the data more tightly).",
+        };
+        option.Validators.Add(result =>
+        {
+            if (TryGetValue(result, out double? parsed) && parsed is double value && !(value > 0 && double.IsFinite(value)))
+                result.AddError($"--kl-weight needs a positive number; got '{value.ToString(CultureInfo.InvariantCulture)}'.");
+        });
+        return option;
+    }
 
     static Option<double?> KlWarmUp()
     {

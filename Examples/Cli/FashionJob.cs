@@ -113,6 +113,7 @@ public static class FashionJob
             Epochs = epochs, Seed = options.Seed, BatchSize = options.BatchSize, LearningRate = options.LearningRate ?? 1e-3,
             Schedule = options.Schedule ?? DefaultSchedule(method), Threads = options.Threads,
             KlWarmUpEpochs = options.KlWarmUp ?? DefaultKlWarmUp(method, epochs),
+            KlWeight = options.KlWeight ?? 1,
         };
     }
 
@@ -163,7 +164,7 @@ public static class FashionJob
             ? string.Format(CultureInfo.InvariantCulture, "{0} η {1} ({2}), T {4}, {3} samples", sampler.Settings.Method, sampler.Settings.StepSize,
                 sampler.Settings.Cycles > 0 ? $"{sampler.Settings.Cycles} cosine cycles" : "polynomial decay", sampler.Settings.Samples, sampler.Settings.Temperature)
             : string.Format(CultureInfo.InvariantCulture, "Adam {0} ({1}{2})", fit.LearningRate, fit.Schedule.Name(),
-                fit.KlWarmUpEpochs > 0 ? $", KL warmed up over {fit.KlWarmUpEpochs} epochs" : "");
+                (fit.KlWarmUpEpochs > 0 ? $", KL warmed up over {fit.KlWarmUpEpochs} epochs" : "") + (fit.KlWeight != 1 ? $", KL weight {fit.KlWeight}" : ""));
         AnsiConsole.MarkupLine(string.Format(CultureInfo.InvariantCulture, "[bold]Training:[/] {0} epochs, {1}, batch {2}, seed {3}",
             epochs, Markup.Escape(rule), fit.BatchSize, fit.Seed));
         string complexityLabel = model.IsStochastic ? "kl" : "-log prior";
@@ -208,6 +209,7 @@ public static class FashionJob
             ["learning_rate"] = model.Predictor is SampleStore store ? store.Settings.StepSize : fit.LearningRate,
             ["schedule"] = fit.Schedule.Name(),
             ["kl_warmup_epochs"] = fit.KlWarmUpEpochs,
+            ["kl_weight"] = fit.KlWeight,
             ["seconds_per_epoch"] = epochsRun.Count == 0 ? null : Statistics.Median(epochsRun.Select(e => e.Seconds)),
             ["seed"] = options.Seed,
             ["epoch_seconds"] = epochsRun.Select(e => Math.Round(e.Seconds, 3)).ToArray(),

@@ -29,6 +29,8 @@ public sealed record Options
     public double? LearningRate { get; init; }
     public double? Temperature { get; init; }
     public double? KlWarmUp { get; init; }
+    /// <summary>--kl-weight: the KL term's weight β once warmed up (1: the ELBO; below 1 a tempered posterior).</summary>
+    public double? KlWeight { get; init; }
     /// <summary>The run directory of plan's units (work, run-local, gather).</summary>
     public string? Run { get; init; }
     /// <summary>Whether --out was given (gather writes into the run directory otherwise).</summary>

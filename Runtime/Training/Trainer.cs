@@ -45,14 +45,21 @@ public sealed record FitOptions
     /// complexity of stochastic layers; a prior on point estimates, applied as the step rule's weight decay, is not warmed.
     /// </summary>
     public double KlWarmUpEpochs { get; init; }
+    /// <summary>
+    /// The KL term's weight β once warmed up: the fit minimises E_q[NLL] + β KL(q‖p), the variational posterior of the
+    /// likelihood raised to 1/β — the data counted 1/β times. One (the default) is the ELBO; below one a tempered
+    /// ("cold") posterior that fits the data more tightly, at the cost of the uncertainty the prior puts back. Like the
+    /// warm-up it weighs the complexity of stochastic layers only.
+    /// </summary>
+    public double KlWeight { get; init; } = 1;
     /// <summary>Combines replicas' gradients each step in data-parallel training; the default leaves them alone (one process).</summary>
     public IGradientReduction GradientReduction { get; init; } = NoGradientReduction.Instance;
 
-    /// <summary>The KL term's weight at step <paramref name="step"/> (0-based, counted over the whole fit) with <paramref name="stepsPerEpoch"/> steps an epoch.</summary>
+    /// <summary>The KL term's weight (<see cref="KlWeight"/> times the warm-up's ramp) at step <paramref name="step"/> (0-based, counted over the whole fit) with <paramref name="stepsPerEpoch"/> steps an epoch.</summary>
     public double KlWeightAt(long step, long stepsPerEpoch)
     {
         double warmUpSteps = KlWarmUpEpochs * stepsPerEpoch;
-        return warmUpSteps <= 0 ? 1 : Math.Min(1, (step + 1) / warmUpSteps);
+        return KlWeight * (warmUpSteps <= 0 ? 1 : Math.Min(1, (step + 1) / warmUpSteps));
     }
 
     /// <summary>The learning rate of step <paramref name="step"/> (0-based, counted over the whole fit) of <paramref name="totalSteps"/>.</summary>
@@ -81,7 +88,7 @@ public enum LearningRateSchedule
 /// <param name="Epoch">1-based epoch.</param>
 /// <param name="Step">Steps done in this epoch.</param>
 /// <param name="StepsPerEpoch">Steps in an epoch.</param>
-/// <param name="Loss">Running mean of the loss over this epoch's steps so far: the objective minimised, its KL weighted during a warm-up (<see cref="FitOptions.KlWarmUpEpochs"/>).</param>
+/// <param name="Loss">Running mean of the loss over this epoch's steps so far: the objective minimised, its KL weighted as <see cref="FitOptions.KlWeightAt"/> says (a warm-up, a tempered posterior).</param>
 /// <param name="Nll">Running mean of the NLL term.</param>
 /// <param name="Complexity">
 /// Running mean of the complexity term (KL, or −log prior for MAP), in nats. Where the trainer applies its gradient
@@ -206,6 +213,8 @@ public sealed class TrainingSession : IDisposable
         if (!Enum.IsDefined(options.Schedule)) throw new ArgumentOutOfRangeException(nameof(options), options.Schedule, "Unknown learning-rate schedule.");
         if (!(options.KlWarmUpEpochs >= 0) || double.IsInfinity(options.KlWarmUpEpochs))
             throw new ArgumentOutOfRangeException(nameof(options), options.KlWarmUpEpochs, "The KL warm-up must be a finite, non-negative number of epochs.");
+        if (!(options.KlWeight > 0) || double.IsInfinity(options.KlWeight))
+            throw new ArgumentOutOfRangeException(nameof(options), options.KlWeight, "The KL weight must be a finite, positive number.");
         if (options.Threads is int threads)
         {
             if (threads < 1) throw new ArgumentOutOfRangeException(nameof(options), "The thread count must be positive.");
@@ -290,7 +299,7 @@ public sealed class TrainingSession : IDisposable
                 else
                 {
                     (objective, stepNll, stepComplexity) = model.Loss(inputs, targets, n, options.TrainingSamples);
-                    if (klWeight < 1) objective = stepNll + stepComplexity * (klWeight / n);
+                    if (klWeight != 1) objective = stepNll + stepComplexity * (klWeight / n);
                 }
                 double nllValue = 0, complexityValue = penalty, stepLoss = 0;
                 if (readEachStep)
