@@ -40,9 +40,9 @@ public sealed class ClusterRunTests(ITestOutputHelper output) : IDisposable
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "bnndsl.dll"));
-        // MKL's code path must be the one this process runs, which made its first matrix product long ago without the
-        // tool's opt-in to MKL's instruction-set dispatch (CpuKernels.ChooseMklPathByInstructionSets); workers inherit it.
-        info.Environment["BNNDSL_MKL_VENDOR_CHECK"] = "keep";
+        // MKL's code path is the same in the tool's processes and in this one: both opt in before their first matrix
+        // product (Program.cs; the suite's module initializer, AssemblyInfo.cs), unless BNNDSL_MKL_VENDOR_CHECK=keep,
+        // which the workers inherit with the rest of this process's environment.
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
         return info;
     }

@@ -121,9 +121,9 @@ public class CpuKernelsTests
     [MklOptInFact]
     public void MklsVendorCheckResolvesToTheKernelsLibraryOnceTheProgramOptsIn()
     {
-        // MKL's check is bound through the dynamic linker's global scope: after the opt-in the kernels' library must be in
-        // it, and the first definition found there must be the library's (which answers yes), not libtorch's own. (The
-        // suite's other tests do not depend on which path MKL takes.)
+        // MKL's check is bound through the dynamic linker's global scope: after the opt-in (the suite's, at start, as the
+        // tool's) the kernels' library must be in it, and the first definition found there must be the library's (which
+        // answers yes), not libtorch's own. A second opt-in changes nothing.
         Assert.True(CpuKernels.ChooseMklPathByInstructionSets());
         Assert.True(CpuKernels.MklChoosesByInstructionSets);
         var library = NativeLibrary.Load(CpuKernels.InstructionSet == "AVX-512" ? "bnndsl_kernels_avx512" : "bnndsl_kernels", typeof(CpuKernels).Assembly, null);

@@ -72,9 +72,11 @@ public class EndToEndTests(ITestOutputHelper output)
         var (laplace, auroc, _) = TrainAndEvaluate(() => new SmallFashionLaplace(), epochs: 20);
         output.WriteLine($"MAP: error {map.Error:P2}, NLL {map.Nll:F3}, ECE {map.Ece:F3}, AUROC {mapAuroc:F3}; " +
             $"last-layer Laplace: error {laplace.Error:P2}, NLL {laplace.Nll:F3}, ECE {laplace.Ece:F3}, AUROC {auroc:F3}");
-        // This run measures MAP 15.40% / NLL 0.447 / ECE 0.029 / AUROC 0.816 and Laplace 15.45% / 0.442 / 0.025 / 0.842.
-        // The probit predictive rescales each logit by its own variance, which moves the argmax only at near-ties.
-        Assert.True(Math.Abs(laplace.Error - map.Error) < 0.002, $"error {laplace.Error} against MAP's {map.Error}");
+        // This run measures MAP 14.90% / NLL 0.444 / ECE 0.030 / AUROC 0.816 and Laplace 15.20% / 0.439 / 0.028 / 0.842
+        // (on MKL's vendor path, 15.40 / 0.447 / 0.029 and 15.45 / 0.442 / 0.025). The probit predictive rescales each
+        // logit by its own variance, which moves the argmax only at near-ties: 1 and 6 of the 2,000 test images on the
+        // two paths. Ten (0.5 points) bounds those; a broken predictive moves hundreds.
+        Assert.True(Math.Abs(laplace.Error - map.Error) <= 0.005, $"error {laplace.Error} against MAP's {map.Error}");
         Assert.True(laplace.Nll < map.Nll, $"NLL {laplace.Nll} not below MAP's {map.Nll}");
         Assert.True(laplace.Ece < map.Ece, $"ECE {laplace.Ece} not below MAP's {map.Ece}");
     }
