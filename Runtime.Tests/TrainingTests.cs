@@ -371,6 +371,30 @@ public class TrainingTests
     }
 
     [Fact]
+    public void AKlWeightScalesAPointEstimatesWeightDecayAsItScalesAKl()
+    {
+        // MAP under Normal(0, 1) hands its prior to the step rule as weight decay, rate τ/N; a tempered fit hands β τ/N,
+        // so that E[NLL] + β·complexity holds on this route too.
+        using var data = new LabelledData(randn(20, 4), randint(0, 3, new long[] { 20 }), "random");
+        double[] Rates(double klWeight)
+        {
+            random.manual_seed(3);
+            using var model = new TinyMapClassifier();
+            double[] rates = Array.Empty<double>();
+            Trainer.Fit(model, data, new FitOptions
+            {
+                Epochs = 1, BatchSize = 20, KlWeight = klWeight,
+                StepRule = (parameters, weightDecay, _, _) => { rates = weightDecay.Select(d => d.Rate).ToArray(); return new GradientRecorder().For(parameters); },
+            });
+            return rates;
+        }
+        var full = Rates(1);
+        Assert.Equal(4, full.Length); // two layers' weights and biases
+        Assert.All(full, rate => Assert.Equal(1.0 / 20, rate, 15));
+        Assert.Equal(full.Select(rate => 0.25 * rate), Rates(0.25));
+    }
+
+    [Fact]
     public void TheGradientReductionSeesEveryStepsFinishedGradients()
     {
         // The place of a data-parallel all-reduce: called once a step with every parameter, after the KL's gradient

@@ -48,8 +48,9 @@ public sealed record FitOptions
     /// <summary>
     /// The KL term's weight β once warmed up: the fit minimises E_q[NLL] + β KL(q‖p), the variational posterior of the
     /// likelihood raised to 1/β — the data counted 1/β times. One (the default) is the ELBO; below one a tempered
-    /// ("cold") posterior that fits the data more tightly, at the cost of the uncertainty the prior puts back. Like the
-    /// warm-up it weighs the complexity of stochastic layers only.
+    /// ("cold") posterior that fits the data more tightly, at the cost of the uncertainty the prior puts back. It weighs
+    /// the whole complexity on every route: a KL, a prior's penalty, and a point estimate's prior applied as the step
+    /// rule's weight decay (MAP, MC dropout, samplers), whose rate it scales once, when the fit starts.
     /// </summary>
     public double KlWeight { get; init; } = 1;
     /// <summary>Combines replicas' gradients each step in data-parallel training; the default leaves them alone (one process).</summary>
@@ -232,7 +233,7 @@ public sealed class TrainingSession : IDisposable
         // the loss whole, without the complexity's autograd kernels. Several draws differentiate the loss whole.
         directComplexity = options.TrainingSamples == 1 || !model.IsStochastic;
         var weightDecay = directComplexity
-            ? model.Layers.SelectMany(layer => layer.WeightDecay).Select(p => (p.Parameter, p.Precision / data.Count)).ToArray()
+            ? model.Layers.SelectMany(layer => layer.WeightDecay).Select(p => (p.Parameter, p.Precision * options.KlWeight / data.Count)).ToArray()
             : Array.Empty<(TorchSharp.Modules.Parameter, double)>();
         parameters = model.parameters().ToArray();
         optimizer = (options.StepRule ?? model.StepRule)(parameters, weightDecay, options, data.Count);
