@@ -36,7 +36,7 @@ public sealed class ClusterRunTests(ITestOutputHelper output) : IDisposable
         return process.ExitCode;
     }
 
-    static ProcessStartInfo ToolStart(params string[] arguments)
+    internal static ProcessStartInfo ToolStart(params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "bnndsl.dll"));

@@ -512,6 +512,13 @@ public class TrainingTests
             var inHeader = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadHeader(shortHeader));
             Assert.Equal($"'{shortHeader}' is truncated at byte 20, inside the checkpoint's header.", inHeader.Message);
 
+            string badLength = Path.Combine(directory, "length.bin");
+            var prefix = (byte[])bytes.Clone();
+            for (int i = 21; i < 26; i++) prefix[i] = 0xFF; // the network name's length, after the signature and version
+            File.WriteAllBytes(badLength, prefix);
+            var inPrefix = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadHeader(badLength));
+            Assert.StartsWith($"'{badLength}' is damaged in the checkpoint's header", inPrefix.Message);
+
             string text = Path.Combine(directory, "notes.txt");
             File.WriteAllText(text, "not a checkpoint at all");
             var notCheckpoint = Assert.Throws<InvalidDataException>(() => new TinyMixtureClassifier().Load(text));

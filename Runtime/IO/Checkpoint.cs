@@ -99,5 +99,10 @@ public static class Checkpoint
         {
             throw new InvalidDataException($"'{path}' is truncated at byte {length}, inside the checkpoint's header.");
         }
+        catch (FormatException)
+        {
+            // A damaged length prefix of the header's strings (not a 7-bit encoded integer).
+            throw new InvalidDataException($"'{path}' is damaged in the checkpoint's header, before byte {reader.BaseStream.Position}.");
+        }
     }
 }
