@@ -310,7 +310,7 @@ public static class CommandLine
     {
         var option = new Option<double?>("--kl-warmup")
         {
-            Description = "Epochs over which the KL term's weight rises from 0 to 1 (default: half the epochs for mean-field-lu, else 0).",
+            Description = "Epochs over which the KL term's weight rises from 0 to its full value (1, or --kl-weight) (default: half the epochs for mean-field-lu, else 0).",
         };
         option.Validators.Add(result =>
         {

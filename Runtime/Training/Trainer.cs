@@ -39,7 +39,7 @@ public sealed record FitOptions
     /// </summary>
     public bool? ReadEveryStep { get; init; }
     /// <summary>
-    /// Epochs over which the weight of the KL term rises linearly from near 0 to 1 (a warm-up, Sønderby et al. 2016;
+    /// Epochs over which the weight of the KL term rises linearly from near 0 to its full value (1, or <see cref="KlWeight"/>) (a warm-up, Sønderby et al. 2016;
     /// Molchanov et al. 2017 need it for the log-uniform prior, whose KL otherwise prunes every weight before the
     /// likelihood has shaped them). Zero (the default): the full KL from the first step. The weight multiplies the
     /// complexity of stochastic layers; a prior on point estimates, applied as the step rule's weight decay, is not warmed.
